@@ -1,0 +1,110 @@
+"""The library API: what the CLI, the daemon, ``batch`` and benchmarks call.
+
+Functions here raise :class:`docgen.errors.DocgenError` subclasses; they never
+print or exit. No global state: settings and the converter are passed in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from docgen import documents
+from docgen.errors import InvalidInput, Problem
+from docgen.pipeline import JobResult, run_job
+from docgen.settings import Settings, project_root
+from docgen.stages.convert import Converter
+from docgen.stages.convert.oneshot import OneShotConverter
+from docgen.stages.validate import Job, load_schema, validate_file
+
+__all__ = [
+    "JobResult",
+    "example",
+    "open_converter",
+    "render_file",
+    "schema",
+    "validate",
+]
+
+
+def validate(path: Path, settings: Settings) -> Job:
+    """Validate one input file; raises InvalidInput with every problem found."""
+    return validate_file(path, settings)
+
+
+@contextmanager
+def open_converter(settings: Settings, *, pooled: bool = False) -> Iterator[Converter]:
+    """A converter for the duration of the block; every LibreOffice process ends with it."""
+    converter: Converter
+    if pooled:
+        from docgen.stages.convert.pool import LibreOfficePool
+
+        converter = LibreOfficePool(settings)
+    else:
+        converter = OneShotConverter(settings.soffice, settings.state_dir / "oneshot",
+                                     settings.convert_timeout)
+    try:
+        yield converter
+    finally:
+        converter.close()
+
+
+def render_file(
+    path: Path,
+    out_dir: Path,
+    settings: Settings,
+    converter: Converter | None = None,
+    *,
+    docx_only: bool = False,
+) -> JobResult:
+    """Render one input file to ``out_dir/<name>.docx`` and ``out_dir/<name>.pdf``."""
+    if converter is None and not docx_only:
+        with open_converter(settings) as own:
+            return run_job(path, out_dir, settings, own)
+    return run_job(path, out_dir, settings, converter, docx_only=docx_only)
+
+
+def _document(name: str) -> documents.DocumentType:
+    doc = documents.get(name)
+    if doc is None:
+        known = ", ".join(documents.names())
+        raise InvalidInput(name, [Problem("", f"unbekannte Dokumentart. Bekannt sind: {known}.",
+                                          "dokumentart")])
+    return doc
+
+
+def example(dokumentart: str) -> str:
+    """A valid example input for ``dokumentart`` as JSON text."""
+    doc = _document(dokumentart)
+    return (project_root() / "examples" / doc.example_file).read_text(encoding="utf-8")
+
+
+def _inline_refs(node: Any, prefix: str) -> Any:
+    if isinstance(node, dict):
+        out = {k: _inline_refs(v, prefix) for k, v in node.items()}
+        ref = out.get("$ref")
+        if isinstance(ref, str) and ref.startswith(prefix):
+            out["$ref"] = "#" + ref[len(prefix):]
+        return out
+    if isinstance(node, list):
+        return [_inline_refs(v, prefix) for v in node]
+    return node
+
+
+def schema(dokumentart: str) -> str:
+    """The JSON Schema for ``dokumentart``, self-contained (shared parts inlined)."""
+    doc = _document(dokumentart)
+    main = _inline_refs(load_schema(doc.schema_file), "gemeinsam.schema.json#")
+    common = load_schema("gemeinsam.schema.json")["$defs"]
+    main["$defs"] = {**common, **main.get("$defs", {})}
+    return json.dumps(main, ensure_ascii=False, indent=2, default=_json_default) + "\n"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value) if value != value.to_integral_value() else int(value)
+    raise TypeError(type(value).__name__)

@@ -1,0 +1,159 @@
+"""``docgen check``: is everything docgen needs on this machine?
+
+Each check returns a status (ok / warnung / fehlt), a detail line and, where
+something is missing, the exact command or setting that fixes it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from docgen import documents
+from docgen.runner import ProgramTimeout, run
+from docgen.settings import Settings
+
+UNO_PYTHON = "/usr/bin/python3"
+FONT_PACKAGES = {
+    "Liberation": "fonts-liberation2",
+    "Carlito": "fonts-crosextra-carlito",
+    "Caladea": "fonts-crosextra-caladea",
+    "DejaVu": "fonts-dejavu-core",
+}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    status: str  # "ok", "warnung" or "fehlt"
+    detail: str
+    hint: str = ""
+
+
+def check_libreoffice(settings: Settings) -> CheckResult:
+    binary = shutil.which(settings.soffice)
+    hint = "als root: apt-get install --no-install-recommends libreoffice-writer-nogui"
+    if binary is None:
+        return CheckResult("LibreOffice", "fehlt", f"„{settings.soffice}“ nicht gefunden", hint)
+    with tempfile.TemporaryDirectory(prefix="docgen-check-") as tmp:
+        profile = Path(tmp).resolve().as_uri()
+        try:
+            result = run([binary, f"-env:UserInstallation={profile}", "--headless", "--version"],
+                         timeout=60)
+        except ProgramTimeout:
+            return CheckResult("LibreOffice", "fehlt", f"{binary} antwortet nicht", hint)
+    version = result.stdout.strip().splitlines()[0] if result.stdout.strip() else "unbekannt"
+    match = re.search(r"(\d+)\.(\d+)", version)
+    if match and (int(match.group(1)), int(match.group(2))) < (7, 4):
+        return CheckResult("LibreOffice", "fehlt", f"{version} ist zu alt (mindestens 7.4)", hint)
+    return CheckResult("LibreOffice", "ok", f"{version} ({binary})")
+
+
+def check_uno() -> CheckResult:
+    hint = "als root: apt-get install python3-uno"
+    if not Path(UNO_PYTHON).is_file():
+        return CheckResult("Python-UNO (warme LibreOffice-Prozesse)", "fehlt",
+                           f"{UNO_PYTHON} nicht gefunden", hint)
+    try:
+        result = run([UNO_PYTHON, "-c", "import uno"], timeout=30)
+    except ProgramTimeout:
+        return CheckResult("Python-UNO (warme LibreOffice-Prozesse)", "fehlt", "keine Antwort", hint)
+    if result.returncode != 0:
+        return CheckResult("Python-UNO (warme LibreOffice-Prozesse)", "fehlt",
+                           "das Modul uno ist nicht installiert", hint)
+    return CheckResult("Python-UNO (warme LibreOffice-Prozesse)", "ok", f"uno in {UNO_PYTHON}")
+
+
+def template_fonts(template: Path) -> set[str]:
+    """Font families a .docx names explicitly (styles, body, header, footer)."""
+    fonts: set[str] = set()
+    with zipfile.ZipFile(template) as archive:
+        for name in archive.namelist():
+            # The parts Word actually renders from (stylesWithEffects.xml is a Word 2010 leftover).
+            if re.fullmatch(r"word/(document|styles|numbering|header\d*|footer\d*)\.xml", name):
+                xml = archive.read(name).decode("utf-8", "replace")
+                fonts.update(re.findall(r'<w:rFonts[^>]*w:ascii="([^"]+)"', xml))
+    return fonts
+
+
+def installed_fonts() -> set[str] | None:
+    if shutil.which("fc-list") is None:
+        return None
+    result = run(["fc-list", ":", "family"], timeout=30)
+    families: set[str] = set()
+    for line in result.stdout.splitlines():
+        families.update(part.strip() for part in line.split(","))
+    return families
+
+
+def check_fonts(settings: Settings) -> list[CheckResult]:
+    available = installed_fonts()
+    results = []
+    wanted: dict[str, list[str]] = {}
+    for doc in documents.registry().values():
+        path = settings.template_path(doc.template_file)
+        if path.is_file():
+            for font in template_fonts(path):
+                wanted.setdefault(font, []).append(path.name)
+    for font, users in sorted(wanted.items()):
+        package = next((p for k, p in FONT_PACKAGES.items() if font.startswith(k)), None)
+        hint = f"als root: apt-get install {package}" if package else \
+            f"die Schrift „{font}“ installieren (fc-list muss sie zeigen)"
+        if available is None:
+            results.append(CheckResult(f"Schrift {font}", "warnung",
+                                       "fc-list fehlt, nicht prüfbar", "apt-get install fontconfig"))
+        elif font in available:
+            results.append(CheckResult(f"Schrift {font}", "ok",
+                                       f"installiert (genutzt von {', '.join(sorted(set(users)))})"))
+        else:
+            results.append(CheckResult(f"Schrift {font}", "fehlt",
+                                       "nicht installiert; das PDF würde eine Ersatzschrift einbetten",
+                                       hint))
+    return results
+
+
+def check_templates(settings: Settings) -> list[CheckResult]:
+    results = []
+    for doc in documents.registry().values():
+        path = settings.template_path(doc.template_file)
+        if not path.is_file():
+            results.append(CheckResult(f"Vorlage {doc.template_file}", "fehlt", f"{path} fehlt",
+                                       "templates_dir in docgen.toml prüfen"))
+        elif not zipfile.is_zipfile(path):
+            results.append(CheckResult(f"Vorlage {doc.template_file}", "fehlt",
+                                       f"{path} ist keine Word-Datei"))
+        else:
+            results.append(CheckResult(f"Vorlage {doc.template_file}", "ok", str(path)))
+    return results
+
+
+def check_folder(label: str, path: Path, setting: str) -> CheckResult:
+    if not path.exists():
+        parent = next((p for p in path.absolute().parents if p.exists()), Path("/"))
+        if os.access(parent, os.W_OK):
+            return CheckResult(label, "ok", f"{path} (wird beim ersten Gebrauch angelegt)")
+        return CheckResult(label, "fehlt", f"{path} fehlt und kann nicht angelegt werden",
+                           f"Ordner anlegen oder Einstellung {setting} ändern")
+    if not path.is_dir():
+        return CheckResult(label, "fehlt", f"{path} ist kein Ordner", f"Einstellung {setting} prüfen")
+    if not os.access(path, os.W_OK | os.X_OK):
+        return CheckResult(label, "fehlt", f"{path} ist nicht beschreibbar",
+                           f"Schreibrechte für {path} vergeben oder Einstellung {setting} ändern")
+    return CheckResult(label, "ok", str(path))
+
+
+def run_checks(settings: Settings) -> list[CheckResult]:
+    results = [check_libreoffice(settings), check_uno()]
+    results += check_fonts(settings)
+    results += check_templates(settings)
+    results += [
+        check_folder("Eingangsordner (inbox)", settings.inbox, "inbox"),
+        check_folder("Ausgabeordner (outbox)", settings.outbox, "outbox"),
+        check_folder("Zustandsordner (state_dir)", settings.state_dir, "state_dir"),
+    ]
+    return results

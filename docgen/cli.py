@@ -1,0 +1,192 @@
+"""The ``docgen`` command: parse arguments, set up logging, call the API, map errors to exit codes.
+
+No business logic lives here (see docgen.api). Every DocgenError becomes its
+German message(s) on stderr and its exit code; anything else is a bug: exit 1,
+with the traceback in the log (shown with --verbose).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from docgen import __version__, api
+from docgen.errors import DocgenError, ExitCode, Problem
+from docgen.settings import Settings, load_settings
+
+log = logging.getLogger("docgen")
+
+
+class Context:
+    def __init__(self, config: Path | None, verbose: bool, quiet: bool) -> None:
+        self.config = config
+        self.verbose = verbose
+        self.quiet = quiet
+
+    def settings(self, **overrides: Any) -> Settings:
+        return load_settings(self.config, overrides)
+
+
+def _setup_logging(verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    logging.getLogger("docgen").setLevel(level)
+
+
+def _fail(exc: DocgenError) -> NoReturn:
+    for line in exc.lines():
+        click.echo(line, err=True)
+    sys.exit(int(exc.exit_code))
+
+
+@contextmanager
+def _errors_at_edge(verbose: bool) -> Iterator[None]:
+    """Translate errors once, here."""
+    try:
+        yield
+    except DocgenError as exc:
+        if verbose:
+            log.debug("Fehlerdetails", exc_info=True)
+        _fail(exc)
+    except KeyboardInterrupt:
+        click.echo("Abgebrochen.", err=True)
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except (SystemExit, click.exceptions.Exit, click.ClickException):
+        raise
+    except Exception:
+        log.error("Interner Fehler (bitte mit dieser Ausgabe melden)", exc_info=verbose)
+        click.echo(
+            "Interner Fehler in docgen. Bitte mit --verbose wiederholen und die Ausgabe melden.",
+            err=True,
+        )
+        sys.exit(int(ExitCode.INTERNAL))
+
+
+def _warn(filename: str, warnings: list[Problem]) -> None:
+    for warning in warnings:
+        click.echo("Hinweis: " + warning.render(filename), err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="docgen")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
+              help="Konfigurationsdatei (Standard: ./docgen.toml, oder DOCGEN_CONFIG).")
+@click.option("-v", "--verbose", is_flag=True, help="Ausführliche Protokollierung mit Tracebacks.")
+@click.option("-q", "--quiet", is_flag=True, help="Nur Warnungen und Fehler ausgeben.")
+@click.pass_context
+def main(ctx: click.Context, config: Path | None, verbose: bool, quiet: bool) -> None:
+    """docgen: aus JSON werden geprüfte Word- und PDF/A-Dokumente."""
+    _setup_logging(verbose, quiet)
+    ctx.obj = Context(config, verbose, quiet)
+
+
+def _command(fn: Callable[..., int | None]) -> Callable[..., None]:
+    """Run a command body inside the error edge and exit with its code."""
+    def wrapper(obj: Context, *args: Any, **kwargs: Any) -> None:
+        with _errors_at_edge(obj.verbose):
+            code = fn(obj, *args, **kwargs) or 0
+        sys.exit(code)
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_obj
+@_command
+def validate(obj: Context, files: tuple[Path, ...]) -> int:
+    """Prüft JSON-Dateien gegen Schema und Fachregeln (meldet alle Fehler auf einmal)."""
+    settings = obj.settings()
+    worst = 0
+    for path in files:
+        try:
+            job = api.validate(path, settings)
+        except DocgenError as exc:
+            for line in exc.lines():
+                click.echo(line, err=True)
+            worst = worst or int(exc.exit_code)
+            continue
+        _warn(path.name, job.warnings)
+        click.echo(f"{path.name}: gültig ({job.document.title}).")
+    return worst
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Ausgabeordner (Standard: outbox aus den Einstellungen).")
+@click.option("--docx-only", is_flag=True, help="Nur das Word-Dokument erzeugen, kein PDF.")
+@click.option("--workers", type=click.IntRange(min=1), help="Anzahl LibreOffice-Prozesse.")
+@click.pass_obj
+@_command
+def render(obj: Context, files: tuple[Path, ...], out_dir: Path | None, docx_only: bool,
+           workers: int | None) -> int:
+    """Erzeugt DOCX und PDF/A aus einer oder mehreren JSON-Dateien."""
+    settings = obj.settings(workers=workers)
+    target = out_dir or settings.outbox
+    worst = 0
+    pooled = len(files) > 1 and not docx_only
+    with api.open_converter(settings, pooled=pooled) as converter:
+        for path in files:
+            try:
+                result = api.render_file(path, target, settings, None if docx_only else converter,
+                                         docx_only=docx_only)
+            except DocgenError as exc:
+                for line in exc.lines():
+                    click.echo(line, err=True)
+                worst = worst or int(exc.exit_code)
+                continue
+            _warn(path.name, result.warnings)
+            made = [str(result.docx)] + ([str(result.pdf)] if result.pdf else [])
+            click.echo(f"{path.name}: erzeugt {', '.join(made)}")
+    return worst
+
+
+@main.command()
+@click.argument("dokumentart")
+@click.pass_obj
+@_command
+def example(obj: Context, dokumentart: str) -> int:
+    """Gibt eine gültige Beispiel-Eingabe für DOKUMENTART aus."""
+    click.echo(api.example(dokumentart), nl=False)
+    return 0
+
+
+@main.command()
+@click.argument("dokumentart")
+@click.pass_obj
+@_command
+def schema(obj: Context, dokumentart: str) -> int:
+    """Gibt das JSON-Schema für DOKUMENTART aus."""
+    click.echo(api.schema(dokumentart), nl=False)
+    return 0
+
+
+@main.command()
+@click.pass_obj
+@_command
+def check(obj: Context) -> int:
+    """Prüft LibreOffice, Schriften, Vorlagen und Ordner."""
+    from docgen.check import run_checks
+
+    settings = obj.settings()
+    results = run_checks(settings)
+    for result in results:
+        mark = {"ok": "OK     ", "warnung": "WARNUNG", "fehlt": "FEHLT  "}[result.status]
+        click.echo(f"[{mark}] {result.name}: {result.detail}")
+        if result.hint and result.status != "ok":
+            click.echo(f"          → {result.hint}")
+    failed = [r for r in results if r.status == "fehlt"]
+    return int(ExitCode.DEPENDENCY) if failed else 0

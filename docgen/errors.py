@@ -1,0 +1,100 @@
+"""The error model: one exit code enum and exceptions that carry their code.
+
+Every error a user can meet is a :class:`DocgenError` subclass whose message is
+German, names the file (and, where there is one, the JSON path) and says what to
+do. The CLI translates them once, at the edge, into the exit codes of design.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes of the ``docgen`` command (binding, see design.md)."""
+
+    OK = 0
+    INTERNAL = 1
+    USAGE = 2
+    DEPENDENCY = 3
+    INVALID_INPUT = 4
+    TEMPLATE = 5
+    CONVERSION = 6
+    FILE_ACCESS = 7
+    SEAL = 8
+    CONFIG = 9
+    BATCH_PARTIAL = 10
+    INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about an input file: where it is and what is wrong."""
+
+    path: str  # JSON pointer such as "/beratungsfolge/2/datum"; "" = the whole file
+    message: str  # German, says what is wrong and what is expected
+    code: str  # stable machine-readable key, e.g. "schema.format" or "beratungsfolge.entscheidung_letzte"
+    level: str = "error"  # "error" or "warning"
+
+    def render(self, filename: str) -> str:
+        where = f"{filename}: {self.path}: " if self.path else f"{filename}: "
+        return where + self.message
+
+    def as_dict(self) -> dict[str, str]:
+        return {"pfad": self.path, "meldung": self.message, "code": self.code, "stufe": self.level}
+
+
+class DocgenError(Exception):
+    """Base of all errors that end a job with a message for the user."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def lines(self) -> list[str]:
+        """The lines shown to the user (one per problem)."""
+        return [self.message]
+
+
+class DependencyMissing(DocgenError):
+    exit_code = ExitCode.DEPENDENCY
+
+
+class InvalidInput(DocgenError):
+    """The input file is not valid: JSON syntax, schema or a domain rule.
+
+    Carries every problem found, so the user sees all of them at once.
+    """
+
+    exit_code = ExitCode.INVALID_INPUT
+
+    def __init__(self, filename: str, problems: list[Problem]) -> None:
+        self.filename = filename
+        self.problems = [p for p in problems if p.level == "error"]
+        super().__init__("\n".join(p.render(filename) for p in self.problems))
+
+    def lines(self) -> list[str]:
+        return [p.render(self.filename) for p in self.problems]
+
+
+class TemplateProblem(DocgenError):
+    exit_code = ExitCode.TEMPLATE
+
+
+class ConversionFailed(DocgenError):
+    exit_code = ExitCode.CONVERSION
+
+
+class FileAccessError(DocgenError):
+    exit_code = ExitCode.FILE_ACCESS
+
+
+class SealError(DocgenError):
+    exit_code = ExitCode.SEAL
+
+
+class ConfigError(DocgenError):
+    exit_code = ExitCode.CONFIG

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs the Debian packages docgen needs when run as root; otherwise prints the
+# exact command. Idempotent: does nothing when everything is already there.
+set -eu
+
+PACKAGES="libreoffice-writer-nogui python3-uno fonts-liberation2 fonts-crosextra-carlito fontconfig poppler-utils python3-venv"
+
+missing=""
+command -v soffice >/dev/null 2>&1 || missing="$missing libreoffice-writer-nogui"
+/usr/bin/python3 -c "import uno" >/dev/null 2>&1 || missing="$missing python3-uno"
+command -v fc-list >/dev/null 2>&1 || missing="$missing fontconfig"
+if command -v fc-list >/dev/null 2>&1; then
+    fc-list : family | grep -q "Liberation Sans" || missing="$missing fonts-liberation2"
+    fc-list : family | grep -q "Carlito" || missing="$missing fonts-crosextra-carlito"
+fi
+command -v pdftotext >/dev/null 2>&1 || missing="$missing poppler-utils"
+python3 -c "import venv, ensurepip" >/dev/null 2>&1 || missing="$missing python3-venv"
+
+if [ -z "$missing" ]; then
+    exit 0
+fi
+if [ "$(id -u)" -eq 0 ]; then
+    echo "docgen: installiere Systempakete:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $PACKAGES
+else
+    echo "docgen: es fehlen Systempakete. Bitte als root ausführen:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends $PACKAGES" >&2
+    exit 1
+fi
