@@ -36,13 +36,13 @@ def _entscheidung_rules(art: str, folge: list[Mapping[str, Any]]) -> list[Proble
         if not decisions:
             problems.append(Problem(
                 "/beratungsfolge",
-                f"eine {art} braucht genau eine Beratung mit der Zuständigkeit „Entscheidung“ "
+                f"eine Vorlage der Art „{art}“ braucht genau eine Beratung mit der Zuständigkeit „Entscheidung“ "
                 "(das beschließende Gremium, als letzte Beratung). Bitte ergänzen.",
                 "beratungsfolge.entscheidung_fehlt"))
         for i in decisions[1:]:
             problems.append(Problem(
                 f"/beratungsfolge/{i}/zustaendigkeit",
-                f"eine {art} hat genau eine Entscheidung; hier steht eine weitere "
+                f"eine Vorlage der Art „{art}“ hat genau eine Entscheidung; hier steht eine weitere "
                 f"(die erste in Beratung {decisions[0] + 1}). Bitte nur das beschließende "
                 "Gremium mit „Entscheidung“ eintragen, die anderen mit „Vorberatung“ oder "
                 "„Empfehlung“.",
@@ -57,7 +57,7 @@ def _entscheidung_rules(art: str, folge: list[Mapping[str, Any]]) -> list[Proble
         for i in decisions:
             problems.append(Problem(
                 f"/beratungsfolge/{i}/zustaendigkeit",
-                f"eine {art} wird nur zur Kenntnis gegeben und hat keine Entscheidung. "
+                f"eine Vorlage der Art „{art}“ dient nur der Kenntnisnahme und hat keine Entscheidung. "
                 "Bitte „Kenntnisnahme“ eintragen oder die Vorlagenart auf „Beschlussvorlage“ ändern.",
                 "beratungsfolge.entscheidung_unzulaessig"))
     return problems

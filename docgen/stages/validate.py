@@ -209,26 +209,29 @@ def _german(error: ValidationError) -> tuple[str, str, str]:
     return path, f"{show(value)} ist ungültig (erwartet {_describe(schema)}).", f"schema.{kind}"
 
 
+_SHAPE_KEYWORDS = {"type", "required", "additionalProperties", "const", "enum"}
+
+
 def _leaf_errors(error: ValidationError) -> list[ValidationError]:
-    """For anyOf/oneOf, the errors of the alternative the user evidently meant."""
+    """For anyOf/oneOf, the errors of the alternative the user evidently meant.
+
+    An alternative was meant when its shape fits (type, required keys, no unknown keys)
+    and only something inside it is wrong; otherwise the whole alternative list is
+    reported once with its German description.
+    """
     if error.validator not in {"anyOf", "oneOf"} or not error.context:
         return [error]
     by_branch: dict[int, list[ValidationError]] = {}
     for sub in error.context:
         by_branch.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
-    # The meant branch is the one that got furthest: its errors sit deepest, and it
-    # is not merely a type mismatch at the same place.
-    def depth(errs: list[ValidationError]) -> int:
-        return max(len(e.relative_path) + (0 if e.validator == "type" else 1) for e in errs)
-
-    best = max(by_branch.values(), key=depth)
-    if depth(best) <= 1 and all(len(e.relative_path) == 0 for e in best):
-        if error.validator == "oneOf" and not any(e.validator == "type" for e in best):
-            return [error]  # several or none of the exclusive alternatives matched
-        if all(e.validator in {"type", "required", "additionalProperties"} for e in best):
-            return [error]
+    meant = [
+        errs for errs in by_branch.values()
+        if not any(len(e.relative_path) == 0 and e.validator in _SHAPE_KEYWORDS for e in errs)
+    ]
+    if len(meant) != 1:
+        return [error]
     leaves: list[ValidationError] = []
-    for sub in best:
+    for sub in meant[0]:
         leaves.extend(_leaf_errors(sub))
     return leaves
 

@@ -1,0 +1,83 @@
+"""Shared fixtures: the project's example, a clean environment for the real CLI, real LibreOffice."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _clean_env(state_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCGEN_")}
+    env["DOCGEN_STATE_DIR"] = str(state_dir)
+    return env
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "state"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def docgen(tmp_path: Path, state_dir: Path) -> Callable[..., CliResult]:
+    """Run the real ``docgen`` command (``python -m docgen``) in ``tmp_path``."""
+
+    def run(*args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None,
+            timeout: float = 180) -> CliResult:
+        full_env = _clean_env(state_dir)
+        full_env.update(env or {})
+        proc = subprocess.run(
+            [sys.executable, "-m", "docgen", *map(str, args)],
+            cwd=cwd or tmp_path, env=full_env, capture_output=True, text=True, timeout=timeout,
+        )
+        return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
+
+
+def load_example(name: str = "beschlussvorlage") -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((EXAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.fixture
+def example() -> dict[str, Any]:
+    return copy.deepcopy(load_example())
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+@pytest.fixture
+def write_json(tmp_path: Path) -> Callable[[str, Any], Path]:
+    def write(name: str, data: Any) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=_default), encoding="utf-8")
+        return path
+
+    return write
