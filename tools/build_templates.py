@@ -218,13 +218,18 @@ def page_break(doc: DocumentObject) -> None:
 
 
 def main() -> int:
-    from build_beschlussvorlage import build as build_beschlussvorlage
+    """Build every template: each tools/build_<name>.py with a build() makes templates/<name>.docx."""
+    import importlib
 
     out = ROOT / "templates"
     out.mkdir(exist_ok=True)
-    for name, build in (("beschlussvorlage.docx", build_beschlussvorlage),):
-        build().save(str(out / name))
-        print(f"geschrieben: templates/{name}")
+    for script in sorted(Path(__file__).resolve().parent.glob("build_*.py")):
+        name = script.stem.removeprefix("build_")
+        if name == "templates":
+            continue
+        build = importlib.import_module(script.stem).build
+        build().save(str(out / f"{name}.docx"))
+        print(f"geschrieben: templates/{name}.docx")
     return 0
 
 
