@@ -78,9 +78,18 @@ def _document(name: str) -> documents.DocumentType:
 
 
 def example(dokumentart: str) -> str:
-    """A valid example input for ``dokumentart`` as JSON text."""
+    """A valid example input for ``dokumentart`` as JSON text.
+
+    Anlagen given as files are left out: the files cannot travel with the printed text,
+    and the example must validate wherever it is saved.
+    """
     doc = _document(dokumentart)
-    return (project_root() / "examples" / doc.example_file).read_text(encoding="utf-8")
+    data = json.loads((project_root() / "examples" / doc.example_file).read_text(encoding="utf-8"))
+    if "anlagen" in data:
+        data["anlagen"] = [a for a in data["anlagen"] if "datei" not in a]
+        if not data["anlagen"]:
+            del data["anlagen"]
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
 def _inline_refs(node: Any, prefix: str) -> Any:

@@ -41,6 +41,9 @@ def _setup_logging(verbose: bool, quiet: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
     logging.getLogger("docgen").setLevel(level)
+    # pyHanko logs every untrusted certificate with a traceback; docgen states trust in its own words.
+    logging.getLogger("pyhanko").setLevel(logging.DEBUG if verbose else logging.CRITICAL)
+    logging.getLogger("pyhanko_certvalidator").setLevel(logging.DEBUG if verbose else logging.CRITICAL)
 
 
 def _fail(exc: DocgenError) -> NoReturn:
@@ -149,9 +152,28 @@ def render(obj: Context, files: tuple[Path, ...], out_dir: Path | None, docx_onl
                 worst = worst or int(exc.exit_code)
                 continue
             _warn(path.name, result.warnings)
-            made = [str(result.docx)] + ([str(result.pdf)] if result.pdf else [])
-            click.echo(f"{path.name}: erzeugt {', '.join(made)}")
+            if result.pdf is None:
+                click.echo(f"{path.name}: erzeugt {result.docx}")
+                continue
+            state = "gesiegelt" if result.sealed else "ENTWURF, nicht gesiegelt"
+            click.echo(f"{path.name}: Paket {result.pdf} ({result.pages} Seiten, {state}); "
+                       f"Beleg {result.receipt}; Einzeldokumente in {result.folder}/")
     return worst
+
+
+@main.command()
+@click.argument("bundle", type=click.Path(path_type=Path, dir_okay=False))
+@click.pass_obj
+@_command
+def verify(obj: Context, bundle: Path) -> int:
+    """Prüft Siegel und Beleg eines Dokumentenpakets (0 = gültig, 8 = ungültig)."""
+    from docgen.verify import trust_roots, verify_bundle
+
+    verdict = verify_bundle(bundle, trust_roots(obj.settings()))
+    click.echo(f"{bundle.name}: {'GÜLTIG' if verdict.ok else 'UNGÜLTIG'}")
+    for line in verdict.lines:
+        click.echo(f"  {line}")
+    return 0 if verdict.ok else int(ExitCode.SEAL)
 
 
 @main.command()

@@ -1,38 +1,69 @@
 """The pipeline: the only module that orders the stages.
 
-validate → render → convert → publish (assemble and seal join in later). Each
-stage writes only into the job's private work directory; publish moves the
-results into the output folder atomically at the end, so a failed job leaves
-nothing behind there.
+validate → render → convert → assemble → seal → publish. Each stage writes only
+into the job's private work directory; publish moves the results into the
+output folder at the end, atomically and file by file, bundle last, so a failed
+job leaves nothing in the output folder and a reader never sees half a file.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from docgen import __version__
 from docgen.errors import FileAccessError, Problem
+from docgen.pdfa import check_pdfa
+from docgen.receipt import build_receipt, file_entry, sha256_bytes, write_receipt
 from docgen.settings import Settings
+from docgen.stages.anlagen import Part
+from docgen.stages.assemble import BundleEntry, BundleMeta, assemble, page_count, page_ranges, watermark_page
 from docgen.stages.convert import Converter
-from docgen.stages.publish import publish_file
-from docgen.stages.render import render_docx
+from docgen.stages.publish import publish_file, publish_new_file, reserve_stem
+from docgen.stages.render import koerperschaft_for, render_document, render_template
+from docgen.stages.seal import SEALED_PRODUCER, load_seal, seal
 from docgen.stages.validate import Job, validate_file
 
 log = logging.getLogger("docgen.pipeline")
+
+SIGNOFF_TEMPLATE = "freigabevermerk.docx"
+WATERMARK_TEMPLATE = "entwurf.docx"
+DRAFT_SUFFIX = "-ENTWURF"
 
 
 @dataclass
 class JobResult:
     source: Path
     dokumentart: str
-    docx: Path
-    pdf: Path | None
+    docx: Path  # the main document's DOCX
+    pdf: Path | None  # the bundle (None with docx_only)
+    receipt: Path | None = None
+    folder: Path | None = None
+    sealed: bool = False
+    pages: int = 0
     warnings: list[Problem] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class _Work:
+    """What the stages produced in the work directory."""
+
+    root: Path
+    settings: Settings
+    docx: dict[int, Path] = field(default_factory=dict)  # part number → DOCX
+    pdf: dict[int, Path] = field(default_factory=dict)  # part number → PDF
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def timed(self, name: str, start: float) -> None:
+        self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
 
 
 def _work_dir(settings: Settings) -> Path:
@@ -46,6 +77,161 @@ def _work_dir(settings: Settings) -> Path:
     return Path(tempfile.mkdtemp(prefix="job-", dir=root))
 
 
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^0-9A-Za-zÄÖÜäöüß]+", "-", text).strip("-")
+    return slug[:40] or "dokument"
+
+
+def _file_name(job: Job, part: Part) -> str:
+    return job.source.stem if part.number == 0 else f"anlage-{part.number}-{_slug(part.title)}"
+
+
+def _render_parts(job: Job, work: _Work, settings: Settings) -> None:
+    for part in job.parts:
+        if part.document is None or part.data is None:
+            continue
+        start = time.perf_counter()
+        out = work.root / "docs" / f"{_file_name(job, part)}.docx"
+        work.docx[part.number] = render_document(part.document, part.data, out, settings, job.source.name)
+        work.timed("render", start)
+
+
+def _convert_parts(job: Job, work: _Work, converter: Converter) -> None:
+    for part in job.parts:
+        start = time.perf_counter()
+        if part.number in work.docx:
+            pdf = work.docx[part.number].with_suffix(".pdf")
+            converter.convert(work.docx[part.number], pdf)
+            work.pdf[part.number] = pdf
+        elif part.pdf_file is not None:
+            work.pdf[part.number] = part.pdf_file
+        work.timed("convert", start)
+
+
+def _entries(job: Job, work: _Work) -> list[BundleEntry]:
+    entries = []
+    for part in job.parts:
+        pdf = work.pdf[part.number]
+        title = part.title if part.number else f"{part.title} – {job.document.reference(job.data)}"
+        entries.append(BundleEntry(part.label, title, pdf, page_count(pdf)))
+    return entries
+
+
+def _signoff(job: Job, work: _Work, entries: list[BundleEntry], settings: Settings,
+             converter: Converter, created: dt.datetime) -> BundleEntry:
+    start = time.perf_counter()
+    freigabe = job.data.get("freigabe")
+    signoff_first = sum(e.pages for e in entries) + 1
+    ranges = page_ranges(entries)
+    contents = [{"label": e.label, "titel": e.title, "seiten": _range_text(r)} for e, r in zip(entries, ranges,
+                                                                                               strict=True)]
+    contents.append({"label": "Freigabevermerk", "titel": "dieser Vermerk", "seiten": f"ab {signoff_first}"})
+    unterzeichnung = dict(freigabe["unterzeichnung"]) if freigabe else None
+    if unterzeichnung is not None:
+        unterzeichnung.setdefault("zusatz", "")
+    context: dict[str, Any] = {
+        "koerperschaft": koerperschaft_for(job.data, settings),
+        "bezug": job.document.reference(job.data),
+        "titel": _title(job),
+        "freigegeben": freigabe is not None,
+        "inhalt": contents,
+        "mitzeichnungen": list(freigabe.get("mitzeichnungen", [])) if freigabe else [],
+        "unterzeichnung": unterzeichnung,
+        "eingabe": job.source.name,
+        "sha256": sha256_bytes(job.raw),
+        "erzeugt": created.astimezone().strftime("%d.%m.%Y, %H:%M:%S Uhr (UTC%z)"),
+        "version": __version__,
+    }
+    docx = render_template(settings.template_path(SIGNOFF_TEMPLATE), context, work.root / "docs" /
+                           "freigabevermerk.docx", job.source.name)
+    work.timed("render", start)
+    start = time.perf_counter()
+    pdf = docx.with_suffix(".pdf")
+    converter.convert(docx, pdf)
+    work.timed("convert", start)
+    return BundleEntry("Freigabevermerk", "Freigabevermerk", pdf, page_count(pdf))
+
+
+def _range_text(first_last: tuple[int, int]) -> str:
+    first, last = first_last
+    return str(first) if first == last else f"{first}–{last}"
+
+
+def _title(job: Job) -> str:
+    return job.document.title_of(job.data) if job.document.title_of else job.document.title
+
+
+def _meta(job: Job, settings: Settings, created: dt.datetime, sealed: bool) -> BundleMeta:
+    body = koerperschaft_for(job.data, settings).name
+    office = job.document.office_of(job.data) if job.document.office_of else ""
+    return BundleMeta(title=_title(job), subject=job.document.reference(job.data),
+                      author=f"{body} – {office}" if office else body, created=created,
+                      creator=f"docgen {__version__}",
+                      producer=SEALED_PRODUCER if sealed else f"docgen {__version__}")
+
+
+def _bundle(job: Job, work: _Work, settings: Settings, converter: Converter,
+            created: dt.datetime) -> tuple[Path, list[BundleEntry], dict[str, Any] | None]:
+    """Assemble the bundle (watermarked when a draft) and seal it when signed off."""
+    entries = _entries(job, work)
+    entries.append(_signoff(job, work, entries, settings, converter, created))
+    start = time.perf_counter()
+    draft = "freigabe" not in job.data
+    watermark = None
+    if draft:
+        watermark = watermark_page(settings.template_path(WATERMARK_TEMPLATE), settings.state_dir / "cache",
+                                   converter)
+    bundle = assemble(entries, _meta(job, settings, created, not draft), work.root / "bundle.pdf", watermark)
+    work.timed("assemble", start)
+    if draft:
+        return bundle, entries, None
+    start = time.perf_counter()
+    body = koerperschaft_for(job.data, settings)
+    key = load_seal(settings, body)
+    sealed = seal(bundle, work.root / "bundle-sealed.pdf", key,
+                  reason=f"Freigabe {job.document.reference(job.data)}", location=body.name)
+    work.timed("seal", start)
+    info = {"gesiegelt": True, "standard": "PAdES B-B", "unterzeichner": key.subject,
+            "zertifikat_sha256": key.fingerprint, "qualifiziert": False if key.local else None,
+            "hinweis": ("lokales, selbst ausgestelltes Siegel von docgen – kein qualifiziertes Siegel"
+                        if key.local else "Siegelzertifikat aus den Einstellungen")}
+    return sealed, entries, info
+
+
+def _publish(job: Job, work: _Work, out_dir: Path, bundle: Path, entries: list[BundleEntry],
+             seal_info: dict[str, Any] | None, created: dt.datetime) -> JobResult:
+    draft = seal_info is None
+    name = job.source.stem
+    stem = reserve_stem(out_dir, name + DRAFT_SUFFIX if draft else name, replace=draft)
+    folder = out_dir / stem
+    outputs: dict[str, Any] = {"dateien": []}
+    generated = sorted(work.docx.values()) + sorted(work.pdf[n] for n in work.docx)
+    generated.append(entries[-1].pdf)  # the Freigabevermerk as a single PDF
+    for path in generated:
+        publish_file(path, folder / path.name)
+        outputs["dateien"].append(file_entry(path, f"{stem}/{path.name}"))
+    checks = {"pdfa": check_pdfa(bundle)}
+    outputs["paket"] = {**file_entry(bundle, f"{stem}.pdf"), "seiten": sum(e.pages for e in entries)}
+    contents = [{"nr": e.label, "titel": e.title, "seiten": list(r)}
+                for e, r in zip(entries, page_ranges(entries), strict=True)]
+    warnings = list(job.warnings)
+    if checks["pdfa"]["ergebnis"] != "bestanden":
+        warnings.append(Problem("", "das Paket besteht die PDF/A-Strukturprüfung nicht: "
+                                f"{checks['pdfa']['pruefungen']}", "pdfa.nicht_bestanden", "warning"))
+    figures = job.document.figures(job.data) if job.document.figures else None
+    receipt = build_receipt(job=job, settings=work.settings, created=created.isoformat(timespec="seconds"),
+                            status="entwurf" if draft else "freigegeben", contents=contents, outputs=outputs,
+                            checks=checks, seal=seal_info, warnings=warnings, timings=work.timings,
+                            extra_templates=[SIGNOFF_TEMPLATE] + ([WATERMARK_TEMPLATE] if draft else []),
+                            figures=figures)
+    receipt_tmp = write_receipt(receipt, work.root / f"{stem}.receipt.json")
+    published_receipt = publish_file(receipt_tmp, out_dir / receipt_tmp.name)
+    target = out_dir / f"{stem}.pdf"
+    published = publish_file(bundle, target) if draft else publish_new_file(bundle, target)
+    return JobResult(job.source, job.document.name, folder / work.docx[0].name, published, published_receipt,
+                     folder, not draft, outputs["paket"]["seiten"], warnings, work.timings)
+
+
 def run_job(
     path: Path,
     out_dir: Path,
@@ -54,31 +240,29 @@ def run_job(
     *,
     docx_only: bool = False,
 ) -> JobResult:
-    """Run one input file through the pipeline and publish ``<name>.docx``/``.pdf`` to ``out_dir``."""
-    timings: dict[str, float] = {}
+    """Run one input file through the pipeline and publish its results in ``out_dir``.
+
+    With ``docx_only`` only the editable DOCX of the main document is written
+    (``out_dir/<name>.docx``); otherwise the bundle, its receipt and the folder
+    with the single documents (see README, "Outputs").
+    """
+    created = dt.datetime.now(dt.UTC).replace(microsecond=0)
     start = time.perf_counter()
-    job: Job = validate_file(path, settings)
-    timings["validate"] = time.perf_counter() - start
-    name = path.stem
-    work = _work_dir(settings)
+    job = validate_file(path, settings)
+    work = _Work(_work_dir(settings), settings)
+    work.timed("validate", start)
     try:
-        t = time.perf_counter()
-        docx = render_docx(job, work / f"{name}.docx", settings)
-        timings["render"] = time.perf_counter() - t
-        pdf: Path | None = None
-        if not docx_only:
-            if converter is None:
-                raise ValueError("a converter is required unless docx_only is set")
-            t = time.perf_counter()
-            pdf = work / f"{name}.pdf"
-            converter.convert(docx, pdf)
-            timings["convert"] = time.perf_counter() - t
-        t = time.perf_counter()
-        published_docx = publish_file(docx, out_dir / f"{name}.docx")
-        published_pdf = publish_file(pdf, out_dir / f"{name}.pdf") if pdf else None
-        timings["publish"] = time.perf_counter() - t
+        _render_parts(job, work, settings)
+        if docx_only:
+            docx = publish_file(work.docx[0], out_dir / f"{path.stem}.docx")
+            return JobResult(path, job.document.name, docx, None, warnings=job.warnings, timings=work.timings)
+        if converter is None:
+            raise ValueError("a converter is required unless docx_only is set")
+        _convert_parts(job, work, converter)
+        bundle, entries, seal_info = _bundle(job, work, settings, converter, created)
+        result = _publish(job, work, out_dir, bundle, entries, seal_info, created)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
-    timings["total"] = time.perf_counter() - start
-    log.info("%s: fertig in %.2f s", path.name, timings["total"])
-    return JobResult(path, job.document.name, published_docx, published_pdf, job.warnings, timings)
+        shutil.rmtree(work.root, ignore_errors=True)
+    result.timings["total"] = time.perf_counter() - start
+    log.info("%s: fertig in %.2f s → %s", path.name, result.timings["total"], result.pdf)
+    return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -62,7 +63,9 @@ def load_example(name: str = "beschlussvorlage") -> dict[str, Any]:
 
 
 @pytest.fixture
-def example() -> dict[str, Any]:
+def example(tmp_path: Path) -> dict[str, Any]:
+    """The bundled example; its attachment files are copied beside the test's JSON files."""
+    shutil.copytree(EXAMPLES / "anlagen", tmp_path / "anlagen", dirs_exist_ok=True)
     return copy.deepcopy(load_example())
 
 

@@ -56,11 +56,14 @@ def docx_text(docx: Path) -> str:
 
 
 def test_outputs_exist(rendered: Path) -> None:
-    assert sorted(p.name for p in rendered.iterdir()) == ["beschlussvorlage.docx", "beschlussvorlage.pdf"]
+    assert sorted(p.name for p in rendered.iterdir()) == [
+        "beschlussvorlage", "beschlussvorlage.pdf", "beschlussvorlage.receipt.json"]
+    assert sorted(p.name for p in (rendered / "beschlussvorlage").iterdir()) == [
+        "beschlussvorlage.docx", "beschlussvorlage.pdf", "freigabevermerk.pdf"]
 
 
 def test_pdf_holds_the_content(rendered: Path) -> None:
-    text = pdf_text(rendered / "beschlussvorlage.pdf")
+    text = pdf_text(rendered / "beschlussvorlage" / "beschlussvorlage.pdf")
     flat = " ".join(text.split())
     assert "Schwerpunkte des Kommunalen Integrationszentrums für die Jahre 2026 und 2027" in flat
     assert "2025/0412" in flat
@@ -77,7 +80,7 @@ def test_pdf_holds_the_content(rendered: Path) -> None:
 
 
 def test_pdf_is_pdfa2b_and_tagged(rendered: Path) -> None:
-    reader = PdfReader(rendered / "beschlussvorlage.pdf")
+    reader = PdfReader(rendered / "beschlussvorlage" / "beschlussvorlage.pdf")
     raw = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
     assert re.search(r"<pdfaid:part>2</pdfaid:part>|pdfaid:part=\"2\"", raw)
     assert re.search(r"<pdfaid:conformance>B</pdfaid:conformance>|pdfaid:conformance=\"B\"", raw)
@@ -87,8 +90,9 @@ def test_pdf_is_pdfa2b_and_tagged(rendered: Path) -> None:
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4
 
 
-def test_all_fonts_embedded(rendered: Path) -> None:
-    out = subprocess.run(["pdffonts", str(rendered / "beschlussvorlage.pdf")], capture_output=True, text=True,
+@pytest.mark.parametrize("pdf", ["beschlussvorlage/beschlussvorlage.pdf", "beschlussvorlage.pdf"])
+def test_all_fonts_embedded(rendered: Path, pdf: str) -> None:
+    out = subprocess.run(["pdffonts", str(rendered / pdf)], capture_output=True, text=True,
                          check=True).stdout.splitlines()[2:]
     assert out, "pdffonts listed no fonts"
     for line in out:
@@ -100,9 +104,9 @@ def test_all_fonts_embedded(rendered: Path) -> None:
 def test_docx_opens_and_has_no_tags_left(rendered: Path) -> None:
     from docx import Document
 
-    doc = Document(str(rendered / "beschlussvorlage.docx"))
+    doc = Document(str(rendered / "beschlussvorlage" / "beschlussvorlage.docx"))
     assert doc.paragraphs
-    text = docx_text(rendered / "beschlussvorlage.docx")
+    text = docx_text(rendered / "beschlussvorlage" / "beschlussvorlage.docx")
     assert "{{" not in text and "{%" not in text
     assert "Beratungsfolge" in text and "Kreisausschuss" in text
 
@@ -116,7 +120,7 @@ def test_special_characters_survive(docgen: Run, write_json: Write, example: dic
     path = write_json("sonderzeichen.json", example)
     result = docgen("render", path, "--out", tmp_path / "out")
     assert result.returncode == 0, result.stderr
-    docx = docx_text(tmp_path / "out" / "sonderzeichen.docx")
+    docx = docx_text(tmp_path / "out" / "sonderzeichen" / "sonderzeichen.docx")
     assert docx.count(SPECIAL.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")) >= 3
     pdf = " ".join(pdf_text(tmp_path / "out" / "sonderzeichen.pdf").split())
     assert pdf.count(SPECIAL) >= 3

@@ -68,6 +68,7 @@ def test_body_profile_from_settings_and_input_override(docgen: Callable[..., Cli
 
     data = json.loads((EXAMPLES / "beschlussvorlage.json").read_text(encoding="utf-8"))
     del data["koerperschaft"]
+    del data["anlagen"]
     path = tmp_path / "profil.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     (tmp_path / "docgen.toml").write_text(

@@ -85,7 +85,7 @@ def test_json_syntax_error_names_line_and_column(docgen: Run, tmp_path: Path) ->
     )
 
 
-def test_byte_order_mark_is_accepted(docgen: Run, tmp_path: Path) -> None:
+def test_byte_order_mark_is_accepted(docgen: Run, tmp_path: Path, example: dict[str, Any]) -> None:
     path = tmp_path / "bom.json"
     path.write_bytes(b"\xef\xbb\xbf" + (EXAMPLES / "beschlussvorlage.json").read_bytes())
     assert docgen("validate", path).returncode == 0
@@ -97,7 +97,8 @@ def test_byte_order_mark_is_accepted(docgen: Run, tmp_path: Path) -> None:
 )
 def test_wrong_encoding_says_what_is_expected(docgen: Run, tmp_path: Path, encoding: str, fragment: str) -> None:
     path = tmp_path / "kodierung.json"
-    path.write_bytes((EXAMPLES / "beschlussvorlage.json").read_text(encoding="utf-8").encode(encoding, errors="replace"))
+    text = (EXAMPLES / "beschlussvorlage.json").read_text(encoding="utf-8")
+    path.write_bytes(text.encode(encoding, errors="replace"))
     result = docgen("validate", path)
     assert result.returncode == 4
     assert fragment in result.stderr
@@ -116,16 +117,20 @@ def _folge(*rows: tuple[str | None, str]) -> list[dict[str, Any]]:
 DOMAIN_CASES = [
     pytest.param(
         "Beschlussvorlage", _folge(("2025-11-01", "Vorberatung"), ("2025-11-02", "Vorberatung")),
-        "/beratungsfolge", "eine Vorlage der Art „Beschlussvorlage“ braucht genau eine Beratung mit der Zuständigkeit", id="keine-entscheidung"),
+        "/beratungsfolge", "eine Vorlage der Art „Beschlussvorlage“ braucht genau eine Beratung mit der Zuständigkeit",
+        id="keine-entscheidung"),
     pytest.param(
         "Beschlussvorlage", _folge(("2025-11-01", "Entscheidung"), ("2025-11-02", "Entscheidung")),
-        "/beratungsfolge/1/zustaendigkeit", "eine Vorlage der Art „Beschlussvorlage“ hat genau eine Entscheidung; hier steht eine weitere", id="zwei"),
+        "/beratungsfolge/1/zustaendigkeit",
+        "eine Vorlage der Art „Beschlussvorlage“ hat genau eine Entscheidung; hier steht eine weitere",
+        id="zwei"),
     pytest.param(
         "Dringlichkeitsvorlage", _folge(("2025-11-01", "Entscheidung"), ("2025-11-02", "Kenntnisnahme")),
         "/beratungsfolge/0/zustaendigkeit", "die Entscheidung muss die letzte Beratung sein", id="nicht-letzte"),
     pytest.param(
         "Mitteilungsvorlage", _folge(("2025-11-01", "Kenntnisnahme"), ("2025-11-02", "Entscheidung")),
-        "/beratungsfolge/1/zustaendigkeit", "eine Vorlage der Art „Mitteilungsvorlage“ dient nur der Kenntnisnahme", id="mitteilung"),
+        "/beratungsfolge/1/zustaendigkeit", "eine Vorlage der Art „Mitteilungsvorlage“ dient nur der Kenntnisnahme",
+        id="mitteilung"),
     pytest.param(
         "Bericht", _folge(("2025-11-01", "Entscheidung")),
         "/beratungsfolge/0/zustaendigkeit", "eine Vorlage der Art „Bericht“ dient nur der Kenntnisnahme",

@@ -3,7 +3,7 @@
 # exact command. Idempotent: does nothing when everything is already there.
 set -eu
 
-PACKAGES="libreoffice-writer-nogui python3-uno fonts-liberation2 fonts-crosextra-carlito fontconfig poppler-utils python3-venv"
+PACKAGES="libreoffice-writer-nogui python3-uno fonts-liberation2 fonts-crosextra-carlito fontconfig poppler-utils python3-venv libnss3-tools"
 
 missing=""
 command -v soffice >/dev/null 2>&1 || missing="$missing libreoffice-writer-nogui"
@@ -14,6 +14,7 @@ if command -v fc-list >/dev/null 2>&1; then
     fc-list : family | grep -q "Carlito" || missing="$missing fonts-crosextra-carlito"
 fi
 command -v pdftotext >/dev/null 2>&1 || missing="$missing poppler-utils"
+command -v certutil >/dev/null 2>&1 || missing="$missing libnss3-tools"
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || missing="$missing python3-venv"
 
 if [ -z "$missing" ]; then

@@ -34,6 +34,11 @@ class DocumentType:
     reference: Callable[[Mapping[str, Any]], str]
     # The example input printed by `docgen example`, relative to examples/.
     example_file: str = ""
+    # Bundle metadata: the title (e.g. the Betreff) and the issuing office, if the type has them.
+    title_of: Callable[[Mapping[str, Any]], str] | None = None
+    office_of: Callable[[Mapping[str, Any]], str] | None = None
+    # Figures the document type computed, written to the receipt under "berechnung".
+    figures: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
 
 
 @cache

@@ -167,4 +167,6 @@ DOCUMENT = DocumentType(
     context=context,
     reference=reference,
     example_file="beschlussvorlage.json",
+    title_of=lambda data: str(data["vorlage"]["betreff"]),
+    office_of=lambda data: str(data["vorlage"]["federfuehrend"]),
 )

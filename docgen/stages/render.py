@@ -20,6 +20,7 @@ from docxtpl.subdoc import Subdoc
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
+from docgen.documents import DocumentType
 from docgen.errors import FileAccessError, TemplateProblem
 from docgen.formatting import FILTERS
 from docgen.richtext import blocks_subdoc, clean_text
@@ -77,19 +78,19 @@ def load_template(path: Path) -> DocxTemplate:
         raise TemplateProblem(f"Vorlage {path.name}: keine gültige Word-Datei ({exc}).") from exc
 
 
-def render_docx(job: Job, out: Path, settings: Settings) -> Path:
-    """Fill the document type's template with the job's data and write ``out``."""
-    template_path = settings.template_path(job.document.template_file)
+def render_template(template_path: Path, context: dict[str, Any], out: Path, data_name: str) -> Path:
+    """Fill ``template_path`` with ``context`` strictly and write ``out``."""
     tpl = load_template(template_path)
-    tools = RenderTools(tpl, settings, koerperschaft_for(job.data, settings))
-    context = job.document.context(job.data, tools)
-    name = template_path.name
+    return _render(tpl, template_path.name, context, out, data_name)
+
+
+def _render(tpl: DocxTemplate, name: str, context: dict[str, Any], out: Path, data_name: str) -> Path:
     try:
         tpl.render(context, jinja_env=jinja_env(), autoescape=True)
     except UndefinedError as exc:
         raise TemplateProblem(
             f"Vorlage {name}: die Variable „{_undefined_name(exc)}“ kommt in den Daten von "
-            f"{job.source.name} nicht vor. Bitte die Vorlage korrigieren "
+            f"{data_name} nicht vor. Bitte die Vorlage korrigieren "
             f"(`docgen lint-template {name}`) oder das Feld ergänzen."
         ) from exc
     except TemplateSyntaxError as exc:
@@ -105,3 +106,19 @@ def render_docx(job: Job, out: Path, settings: Settings) -> Path:
     except OSError as exc:
         raise FileAccessError(f"{out}: DOCX nicht schreibbar ({exc.strerror}).") from exc
     return out
+
+
+def render_document(
+    document: DocumentType, data: Mapping[str, Any], out: Path, settings: Settings, data_name: str,
+) -> Path:
+    """Fill the document type's template with ``data`` and write ``out``."""
+    template_path = settings.template_path(document.template_file)
+    tpl = load_template(template_path)
+    tools = RenderTools(tpl, settings, koerperschaft_for(data, settings))
+    context = document.context(data, tools)
+    return _render(tpl, template_path.name, context, out, data_name)
+
+
+def render_docx(job: Job, out: Path, settings: Settings) -> Path:
+    """Fill the job's main document template and write ``out``."""
+    return render_document(job.document, job.data, out, settings, job.source.name)

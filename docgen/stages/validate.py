@@ -24,6 +24,7 @@ from docgen import documents
 from docgen.documents import DocumentType
 from docgen.errors import FileAccessError, InvalidInput, Problem
 from docgen.settings import Settings, project_root
+from docgen.stages.anlagen import Part, collect_parts
 
 DATE_HINT = "(erwartet JJJJ-MM-TT)"
 
@@ -37,6 +38,7 @@ class Job:
     document: DocumentType
     raw: bytes
     warnings: list[Problem] = field(default_factory=list)
+    parts: list[Part] = field(default_factory=list)  # main document first, then the Anlagen
 
 
 def schemas_dir() -> Path:
@@ -285,4 +287,7 @@ def validate_file(path: Path, settings: Settings) -> Job:
     raw = read_input(path)
     data = parse_json(raw, path.name)
     doc, warnings = check_data(data, path.name, settings)
-    return Job(source=path, data=data, document=doc, raw=raw, warnings=warnings)
+    parts = collect_parts(data, doc, path, settings)
+    for part in parts:
+        warnings += part.warnings
+    return Job(source=path, data=data, document=doc, raw=raw, warnings=warnings, parts=parts)

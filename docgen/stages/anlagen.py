@@ -1,0 +1,163 @@
+"""The parts of a bundle: the main document, then every entry of ``anlagen``.
+
+An Anlage is either a PDF file (a path relative to the JSON file that must stay
+inside its folder tree) or a nested docgen document validated like a top-level
+one. Attachment files are checked before any work starts: inside the folder, a
+regular file, a PDF that opens, not encrypted, and without active content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+from pypdf.generic import DictionaryObject, IndirectObject
+
+from docgen.errors import FileAccessError, InvalidInput, Problem
+
+if TYPE_CHECKING:
+    from docgen.documents import DocumentType
+    from docgen.settings import Settings
+
+ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "/Rendition"}
+
+
+@dataclass(frozen=True)
+class Part:
+    """One document of the bundle, in bundle order."""
+
+    number: int  # 0 = the main document, 1… = Anlage number
+    title: str
+    json_path: str  # where it stands in the input, e.g. "/anlagen/1"
+    document: DocumentType | None = None  # a rendered docgen document …
+    data: Mapping[str, Any] | None = None
+    pdf_file: Path | None = None  # … or a PDF file given by the user
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return "Hauptdokument" if self.number == 0 else f"Anlage {self.number}"
+
+
+def _resolve(base: Path, relative: str, where: str) -> tuple[Path | None, Problem | None]:
+    candidate = Path(relative)
+    if candidate.is_absolute():
+        return None, Problem(where, f"„{relative}“ ist ein absoluter Pfad. Anlagen werden relativ zur "
+                             "JSON-Datei angegeben, z. B. anlagen/plan.pdf.", "anlage.absolut")
+    if ".." in candidate.parts:
+        return None, Problem(where, f"„{relative}“ verlässt den Ordner der JSON-Datei („..“). Bitte die "
+                             "Anlage in den Ordner der JSON-Datei oder einen Unterordner legen.", "anlage.ausserhalb")
+    full = base / candidate
+    try:
+        resolved = full.resolve(strict=False)
+    except (OSError, RuntimeError):
+        return None, Problem(where, f"„{relative}“ lässt sich nicht auflösen (Verweisschleife?).", "anlage.pfad")
+    if not resolved.is_relative_to(base.resolve()):
+        return None, Problem(where, f"„{relative}“ ist ein Verweis (Symlink) auf eine Datei außerhalb des "
+                             "Ordners der JSON-Datei. Bitte die Datei selbst ablegen.", "anlage.ausserhalb")
+    return full, None
+
+
+def _active_content(reader: PdfReader) -> str | None:
+    """Name the first active content (JavaScript, launch actions) in the PDF, if any."""
+    root: Any = reader.trailer["/Root"]
+    names = root.get("/Names")
+    if isinstance(names, DictionaryObject) and "/JavaScript" in names:
+        return "JavaScript"
+    candidates: list[Any] = [root.get("/OpenAction"), root.get("/AA")]
+    for page in reader.pages:
+        candidates.append(page.get("/AA"))
+        annots: Any = page.get("/Annots")
+        for annot in (annots.get_object() if annots is not None else []):
+            obj: Any = annot.get_object() if isinstance(annot, IndirectObject) else annot
+            candidates.append(obj.get("/A"))
+            candidates.append(obj.get("/AA"))
+    for item in candidates:
+        obj = item.get_object() if isinstance(item, IndirectObject) else item
+        if not isinstance(obj, DictionaryObject):
+            continue
+        actions = [obj] if "/S" in obj else [v.get_object() for v in obj.values()]
+        for action in actions:
+            if isinstance(action, DictionaryObject) and action.get("/S") in ACTIVE_ACTIONS:
+                return str(action["/S"]).lstrip("/")
+    return None
+
+
+def check_pdf(path: Path, relative: str, where: str) -> Problem | None:
+    """A problem if ``path`` is not a plain, readable, unencrypted PDF without active content."""
+    if not path.is_file():
+        return Problem(where, f"„{relative}“ ist keine gewöhnliche Datei (Ordner oder Gerätedatei).",
+                       "anlage.keine_datei")
+    with path.open("rb") as fh:
+        head = fh.read(1024)
+    if b"%PDF-" not in head:
+        return Problem(where, f"„{relative}“ ist keine PDF-Datei. Bitte die Anlage als PDF speichern.",
+                       "anlage.kein_pdf")
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted:
+            return Problem(where, f"„{relative}“ ist verschlüsselt oder kennwortgeschützt. Bitte eine "
+                           "ungeschützte Fassung beifügen.", "anlage.verschluesselt")
+        if len(reader.pages) == 0:
+            return Problem(where, f"„{relative}“ hat keine Seiten.", "anlage.leer")
+        active = _active_content(reader)
+    except (PdfReadError, OSError, ValueError, KeyError, TypeError) as exc:
+        return Problem(where, f"„{relative}“ lässt sich nicht als PDF öffnen ({exc}).", "anlage.defekt")
+    if active:
+        return Problem(where, f"„{relative}“ enthält aktive Inhalte ({active}). Solche PDFs werden aus "
+                       "Sicherheitsgründen nicht übernommen; bitte ohne Skripte/Aktionen speichern "
+                       "(z. B. „Als PDF/A speichern“).", "anlage.aktive_inhalte")
+    return None
+
+
+def collect_parts(
+    data: Mapping[str, Any], document: DocumentType, source: Path, settings: Settings,
+) -> list[Part]:
+    """Resolve and check every Anlage; raise with all problems at once."""
+    from docgen.stages.validate import check_data
+
+    parts = [Part(0, document.title, "", document=document, data=data)]
+    problems: list[Problem] = []
+    missing: list[str] = []
+    base = source.parent
+    for i, anlage in enumerate(data.get("anlagen", [])):
+        where = f"/anlagen/{i}"
+        title = anlage["titel"]
+        if "datei" in anlage:
+            path, problem = _resolve(base, anlage["datei"], f"{where}/datei")
+            if problem is None and path is not None and not path.exists() and not path.is_symlink():
+                missing.append(f"{source.name}: {where}/datei: Anlage „{anlage['datei']}“ nicht gefunden "
+                               f"(gesucht in {base}). Bitte die Datei dort ablegen.")
+                continue
+            if problem is None and path is not None:
+                problem = check_pdf(path, anlage["datei"], f"{where}/datei")
+            if problem is not None:
+                problems.append(problem)
+            else:
+                parts.append(Part(i + 1, title, where, pdf_file=path))
+            continue
+        nested = _inherit(dict(anlage["dokument"]), data)
+        try:
+            nested_doc, warnings = check_data(nested, source.name, settings)
+        except InvalidInput as exc:
+            problems += [Problem(f"{where}/dokument{p.path}", p.message, p.code) for p in exc.problems]
+            continue
+        shifted = [Problem(f"{where}/dokument{w.path}", w.message, w.code, w.level) for w in warnings]
+        parts.append(Part(i + 1, title, where, document=nested_doc, data=nested, warnings=shifted))
+    if problems:
+        raise InvalidInput(source.name, problems)
+    if missing:
+        raise FileAccessError("\n".join(missing))
+    return parts
+
+
+def _inherit(nested: dict[str, Any], parent: Mapping[str, Any]) -> dict[str, Any]:
+    """A nested document shares the body and the sign-off of the bundle unless it has its own."""
+    for key in ("koerperschaft", "freigabe"):
+        if key in parent and key not in nested:
+            nested[key] = parent[key]
+    return nested

@@ -1,0 +1,154 @@
+"""Stage 5, seal: a PAdES signature (B-B) with the body's seal certificate, as the last change.
+
+The certificate comes from the settings (a PKCS#12 file; its passphrase from
+``DOCGEN_SEAL_PASSPHRASE`` or a passphrase file, never from the shared folders).
+Without one, docgen creates a local self-signed seal in the state directory on
+first use, so bundles are sealed out of the box; it is not a qualified seal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.model import VENDOR
+from pyhanko.sign import fields, signers
+
+from docgen.errors import ConfigError, FileAccessError, SealError
+from docgen.settings import Koerperschaft, Settings
+
+PASSPHRASE_ENV = "DOCGEN_SEAL_PASSPHRASE"
+LOCAL_DIR = "siegel"
+LOCAL_P12 = "siegel.p12"
+LOCAL_PASS = "siegel.passwort"
+FIELD_NAME = "Siegel"
+# pyHanko writes its own name as the XMP producer when it signs and appends it to the
+# document information's producer unless it is already there. PDF/A wants both to
+# agree, so a bundle that will be sealed carries exactly this producer from the start.
+SEALED_PRODUCER: str = VENDOR
+
+
+@dataclass(frozen=True)
+class SealKey:
+    signer: signers.SimpleSigner
+    path: Path
+    local: bool  # the self-signed seal docgen made itself
+
+    @property
+    def subject(self) -> str:
+        cert: Any = self.signer.signing_cert
+        return str(cert.subject.human_friendly)
+
+    @property
+    def fingerprint(self) -> str:
+        cert: Any = self.signer.signing_cert
+        return str(cert.sha256.hex())
+
+
+def local_paths(settings: Settings) -> tuple[Path, Path]:
+    folder = settings.state_dir / LOCAL_DIR
+    return folder / LOCAL_P12, folder / LOCAL_PASS
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def create_local_seal(settings: Settings, body: Koerperschaft) -> Path:
+    """Make a self-signed seal certificate (RSA 3072, 5 years) in the state directory."""
+    p12_path, pass_path = local_paths(settings)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    name = x509.Name([
+        x509.NameAttribute(NameOID.COMMON_NAME, f"{body.name} – lokales Siegel (nicht qualifiziert)"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, body.name),
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "DE"),
+    ])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=5 * 365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    passphrase = secrets.token_urlsafe(32).encode()
+    blob = pkcs12.serialize_key_and_certificates(
+        b"docgen-siegel", key, cert, None, serialization.BestAvailableEncryption(passphrase))
+    _write_private(pass_path, passphrase)
+    _write_private(p12_path, blob)
+    return p12_path
+
+
+def _passphrase(settings: Settings, p12: Path, local: bool) -> bytes | None:
+    if local:
+        return local_paths(settings)[1].read_bytes().strip()
+    if os.environ.get(PASSPHRASE_ENV):
+        return os.environ[PASSPHRASE_ENV].encode()
+    if settings.seal_passphrase_file is not None:
+        try:
+            return settings.seal_passphrase_file.read_bytes().strip()
+        except OSError as exc:
+            raise ConfigError(f"{settings.seal_passphrase_file}: Passwortdatei des Siegels nicht lesbar "
+                              f"({exc.strerror}).") from exc
+    return None
+
+
+def load_seal(settings: Settings, body: Koerperschaft, *, create: bool = True) -> SealKey:
+    """The configured seal, or the local self-signed one (made on first use when ``create``)."""
+    local = settings.seal_cert is None
+    p12 = settings.seal_cert if settings.seal_cert is not None else local_paths(settings)[0]
+    if local and not p12.exists():
+        if not create:
+            raise ConfigError("Es ist noch kein Siegelzertifikat vorhanden.")
+        try:
+            create_local_seal(settings, body)
+        except OSError as exc:
+            raise FileAccessError(f"{p12.parent}: lokales Siegel nicht anlegbar ({exc.strerror}).") from exc
+    try:
+        data = p12.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{p12}: Siegelzertifikat nicht lesbar ({exc.strerror}). Einstellung seal_cert "
+                          "prüfen.") from exc
+    passphrase = _passphrase(settings, p12, local)
+    try:
+        signer = signers.SimpleSigner.load_pkcs12_data(data, other_certs=[], passphrase=passphrase)
+    except ValueError as exc:
+        hint = ("Das Passwort fehlt oder ist falsch: bitte in der Umgebungsvariable DOCGEN_SEAL_PASSPHRASE "
+                "oder in der Datei seal_passphrase_file angeben." if not local else
+                "Die lokale Siegeldatei ist beschädigt: bitte den Ordner „siegel“ im state_dir entfernen; "
+                "docgen legt dann ein neues lokales Siegel an.")
+        raise ConfigError(f"{p12}: das Siegelzertifikat (PKCS#12) lässt sich nicht öffnen. {hint}") from exc
+    return SealKey(signer, p12, local)
+
+
+def seal(pdf: Path, out: Path, key: SealKey, reason: str, location: str) -> Path:
+    """Sign ``pdf`` into ``out`` (PAdES B-B, incremental update, invisible signature field)."""
+    meta = signers.PdfSignatureMetadata(
+        field_name=FIELD_NAME, subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
+        reason=reason, location=location,
+    )
+    try:
+        with pdf.open("rb") as inf, out.open("wb") as outf:
+            writer = IncrementalPdfFileWriter(inf, strict=False)
+            signers.sign_pdf(writer, meta, signer=key.signer, output=outf)
+    except OSError as exc:
+        raise FileAccessError(f"{out}: gesiegeltes PDF nicht schreibbar ({exc.strerror}).") from exc
+    except Exception as exc:  # pyHanko raises many types; all mean "could not seal"
+        raise SealError(f"{pdf.name}: Siegeln fehlgeschlagen ({exc}).") from exc
+    return out
