@@ -22,6 +22,7 @@ demo: system venv
 	$(BIN)/docgen check
 	$(BIN)/docgen validate examples/beschlussvorlage.json
 	$(BIN)/docgen render examples/beschlussvorlage.json --out outbox
+	$(BIN)/docgen verify outbox/beschlussvorlage.pdf
 	@echo "Fertig: siehe outbox/"
 
 lint: venv

@@ -19,6 +19,8 @@ from docgen.runner import ProgramTimeout, run
 from docgen.settings import Settings
 
 UNO_PYTHON = "/usr/bin/python3"
+# Templates every bundle uses besides the document types' own.
+SUPPORT_TEMPLATES = ("freigabevermerk.docx", "entwurf.docx")
 FONT_PACKAGES = {
     "Liberation": "fonts-liberation2",
     "Carlito": "fonts-crosextra-carlito",
@@ -91,12 +93,16 @@ def installed_fonts() -> set[str] | None:
     return families
 
 
+def template_names() -> list[str]:
+    return [doc.template_file for doc in documents.registry().values()] + list(SUPPORT_TEMPLATES)
+
+
 def check_fonts(settings: Settings) -> list[CheckResult]:
     available = installed_fonts()
     results = []
     wanted: dict[str, list[str]] = {}
-    for doc in documents.registry().values():
-        path = settings.template_path(doc.template_file)
+    for name in template_names():
+        path = settings.template_path(name)
         if path.is_file():
             for font in template_fonts(path):
                 wanted.setdefault(font, []).append(path.name)
@@ -119,16 +125,15 @@ def check_fonts(settings: Settings) -> list[CheckResult]:
 
 def check_templates(settings: Settings) -> list[CheckResult]:
     results = []
-    for doc in documents.registry().values():
-        path = settings.template_path(doc.template_file)
+    for name in template_names():
+        path = settings.template_path(name)
         if not path.is_file():
-            results.append(CheckResult(f"Vorlage {doc.template_file}", "fehlt", f"{path} fehlt",
+            results.append(CheckResult(f"Vorlage {name}", "fehlt", f"{path} fehlt",
                                        "templates_dir in docgen.toml prüfen"))
         elif not zipfile.is_zipfile(path):
-            results.append(CheckResult(f"Vorlage {doc.template_file}", "fehlt",
-                                       f"{path} ist keine Word-Datei"))
+            results.append(CheckResult(f"Vorlage {name}", "fehlt", f"{path} ist keine Word-Datei"))
         else:
-            results.append(CheckResult(f"Vorlage {doc.template_file}", "ok", str(path)))
+            results.append(CheckResult(f"Vorlage {name}", "ok", str(path)))
     return results
 
 
@@ -147,8 +152,32 @@ def check_folder(label: str, path: Path, setting: str) -> CheckResult:
     return CheckResult(label, "ok", str(path))
 
 
+def check_seal(settings: Settings) -> CheckResult:
+    """Which seal signs the bundles, and whether its key is kept private."""
+    from docgen.errors import DocgenError
+    from docgen.stages.seal import load_seal, local_paths
+
+    label = "Siegelzertifikat"
+    if settings.seal_cert is None and not local_paths(settings)[0].exists():
+        return CheckResult(label, "ok", "noch keines; beim ersten freigegebenen Paket legt docgen ein lokales, "
+                           "selbst ausgestelltes Siegel an (KEIN qualifiziertes Siegel)")
+    try:
+        key = load_seal(settings, settings.koerperschaft, create=False)
+    except DocgenError as exc:
+        return CheckResult(label, "fehlt", exc.message, "Einstellungen seal_cert und Passwort prüfen")
+    mode = key.path.stat().st_mode & 0o777
+    if mode & 0o077:
+        return CheckResult(label, "warnung", f"{key.path} ist für andere lesbar (Rechte {oct(mode)})",
+                           f"chmod 600 {key.path}")
+    if key.local:
+        return CheckResult(label, "warnung", f"lokales, selbst ausgestelltes Siegel ({key.path}) – KEIN "
+                           "qualifiziertes elektronisches Siegel", "für die Veröffentlichung seal_cert auf das "
+                           "Siegelzertifikat der Körperschaft setzen")
+    return CheckResult(label, "ok", f"{key.subject} ({key.path})")
+
+
 def run_checks(settings: Settings) -> list[CheckResult]:
-    results = [check_libreoffice(settings), check_uno()]
+    results = [check_libreoffice(settings), check_uno(), check_seal(settings)]
     results += check_fonts(settings)
     results += check_templates(settings)
     results += [

@@ -251,3 +251,9 @@ def test_local_seal_is_created_private(docgen: Run, write_json: Write, example: 
     assert not list((tmp_path / "out").rglob("*.p12"))
     receipt = json.loads((tmp_path / "out" / "lokal.receipt.json").read_text(encoding="utf-8"))
     assert receipt["siegel"]["qualifiziert"] is False
+    check = docgen("check")
+    assert "[WARNUNG] Siegelzertifikat: lokales, selbst ausgestelltes Siegel" in check.stdout
+    assert "KEIN qualifiziertes elektronisches Siegel" in check.stdout
+    key.chmod(0o644)
+    check = docgen("check")
+    assert f"[WARNUNG] Siegelzertifikat: {key} ist für andere lesbar (Rechte 0o644)" in check.stdout
