@@ -83,6 +83,8 @@ def _slug(text: str) -> str:
 
 
 def _file_name(job: Job, part: Part) -> str:
+    if part.number < 0:
+        return _slug(part.title).lower()
     return job.source.stem if part.number == 0 else f"anlage-{part.number}-{_slug(part.title)}"
 
 

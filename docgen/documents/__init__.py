@@ -37,6 +37,10 @@ class DocumentType:
     # Bundle metadata: the title (e.g. the Betreff) and the issuing office, if the type has them.
     title_of: Callable[[Mapping[str, Any]], str] | None = None
     office_of: Callable[[Mapping[str, Any]], str] | None = None
+    # Documents that belong to this one and go into the same bundle right after it, e.g. the
+    # Sachbericht inside a Verwendungsnachweis: (title, data with its own "dokumentart", the JSON
+    # path where that data stands in the input, e.g. "/sachbericht", so messages point there).
+    parts_of: Callable[[Mapping[str, Any]], list[tuple[str, dict[str, Any], str]]] | None = None
     # Figures the document type computed, written to the receipt under "berechnung".
     figures: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
 

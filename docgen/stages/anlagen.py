@@ -30,7 +30,7 @@ ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "/Rend
 class Part:
     """One document of the bundle, in bundle order."""
 
-    number: int  # 0 = the main document, 1… = Anlage number
+    number: int  # 0 = the main document, 1… = Anlage number, -1… = a part of the main document
     title: str
     json_path: str  # where it stands in the input, e.g. "/anlagen/1"
     document: DocumentType | None = None  # a rendered docgen document …
@@ -40,6 +40,8 @@ class Part:
 
     @property
     def label(self) -> str:
+        if self.number < 0:
+            return self.title
         return "Hauptdokument" if self.number == 0 else f"Anlage {self.number}"
 
 
@@ -122,6 +124,15 @@ def collect_parts(
 
     parts = [Part(0, document.title, "", document=document, data=data)]
     problems: list[Problem] = []
+    for j, (title, sub, where) in enumerate(document.parts_of(data) if document.parts_of else []):
+        sub_data = _inherit(dict(sub), data)
+        try:
+            sub_doc, sub_warnings = check_data(sub_data, source.name, settings)
+        except InvalidInput as exc:
+            problems += [Problem(f"{where}{p.path}", p.message, p.code) for p in exc.problems]
+            continue
+        shifted = [Problem(f"{where}{w.path}", w.message, w.code, w.level) for w in sub_warnings]
+        parts.append(Part(-1 - j, title, where, document=sub_doc, data=sub_data, warnings=shifted))
     missing: list[str] = []
     base = source.parent
     for i, anlage in enumerate(data.get("anlagen", [])):
