@@ -26,7 +26,7 @@ demo: system venv
 	@echo "Fertig: siehe outbox/"
 
 lint: venv
-	$(BIN)/ruff check docgen tests tools bench
+	$(BIN)/ruff check docgen tests tools $(wildcard bench)
 	$(BIN)/mypy docgen
 
 test: system venv lint

@@ -169,7 +169,13 @@ def _bottom_border(p: Paragraph) -> None:
     for key, value in (("w:val", "single"), ("w:sz", "4"), ("w:space", "1"), ("w:color", "808080")):
         bottom.set(qn(key), value)
     borders.append(bottom)
-    ppr.append(borders)
+    # Word rejects pPr children out of schema order: pBdr comes before shd, tabs, spacing, jc ….
+    ppr.insert_element_before(borders, "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap",
+                              "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi",
+                              "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
+                              "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection",
+                              "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle",
+                              "w:rPr", "w:sectPr", "w:pPrChange")
 
 
 def shade(cell: object, fill: str = GREY) -> None:
