@@ -43,7 +43,7 @@ def open_converter(settings: Settings, *, pooled: bool = False) -> Iterator[Conv
     if pooled:
         from docgen.stages.convert.pool import LibreOfficePool
 
-        converter = LibreOfficePool(settings)
+        converter = LibreOfficePool(settings, python=settings.uno_python)
     else:
         converter = OneShotConverter(settings.soffice, settings.state_dir / "oneshot",
                                      settings.convert_timeout)

@@ -18,7 +18,6 @@ from docgen import documents
 from docgen.runner import ProgramTimeout, run
 from docgen.settings import Settings
 
-UNO_PYTHON = "/usr/bin/python3"
 # Templates every bundle uses besides the document types' own.
 SUPPORT_TEMPLATES = ("freigabevermerk.docx", "entwurf.docx")
 FONT_PACKAGES = {
@@ -56,19 +55,20 @@ def check_libreoffice(settings: Settings) -> CheckResult:
     return CheckResult("LibreOffice", "ok", f"{version} ({binary})")
 
 
-def check_uno() -> CheckResult:
+def check_uno(settings: Settings) -> CheckResult:
     hint = "als root: apt-get install python3-uno"
-    if not Path(UNO_PYTHON).is_file():
+    uno_python = settings.uno_python
+    if not Path(uno_python).is_file():
         return CheckResult("Python-UNO (warme LibreOffice-Prozesse)", "fehlt",
-                           f"{UNO_PYTHON} nicht gefunden", hint)
+                           f"{uno_python} nicht gefunden", hint)
     try:
-        result = run([UNO_PYTHON, "-c", "import uno"], timeout=30)
+        result = run([uno_python, "-c", "import uno"], timeout=30)
     except ProgramTimeout:
         return CheckResult("Python-UNO (warme LibreOffice-Prozesse)", "fehlt", "keine Antwort", hint)
     if result.returncode != 0:
         return CheckResult("Python-UNO (warme LibreOffice-Prozesse)", "fehlt",
                            "das Modul uno ist nicht installiert", hint)
-    return CheckResult("Python-UNO (warme LibreOffice-Prozesse)", "ok", f"uno in {UNO_PYTHON}")
+    return CheckResult("Python-UNO (warme LibreOffice-Prozesse)", "ok", f"uno in {uno_python}")
 
 
 def template_fonts(template: Path) -> set[str]:
@@ -177,7 +177,7 @@ def check_seal(settings: Settings) -> CheckResult:
 
 
 def run_checks(settings: Settings) -> list[CheckResult]:
-    results = [check_libreoffice(settings), check_uno(), check_seal(settings)]
+    results = [check_libreoffice(settings), check_uno(settings), check_seal(settings)]
     results += check_fonts(settings)
     results += check_templates(settings)
     results += [

@@ -212,3 +212,70 @@ def check(obj: Context) -> int:
             click.echo(f"          → {result.hint}")
     failed = [r for r in results if r.status == "fehlt"]
     return int(ExitCode.DEPENDENCY) if failed else 0
+
+
+def _folders(settings: Settings) -> Any:
+    from docgen.intake.hotfolder import prepare_folders
+
+    return prepare_folders(settings.inbox, settings.outbox, settings.state_dir)
+
+
+@main.command()
+@click.option("--inbox", type=click.Path(path_type=Path, file_okay=False), help="Eingangsordner.")
+@click.option("--outbox", type=click.Path(path_type=Path, file_okay=False), help="Ausgabeordner.")
+@click.option("--poll", type=click.FloatRange(min=0), help="Ordner alle N Sekunden abfragen (Netzlaufwerke).")
+@click.option("--workers", type=click.IntRange(min=1), help="Anzahl LibreOffice-Prozesse.")
+@click.pass_obj
+@_command
+def watch(obj: Context, inbox: Path | None, outbox: Path | None, poll: float | None, workers: int | None) -> int:
+    """Überwacht den Eingangsordner und verarbeitet jede abgelegte JSON-Datei (Dienst)."""
+    from docgen.intake.daemon import Daemon
+
+    settings = obj.settings(inbox=inbox, outbox=outbox, poll=poll, workers=workers)
+    daemon = Daemon(settings, _folders(settings))
+    daemon.install_signals()
+    return daemon.run()
+
+
+@main.command()
+@click.option("--inbox", type=click.Path(path_type=Path, file_okay=False), help="Eingangsordner.")
+@click.option("--outbox", type=click.Path(path_type=Path, file_okay=False), help="Ausgabeordner.")
+@click.option("--due-before", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Nur fällige Dateien: nächste Beratung bzw. Frist am oder vor JJJJ-MM-TT.")
+@click.option("--workers", type=click.IntRange(min=1), help="Anzahl LibreOffice-Prozesse.")
+@click.option("--json", "as_json", is_flag=True, help="Zusammenfassung maschinenlesbar (JSON) ausgeben.")
+@click.pass_obj
+@_command
+def batch(obj: Context, inbox: Path | None, outbox: Path | None, due_before: Any, workers: int | None,
+          as_json: bool) -> int:
+    """Verarbeitet einmal alles Wartende im Eingangsordner (für cron/systemd-Timer); Exit 10 bei Fehlern."""
+    from docgen.intake.batch import count_due, run_batch
+    from docgen.intake.report import print_summary, summary_json
+
+    settings = obj.settings(inbox=inbox, outbox=outbox, workers=workers)
+    folders = _folders(settings)
+    day = due_before.date() if due_before is not None else None
+    total = count_due(settings, folders, day)
+    show_bar = sys.stderr.isatty() and not as_json and total > 0
+    with click.progressbar(length=total, label="Dokumente", show_eta=True, show_pos=True, file=sys.stderr,
+                           hidden=not show_bar) as bar:
+        report = run_batch(settings, folders, day, progress=lambda _outcome: bar.update(1))
+    if as_json:
+        click.echo(summary_json(report))
+    else:
+        print_summary(report)
+    return int(ExitCode.BATCH_PARTIAL) if report.failed else 0
+
+
+@main.command()
+@click.option("-n", "--last", "limit", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Wie viele der letzten Aufträge.")
+@click.option("--json", "as_json", is_flag=True, help="Maschinenlesbar (JSON).")
+@click.pass_obj
+@_command
+def status(obj: Context, limit: int, as_json: bool) -> int:
+    """Zeigt wartende, laufende, fertige und fehlgeschlagene Aufträge aus dem Auftragsbuch."""
+    from docgen.intake.report import print_status
+
+    print_status(obj.settings(), limit, as_json)
+    return 0

@@ -58,6 +58,7 @@ class _Work:
 
     root: Path
     settings: Settings
+    job_id: str | None
     docx: dict[int, Path] = field(default_factory=dict)  # part number → DOCX
     pdf: dict[int, Path] = field(default_factory=dict)  # part number → PDF
     timings: dict[str, float] = field(default_factory=dict)
@@ -226,6 +227,8 @@ def _publish(job: Job, work: _Work, out_dir: Path, bundle: Path, entries: list[B
                             checks=checks, seal=seal_info, warnings=warnings, timings=work.timings,
                             extra_templates=[SIGNOFF_TEMPLATE] + ([WATERMARK_TEMPLATE] if draft else []),
                             figures=figures)
+    if work.job_id:
+        receipt["auftrag"] = work.job_id
     receipt_tmp = write_receipt(receipt, work.root / f"{stem}.receipt.json")
     published_receipt = publish_file(receipt_tmp, out_dir / receipt_tmp.name)
     target = out_dir / f"{stem}.pdf"
@@ -241,6 +244,8 @@ def run_job(
     converter: Converter | None,
     *,
     docx_only: bool = False,
+    job_id: str | None = None,
+    base_dir: Path | None = None,
 ) -> JobResult:
     """Run one input file through the pipeline and publish its results in ``out_dir``.
 
@@ -250,8 +255,8 @@ def run_job(
     """
     created = dt.datetime.now(dt.UTC).replace(microsecond=0)
     start = time.perf_counter()
-    job = validate_file(path, settings)
-    work = _Work(_work_dir(settings), settings)
+    job = validate_file(path, settings, base_dir)
+    work = _Work(_work_dir(settings), settings, job_id)
     work.timed("validate", start)
     try:
         _render_parts(job, work, settings)

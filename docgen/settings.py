@@ -65,10 +65,14 @@ class Settings:
     state_dir: Path = field(default_factory=lambda: default_state_dir())
     templates_dir: Path | None = None  # a municipality's own templates; falls back to the shipped ones
     soffice: str = "soffice"
+    uno_python: str = "/usr/bin/python3"  # the interpreter that can import LibreOffice's uno module
     workers: int = 0  # 0 = one per CPU core
     convert_timeout: float = 30.0
     start_timeout: float = 20.0
     max_jobs_per_worker: int = 500
+    stable_seconds: float = 3.0  # a dropped file must keep size and mtime this long before it is taken
+    poll: float = 0.0  # > 0: poll the inbox every N seconds (network shares); 0: native file events
+    rescan_seconds: float = 30.0  # safety net: full rescan even when events work
     vorlage_nummer_pattern: str = r"^\S(.*\S)?$"
     seal_cert: Path | None = None
     seal_passphrase_file: Path | None = None
@@ -88,7 +92,8 @@ class Settings:
 
 
 _PATH_KEYS = {"inbox", "outbox", "state_dir", "templates_dir", "seal_cert", "seal_passphrase_file"}
-_FLOAT_KEYS = {"convert_timeout", "start_timeout"}
+_FLOAT_KEYS = {"convert_timeout", "start_timeout", "stable_seconds", "rescan_seconds"}
+_NONNEGATIVE_FLOAT_KEYS = {"poll"}
 _INT_KEYS = {"workers", "max_jobs_per_worker"}
 
 
@@ -99,6 +104,11 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         if key in _FLOAT_KEYS:
             number = float(value)
             if number <= 0:
+                raise ValueError
+            return number
+        if key in _NONNEGATIVE_FLOAT_KEYS:
+            number = float(value)
+            if number < 0:
                 raise ValueError
             return number
         if key in _INT_KEYS:

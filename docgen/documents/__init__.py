@@ -8,6 +8,7 @@ a new type is one module, one schema and one template.
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import pkgutil
 from collections.abc import Callable, Mapping
@@ -41,6 +42,8 @@ class DocumentType:
     # Sachbericht inside a Verwendungsnachweis: (title, data with its own "dokumentart", the JSON
     # path where that data stands in the input, e.g. "/sachbericht", so messages point there).
     parts_of: Callable[[Mapping[str, Any]], list[tuple[str, dict[str, Any], str]]] | None = None
+    # The date that makes a job due for `docgen batch --due-before` (next consultation, deadline).
+    due_of: Callable[[Mapping[str, Any]], datetime.date | None] | None = None
     # Figures the document type computed, written to the receipt under "berechnung".
     figures: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
 

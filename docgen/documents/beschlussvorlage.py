@@ -7,6 +7,7 @@ public, and the body's Vorlagen-Nr. format.
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -154,6 +155,16 @@ def context(data: Mapping[str, Any], tools: RenderTools) -> dict[str, Any]:
     }
 
 
+def next_consultation(data: Mapping[str, Any], today: datetime.date | None = None) -> datetime.date | None:
+    """The next scheduled consultation from today on; if all are past, the last one (it is overdue)."""
+    today = today or datetime.date.today()
+    days = sorted(datetime.date.fromisoformat(b["datum"]) for b in data["beratungsfolge"] if b.get("datum"))
+    upcoming = [d for d in days if d >= today]
+    if upcoming:
+        return upcoming[0]
+    return days[-1] if days else None
+
+
 def reference(data: Mapping[str, Any]) -> str:
     return f"Vorlage {data['vorlage']['nummer']}"
 
@@ -169,4 +180,5 @@ DOCUMENT = DocumentType(
     example_file="beschlussvorlage.json",
     title_of=lambda data: str(data["vorlage"]["betreff"]),
     office_of=lambda data: str(data["vorlage"]["federfuehrend"]),
+    due_of=next_consultation,
 )

@@ -117,7 +117,7 @@ def check_pdf(path: Path, relative: str, where: str) -> Problem | None:
 
 
 def collect_parts(
-    data: Mapping[str, Any], document: DocumentType, source: Path, settings: Settings,
+    data: Mapping[str, Any], document: DocumentType, source: Path, settings: Settings, base: Path,
 ) -> list[Part]:
     """Resolve and check every Anlage; raise with all problems at once."""
     from docgen.stages.validate import check_data
@@ -134,7 +134,6 @@ def collect_parts(
         shifted = [Problem(f"{where}{w.path}", w.message, w.code, w.level) for w in sub_warnings]
         parts.append(Part(-1 - j, title, where, document=sub_doc, data=sub_data, warnings=shifted))
     missing: list[str] = []
-    base = source.parent
     for i, anlage in enumerate(data.get("anlagen", [])):
         where = f"/anlagen/{i}"
         title = anlage["titel"]

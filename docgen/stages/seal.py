@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,15 +63,34 @@ def local_paths(settings: Settings) -> tuple[Path, Path]:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
 
 
 def create_local_seal(settings: Settings, body: Koerperschaft) -> Path:
-    """Make a self-signed seal certificate (RSA 3072, 5 years) in the state directory."""
-    p12_path, pass_path = local_paths(settings)
+    """Make a self-signed seal certificate (RSA 3072, 5 years) in the state directory.
+
+    Key and passphrase are written into a private temporary folder that is renamed into
+    place in one step, so concurrent jobs or daemons never see (or mix) half a seal.
+    """
+    p12_path = local_paths(settings)[0]
+    folder = p12_path.parent
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".siegel-", dir=folder.parent))
+    try:
+        _make_seal_files(staging / LOCAL_P12, staging / LOCAL_PASS, body)
+        try:
+            os.rename(staging, folder)  # atomic; fails when another job was first
+        except OSError:
+            if not p12_path.is_file():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return p12_path
+
+
+def _make_seal_files(p12_path: Path, pass_path: Path, body: Koerperschaft) -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
     name = x509.Name([
         x509.NameAttribute(NameOID.COMMON_NAME, f"{body.name} – lokales Siegel (nicht qualifiziert)"),
@@ -92,7 +113,6 @@ def create_local_seal(settings: Settings, body: Koerperschaft) -> Path:
         b"docgen-siegel", key, cert, None, serialization.BestAvailableEncryption(passphrase))
     _write_private(pass_path, passphrase)
     _write_private(p12_path, blob)
-    return p12_path
 
 
 def _passphrase(settings: Settings, p12: Path, local: bool) -> bytes | None:

@@ -283,11 +283,12 @@ def check_data(data: Any, filename: str, settings: Settings) -> tuple[DocumentTy
     return doc, [p for p in problems if p.level == "warning"]
 
 
-def validate_file(path: Path, settings: Settings) -> Job:
+def validate_file(path: Path, settings: Settings, base_dir: Path | None = None) -> Job:
+    """Read, parse and check ``path``; Anlagen are looked up relative to ``base_dir`` (default: its folder)."""
     raw = read_input(path)
     data = parse_json(raw, path.name)
     doc, warnings = check_data(data, path.name, settings)
-    parts = collect_parts(data, doc, path, settings)
+    parts = collect_parts(data, doc, path, settings, base_dir or path.parent)
     for part in parts:
         warnings += part.warnings
     return Job(source=path, data=data, document=doc, raw=raw, warnings=warnings, parts=parts)

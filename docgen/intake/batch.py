@@ -1,0 +1,111 @@
+"""``docgen batch``: everything waiting in the inbox, once, for cron and systemd timers.
+
+With a due date only the files that are due are taken: Beschlussvorlagen whose
+next consultation is on or before it, other documents whose deadline is; the
+rest stay in the inbox. Files still being written (changed within the stability
+delay) stay too and are taken by the next run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docgen import documents
+from docgen.api import open_converter
+from docgen.intake.daemon import LEDGER_FILE
+from docgen.intake.hotfolder import Folders, candidates, claim, new_job_id
+from docgen.intake.jobs import Outcome, process, recover, register
+from docgen.intake.ledger import Ledger
+from docgen.settings import Settings
+from docgen.stages.validate import parse_json
+
+log = logging.getLogger("docgen.batch")
+
+
+@dataclass
+class BatchReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+    not_due: list[tuple[str, str]] = field(default_factory=list)  # (file, why it stays)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+
+def due_date(path: Path) -> tuple[dt.date | None, str]:
+    """The date that decides whether ``path`` is due, with a German note; unreadable files are due at once."""
+    try:
+        data = parse_json(path.read_bytes(), path.name)
+    except Exception:  # invalid input: take it now so its author gets the error report
+        return dt.date.min, "ungültig, wird sofort verarbeitet (Fehlerbericht)"
+    doc = documents.get(data.get("dokumentart", "")) if isinstance(data, dict) else None
+    if doc is None:
+        return dt.date.min, "ungültig, wird sofort verarbeitet (Fehlerbericht)"
+    if doc.due_of is None:
+        return None, f"{doc.title} hat keinen Termin"
+    try:
+        day = doc.due_of(data)
+    except (KeyError, TypeError, ValueError):
+        return dt.date.min, "ungültig, wird sofort verarbeitet (Fehlerbericht)"
+    return day, f"Termin {day:%d.%m.%Y}" if day else "kein Termin"
+
+
+def select(folders: Folders, settings: Settings, due_before: dt.date | None,
+           report: BatchReport) -> list[Path]:
+    now = time.time()
+    chosen = []
+    for path in candidates(folders.inbox):
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        if info.st_size == 0 or now - info.st_mtime < settings.stable_seconds:
+            report.not_due.append((path.name, "wird gerade geschrieben; nächster Lauf"))
+            continue
+        if due_before is not None:
+            day, note = due_date(path)
+            if day is None or day > due_before:
+                report.not_due.append((path.name, f"nicht fällig ({note})"))
+                continue
+        chosen.append(path)
+    return chosen
+
+
+def run_batch(settings: Settings, folders: Folders, due_before: dt.date | None,
+              progress: Callable[[Outcome], None] | None = None) -> BatchReport:
+    report = BatchReport()
+    start = time.monotonic()
+    chosen = select(folders, settings, due_before, report)
+    ledger = Ledger(folders.state / LEDGER_FILE)
+    try:
+        with open_converter(settings, pooled=True) as converter:
+            report.outcomes += recover(folders, settings, converter, ledger)
+            taken = []
+            for path in chosen:
+                job_id = new_job_id()
+                work_file = claim(path, folders, job_id)
+                if work_file is not None:
+                    register(ledger, job_id, work_file)
+                    taken.append((job_id, work_file))
+            with ThreadPoolExecutor(max_workers=settings.worker_count, thread_name_prefix="job") as pool:
+                futures = [pool.submit(process, f, j, folders, settings, converter, ledger) for j, f in taken]
+                for future in as_completed(futures):
+                    outcome = future.result()
+                    report.outcomes.append(outcome)
+                    if progress is not None:
+                        progress(outcome)
+    finally:
+        ledger.close()
+    report.seconds = time.monotonic() - start
+    return report
+
+
+def count_due(settings: Settings, folders: Folders, due_before: dt.date | None) -> int:
+    return len(select(folders, settings, due_before, BatchReport()))

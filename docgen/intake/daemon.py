@@ -1,0 +1,109 @@
+"""``docgen watch``: the hot-folder daemon.
+
+Native file events where they work, polling for network shares (``--poll``),
+and a periodic full rescan as a safety net either way, so a missed event delays
+a file but never loses it. Whatever is waiting at start is processed; jobs a
+crash left in the work area are finished first. Jobs run concurrently on the
+warm LibreOffice pool while the main thread keeps watching. SIGTERM/SIGINT: stop
+taking files, let running jobs finish, stop the pool, exit 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import FrameType
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
+from watchdog.observers.polling import PollingObserver
+
+from docgen.api import open_converter
+from docgen.intake.hotfolder import Folders, StabilityTracker, candidates, claim, new_job_id
+from docgen.intake.jobs import Outcome, process, recover, register
+from docgen.intake.ledger import Ledger
+from docgen.settings import Settings
+from docgen.stages.convert import Converter
+
+log = logging.getLogger("docgen.watch")
+LEDGER_FILE = "ledger.sqlite"
+
+
+class _Wake(FileSystemEventHandler):
+    def __init__(self, event: threading.Event) -> None:
+        self.event = event
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        self.event.set()
+
+
+class Daemon:
+    def __init__(self, settings: Settings, folders: Folders) -> None:
+        self.settings = settings
+        self.folders = folders
+        self.stop = threading.Event()
+        self.wake = threading.Event()
+        self.tracker = StabilityTracker(settings.stable_seconds)
+        self.running: set[Future[Outcome]] = set()
+
+    def _observer(self) -> BaseObserver:
+        poll = self.settings.poll
+        observer: BaseObserver = PollingObserver(timeout=poll) if poll > 0 else Observer()
+        observer.schedule(_Wake(self.wake), str(self.folders.inbox), recursive=False)
+        return observer
+
+    def _signal(self, signum: int, frame: FrameType | None) -> None:
+        log.info("Signal %s: nehme keine neuen Dateien mehr an, laufende Aufträge werden beendet", signum)
+        self.stop.set()
+        self.wake.set()
+
+    def install_signals(self) -> None:
+        signal.signal(signal.SIGTERM, self._signal)
+        signal.signal(signal.SIGINT, self._signal)
+
+    def _take_ready(self, pool: ThreadPoolExecutor, converter: Converter, ledger: Ledger) -> None:
+        self.running = {f for f in self.running if not f.done()}
+        # Take no more than the workers can start, so a stop leaves the rest safely in the inbox.
+        free = max(0, self.settings.worker_count * 2 - len(self.running))
+        for path in self.tracker.ready(candidates(self.folders.inbox), time.monotonic())[:free]:
+            job_id = new_job_id()
+            work_file = claim(path, self.folders, job_id)
+            if work_file is None:
+                continue
+            register(ledger, job_id, work_file)
+            self.running.add(pool.submit(process, work_file, job_id, self.folders, self.settings, converter,
+                                         ledger))
+
+    def _next_wait(self) -> float:
+        # While files settle, look again soon; otherwise sleep until an event or the next rescan.
+        settling = bool(candidates(self.folders.inbox))
+        tick = self.settings.poll if self.settings.poll > 0 else self.settings.rescan_seconds
+        return min(tick, max(0.2, self.settings.stable_seconds / 3)) if settling else tick
+
+    def run(self) -> int:
+        ledger = Ledger(self.folders.state / LEDGER_FILE)
+        observer = self._observer()
+        mode = f"Abfrage alle {self.settings.poll:g} s" if self.settings.poll > 0 else "Dateiereignisse"
+        log.info("docgen watch: Eingang %s, Ausgang %s (%s, Nachschau alle %g s)", self.folders.inbox,
+                 self.folders.outbox, mode, self.settings.rescan_seconds)
+        with open_converter(self.settings, pooled=True) as converter, \
+                ThreadPoolExecutor(max_workers=self.settings.worker_count, thread_name_prefix="job") as pool:
+            recover(self.folders, self.settings, converter, ledger)
+            observer.start()
+            try:
+                while not self.stop.is_set():
+                    self._take_ready(pool, converter, ledger)
+                    self.wake.wait(self._next_wait())
+                    self.wake.clear()
+            finally:
+                observer.stop()
+                observer.join(timeout=10)
+                log.info("warte auf %d laufende Aufträge", sum(1 for f in self.running if not f.done()))
+                pool.shutdown(wait=True)
+        ledger.close()
+        log.info("docgen watch beendet")
+        return 0

@@ -1,0 +1,236 @@
+# mypy: ignore-errors
+"""One warm LibreOffice, driven over UNO: the worker process of the pool.
+
+Runs under the *system* Python (``/usr/bin/python3``), the only interpreter
+that can import Debian's ``uno`` module, so this file imports nothing from
+docgen and uses only the standard library and ``uno``.
+
+The worker starts its own ``soffice`` with a private profile and a private
+named pipe, connects to it with retries, reports ``{"ready": true, ...}`` on
+stdout and then serves JSON-line requests from stdin, one at a time::
+
+    → {"id": 1, "docx": "/abs/in.docx", "pdf": "/abs/out.pdf"}
+    ← {"id": 1, "ok": true, "pages": 4}
+    ← {"id": 1, "ok": false, "error": "...", "fatal": false}
+
+``fatal`` means LibreOffice itself is gone; the worker exits right after it.
+On end of input (the pool closed the pipe, or the pool process died) the
+worker terminates LibreOffice and exits. The pool starts the worker with
+``start_new_session=True``, so the worker, the ``soffice`` wrapper and
+``soffice.bin`` share one process group that the pool can kill as a whole.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+try:
+    import uno
+    from com.sun.star.beans import PropertyValue
+    from com.sun.star.connection import NoConnectException
+except ImportError:  # reported to the pool, which names the Debian package to install
+    uno = None
+
+# Same values as docgen.stages.convert.PDF_EXPORT_OPTIONS; the pool passes its
+# own copy with --filter-data, these defaults serve direct use (the benchmark).
+DEFAULT_FILTER_DATA = {
+    "SelectPdfVersion": 2,  # PDF/A-2b
+    "UseTaggedPDF": True,
+    "ExportBookmarks": True,
+    "ExportFormFields": False,
+}
+
+# After end of input LibreOffice gets this long to quit before the worker
+# kills its own process group (nobody else would if the pool process is gone).
+QUIT_GRACE = 5
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="uno_worker")
+    parser.add_argument("--soffice", default="soffice")
+    parser.add_argument("--profile", required=True, help="private profile directory")
+    parser.add_argument("--start-timeout", type=float, default=20.0)
+    parser.add_argument("--filter-data", default=None, help="JSON object of PDF filter options")
+    return parser.parse_args(argv)
+
+
+def start_office(soffice: str, profile: Path, pipe: str) -> subprocess.Popen:
+    argv = [
+        soffice,
+        f"-env:UserInstallation={profile.resolve().as_uri()}",
+        "--headless",
+        "--invisible",
+        "--nocrashreport",
+        "--nodefault",
+        "--nologo",
+        "--nofirststartwizard",
+        "--norestore",
+        "--nolockcheck",
+        f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext",
+    ]
+    # stdout stays free for our protocol; LibreOffice's chatter goes to stderr,
+    # which the pool logs at debug level.
+    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno())
+
+
+def connect(pipe: str, office: subprocess.Popen, timeout: float):
+    """Connect to the starting LibreOffice, retrying until ``timeout``; return the Desktop."""
+    local = uno.getComponentContext()
+    resolver = local.ServiceManager.createInstanceWithContext(
+        "com.sun.star.bridge.UnoUrlResolver", local
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            context = resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
+            break
+        except NoConnectException:
+            if office.poll() is not None:
+                raise RuntimeError(f"soffice beendet mit Code {office.returncode}") from None
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"keine Verbindung nach {timeout:g} s") from None
+            time.sleep(0.1)
+    return context.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", context)
+
+
+def prop(name: str, value: object):
+    return PropertyValue(Name=name, Value=value)
+
+
+def page_count(document) -> int:
+    try:
+        return int(document.getCurrentController().getPropertyValue("PageCount"))
+    except Exception:  # only informative; the pool counts the pages of the PDF itself
+        return 0
+
+
+def convert(desktop, docx: str, pdf: str, filter_data: dict) -> int:
+    """Load ``docx`` hidden, export it as PDF/A to ``pdf``, close it; return the page count."""
+    load_props = (
+        prop("Hidden", True),
+        prop("ReadOnly", True),
+        # Never run macros or update links of a document we only print.
+        prop("MacroExecutionMode", 0),
+        prop("UpdateDocMode", 0),
+    )
+    url = uno.systemPathToFileUrl(os.path.abspath(docx))
+    document = desktop.loadComponentFromURL(url, "_blank", 0, load_props)
+    if document is None:
+        raise RuntimeError("LibreOffice konnte die Datei nicht laden")
+    try:
+        # FilterData must be a typed sequence; a bare tuple would reach the filter as []any.
+        data = uno.Any(
+            "[]com.sun.star.beans.PropertyValue",
+            tuple(prop(k, v) for k, v in filter_data.items()),
+        )
+        store_props = (
+            prop("FilterName", "writer_pdf_Export"),
+            prop("Overwrite", True),
+            prop("FilterData", data),
+        )
+        document.storeToURL(uno.systemPathToFileUrl(os.path.abspath(pdf)), store_props)
+        return page_count(document)
+    finally:
+        try:
+            document.close(True)
+        except Exception:
+            document.dispose()
+
+
+def handle(desktop, office: subprocess.Popen, request: dict, filter_data: dict) -> dict:
+    reply = {"id": request.get("id")}
+    try:
+        reply["pages"] = convert(desktop, request["docx"], request["pdf"], filter_data)
+        reply["ok"] = True
+    except Exception as exc:  # every UNO error becomes a reply; the pool decides
+        reply["ok"] = False
+        reply["error"] = f"{type(exc).__name__}: {exc}".strip()
+        reply["fatal"] = office_gone(desktop, office)
+    return reply
+
+
+def office_gone(desktop, office: subprocess.Popen) -> bool:
+    """Whether LibreOffice is unusable: its process ended or the bridge to it is broken."""
+    if office.poll() is not None:
+        return True
+    try:
+        desktop.getCurrentComponent()  # any call across the bridge will do
+    except Exception:
+        return True
+    return False
+
+
+def kill_everything(office: subprocess.Popen) -> None:
+    """Kill LibreOffice; as leader of our own process group (as the pool starts us), the group."""
+    if os.getpgrp() == os.getpid():
+        os.killpg(0, signal.SIGKILL)  # soffice.bin may outlive the soffice wrapper script
+    office.kill()
+
+
+def quit_office(desktop, office: subprocess.Popen) -> None:
+    # If LibreOffice does not quit in time, the alarm kills the whole group (us included).
+    signal.signal(signal.SIGALRM, lambda *_: kill_everything(office))
+    signal.alarm(QUIT_GRACE)
+    with contextlib.suppress(Exception):  # a DisposedException just means it is going already
+        desktop.terminate()
+    try:
+        office.wait(timeout=QUIT_GRACE)  # the wrapper returns once soffice.bin has quit
+    except subprocess.TimeoutExpired:
+        kill_everything(office)
+    signal.alarm(0)
+
+
+def emit(out, message: dict) -> None:
+    out.write(json.dumps(message) + "\n")  # ASCII only: no locale can garble it
+    out.flush()
+
+
+def serve(desktop, office: subprocess.Popen, out, filter_data: dict) -> None:
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        reply = handle(desktop, office, json.loads(line), filter_data)
+        emit(out, reply)
+        if reply.get("fatal"):
+            break
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    # Keep a private handle on the real stdout and point fd 1 at stderr, so that
+    # nothing (LibreOffice, a library) can write into the protocol stream.
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    if uno is None:
+        emit(out, {"ready": False, "missing": "uno", "error": "Python-Modul uno fehlt"})
+        return 3
+    filter_data = json.loads(args.filter_data) if args.filter_data else DEFAULT_FILTER_DATA
+    pipe = f"docgen-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        office = start_office(args.soffice, Path(args.profile), pipe)
+    except OSError as exc:
+        emit(out, {"ready": False, "missing": "soffice", "error": str(exc)})
+        return 3
+    try:
+        desktop = connect(pipe, office, args.start_timeout)
+    except Exception as exc:
+        emit(out, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
+        kill_everything(office)
+        return 1
+    emit(out, {"ready": True, "pid": os.getpid(), "soffice_pid": office.pid, "pipe": pipe})
+    serve(desktop, office, out, filter_data)
+    quit_office(desktop, office)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

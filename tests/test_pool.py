@@ -1,0 +1,298 @@
+"""The warm LibreOffice pool against real LibreOffice, with faults injected by a fake worker.
+
+The fake worker is the real ``uno_worker`` with its ``convert`` wrapped: it
+freezes the whole process group (SIGSTOP), kills LibreOffice or itself
+(SIGKILL) or writes garbage, chosen by the DOCX file name, and each one-off
+fault fires only once, so the retry on a fresh worker does real work.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from docx import Document
+from pypdf import PdfReader
+
+from docgen.errors import ConversionFailed, DependencyMissing, ExitCode
+from docgen.settings import Settings
+from docgen.stages.convert.pool import SYSTEM_PYTHON, WORKER_SCRIPT, LibreOfficePool
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        shutil.which("soffice") is None
+        or subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], capture_output=True).returncode,
+        reason="LibreOffice or python3-uno missing",
+    ),
+]
+
+FAKE_WORKER = r'''
+import os, signal, sys
+from pathlib import Path
+
+sys.path.insert(0, sys.argv[1])
+import uno_worker
+
+faults = Path(sys.argv[2])
+real_convert = uno_worker.convert
+
+
+def once(name):
+    """True the first time only, across worker restarts (a marker file remembers)."""
+    try:
+        os.close(os.open(faults / name, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
+
+
+def office_pids():
+    me = os.getpgrp()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()
+            if "(soffice.bin)" in stat and int(fields[2]) == me:
+                yield int(entry.name)
+
+
+def convert(desktop, docx, pdf, filter_data):
+    name = Path(docx).name
+    if name.startswith("haengt") and once(name):
+        os.killpg(0, signal.SIGSTOP)  # worker and LibreOffice freeze mid-job
+    if name.startswith("immer-haengt"):
+        os.killpg(0, signal.SIGSTOP)
+    if name.startswith("lo-absturz") and once(name):
+        for pid in office_pids():
+            os.kill(pid, signal.SIGKILL)  # LibreOffice dies; the worker lives on
+    if name.startswith("worker-absturz") and once(name):
+        os.killpg(0, signal.SIGKILL)  # the whole group dies at once
+    if name.startswith("kaputt"):
+        Path(pdf).write_bytes(b"%PDF-1.7\nkein PDF\n")  # says ok, wrote garbage
+        return 1
+    return real_convert(desktop, docx, pdf, filter_data)
+
+
+uno_worker.convert = convert
+sys.exit(uno_worker.main(sys.argv[3:]))
+'''
+
+
+def make_docx(path: Path, marker: str) -> Path:
+    document = Document()
+    document.add_heading("Beschlussvorlage 2025/0412", level=1)
+    document.add_paragraph(f"Kennung {marker}: Größenänderung für Übergänge.")
+    document.add_paragraph("Punkt eins", style="List Bullet")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(str(path))
+    return path
+
+
+def pdf_text(pdf: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+
+
+def our_processes(root: Path) -> list[str]:
+    """Command lines of live processes that mention ``root`` (our workers and LibreOffices)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(root) in cmdline:
+            found.append(f"{entry.name}: {cmdline}")
+    return found
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def settings_for(tmp: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {"state_dir": tmp / "state", "workers": 1, "convert_timeout": 10.0}
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LibreOfficePool]:
+    """A real two-worker pool shared by the tests that need no faults."""
+    tmp = tmp_path_factory.mktemp("pool")
+    with LibreOfficePool(settings_for(tmp, workers=2)) as shared:
+        yield shared
+    assert our_processes(tmp) == []
+
+
+@pytest.fixture
+def faulty(tmp_path: Path) -> Iterator[tuple[LibreOfficePool, Path]]:
+    """A one-worker pool whose worker injects faults; yields it and the input folder."""
+    script = tmp_path / "fake_worker.py"
+    script.write_text(FAKE_WORKER, encoding="utf-8")
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    argv = [SYSTEM_PYTHON, str(script), str(WORKER_SCRIPT.parent), str(faults)]
+    settings = settings_for(tmp_path, convert_timeout=4.0)
+    with LibreOfficePool(settings, worker_argv=argv) as faulty_pool:
+        yield faulty_pool, tmp_path / "in"
+    assert our_processes(tmp_path) == [], "LibreOffice left running after close()"
+
+
+def test_converts_to_tagged_pdfa_2b(pool: LibreOfficePool, tmp_path: Path) -> None:
+    docx = make_docx(tmp_path / "Vorlage Größe.docx", "A1")
+    pdf = tmp_path / "out" / "Vorlage Größe.pdf"
+    pool.convert(docx, pdf)
+    reader = PdfReader(pdf)
+    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+    assert re.search(r"pdfaid:part(>|=\")2", xmp), xmp
+    assert "/StructTreeRoot" in reader.trailer["/Root"]  # tagged PDF
+    assert "Kennung A1: Größenänderung für Übergänge." in pdf_text(pdf)
+    assert sorted(p.name for p in pdf.parent.iterdir()) == ["Vorlage Größe.pdf"]  # no temp file
+
+
+def test_overwrites_existing_pdf(pool: LibreOfficePool, tmp_path: Path) -> None:
+    pdf = tmp_path / "a.pdf"
+    pdf.write_bytes(b"alt")
+    pool.convert(make_docx(tmp_path / "a.docx", "B2"), pdf)
+    assert "Kennung B2" in pdf_text(pdf)
+
+
+def test_concurrent_conversions_two_threads(pool: LibreOfficePool, tmp_path: Path) -> None:
+    jobs = [(make_docx(tmp_path / f"d{i}.docx", f"N{i:02d}"), tmp_path / f"d{i}.pdf")
+            for i in range(10)]
+    with ThreadPoolExecutor(2) as executor:
+        list(executor.map(lambda job: pool.convert(*job), jobs))
+    for i, (_docx, pdf) in enumerate(jobs):
+        assert f"Kennung N{i:02d}:" in pdf_text(pdf)  # each PDF from its own DOCX
+
+
+def test_two_pools_never_share_a_profile(pool: LibreOfficePool, tmp_path: Path) -> None:
+    state = pool.profile_dirs()[0].parent.parent
+    with LibreOfficePool(Settings(state_dir=state, workers=1)) as second:
+        assert second.profile_dirs()[0].name == "worker-2"  # 0 and 1 are held by `pool`
+        second.convert(make_docx(tmp_path / "z.docx", "Z"), tmp_path / "z.pdf")
+    assert [p.name for p in pool.profile_dirs()] == ["worker-0", "worker-1"]
+
+
+def test_hung_conversion_is_killed_and_retried(faulty: tuple[LibreOfficePool, Path]) -> None:
+    pool, inbox = faulty
+    frozen = pool.worker_pids()[0]
+    assert frozen is not None
+    began = time.monotonic()
+    pool.convert(make_docx(inbox / "haengt.docx", "H"), inbox / "haengt.pdf")
+    assert time.monotonic() - began >= 4.0  # waited for the timeout, then retried
+    assert "Kennung H" in pdf_text(inbox / "haengt.pdf")
+    assert pool.worker_pids()[0] != frozen
+    assert not group_alive(frozen), "the stopped process group survived the kill"
+
+
+@pytest.mark.parametrize("name", ["lo-absturz", "worker-absturz"])
+def test_crash_mid_job_is_replaced_and_retried(
+    faulty: tuple[LibreOfficePool, Path], name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    pool, inbox = faulty
+    crashed = pool.worker_pids()[0]
+    assert crashed is not None
+    with caplog.at_level(logging.INFO, logger="docgen.convert.pool"):
+        pool.convert(make_docx(inbox / f"{name}.docx", "C"), inbox / f"{name}.pdf")
+    assert "Kennung C" in pdf_text(inbox / f"{name}.pdf")
+    assert pool.worker_pids()[0] != crashed
+    assert not group_alive(crashed)
+    assert f"worker 0 (pid {crashed}) stopped" in caplog.text
+    assert f"worker 0 started: pid {pool.worker_pids()[0]}" in caplog.text
+
+
+def test_garbage_twice_fails_with_exit_6_and_pool_goes_on(
+    faulty: tuple[LibreOfficePool, Path],
+) -> None:
+    pool, inbox = faulty
+    with pytest.raises(ConversionFailed) as caught:
+        pool.convert(make_docx(inbox / "kaputt.docx", "K"), inbox / "kaputt.pdf")
+    assert caught.value.exit_code == ExitCode.CONVERSION == 6
+    assert caught.value.message.startswith(
+        "kaputt.docx: das von LibreOffice erzeugte PDF ist beschädigt ("
+    )
+    assert caught.value.message.endswith(
+        "Zwei Versuche sind fehlgeschlagen. Bitte prüfen, ob sich die DOCX-Datei in "
+        "LibreOffice öffnen lässt."
+    )
+    assert not (inbox / "kaputt.pdf").exists()
+    pool.convert(make_docx(inbox / "gut.docx", "G"), inbox / "gut.pdf")
+    assert "Kennung G" in pdf_text(inbox / "gut.pdf")
+
+
+def test_hanging_twice_fails_with_timeout_message(faulty: tuple[LibreOfficePool, Path]) -> None:
+    pool, inbox = faulty
+    with pytest.raises(ConversionFailed) as caught:
+        pool.convert(make_docx(inbox / "immer-haengt.docx", "T"), inbox / "immer-haengt.pdf")
+    assert caught.value.exit_code == 6
+    assert caught.value.message == (
+        "immer-haengt.docx: LibreOffice hat die Umwandlung in PDF/A zweimal nicht innerhalb "
+        "von 4 s abgeschlossen und wurde jeweils beendet. Bitte prüfen, ob sich die "
+        "DOCX-Datei in LibreOffice öffnen lässt; bei sehr umfangreichen Dokumenten die "
+        "Einstellung convert_timeout erhöhen (derzeit 4 s)."
+    )
+    assert [line for line in our_processes(inbox.parent) if " T " in line] == []
+    pool.convert(make_docx(inbox / "danach.docx", "D"), inbox / "danach.pdf")
+
+
+def test_recycles_worker_after_max_jobs(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    settings = settings_for(tmp_path, max_jobs_per_worker=2)
+    docx = make_docx(tmp_path / "r.docx", "R")
+    with caplog.at_level(logging.INFO, logger="docgen.convert.pool"), \
+            LibreOfficePool(settings) as pool:
+        pids = []
+        for i in range(5):
+            pool.convert(docx, tmp_path / f"r{i}.pdf")
+            pids.append(pool.worker_pids()[0])
+        first, second, third = pids[0], pids[2], pids[4]
+        assert pids == [first, first, second, second, third]
+        assert len({first, second, third}) == 3
+        assert not group_alive(first)
+    assert f"worker 0 (pid {first}) stopped: recycled after 2 jobs" in caplog.text
+    assert our_processes(tmp_path) == []
+
+
+def test_no_libreoffice_left_after_close(tmp_path: Path) -> None:
+    pool = LibreOfficePool(settings_for(tmp_path, workers=2))
+    pool.convert(make_docx(tmp_path / "x.docx", "X"), tmp_path / "x.pdf")
+    assert any("soffice.bin" in line for line in our_processes(tmp_path))
+    pool.close()
+    assert our_processes(tmp_path) == []
+    pool.close()  # idempotent
+    with pytest.raises(ConversionFailed, match="LibreOffice-Pool beendet"):
+        pool.convert(tmp_path / "x.docx", tmp_path / "y.pdf")
+
+
+def test_python_without_uno_is_a_missing_dependency(tmp_path: Path) -> None:
+    venv_python = sys.executable  # the venv does not see Debian's uno module
+    with pytest.raises(DependencyMissing) as caught:
+        LibreOfficePool(settings_for(tmp_path), python=venv_python)
+    assert caught.value.exit_code == ExitCode.DEPENDENCY
+    assert "kann das Python-Modul uno nicht laden" in caught.value.message
+    assert "apt-get install python3-uno libreoffice-writer-nogui" in caught.value.message
+    assert our_processes(tmp_path) == []
+
+
+def test_missing_soffice_is_a_missing_dependency(tmp_path: Path) -> None:
+    with pytest.raises(DependencyMissing, match="libreoffice-writer-nogui"):
+        LibreOfficePool(settings_for(tmp_path, soffice=str(tmp_path / "kein-soffice")))
