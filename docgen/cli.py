@@ -8,6 +8,7 @@ with the traceback in the log (shown with --verbose).
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -137,11 +138,12 @@ def validate(obj: Context, files: tuple[Path, ...]) -> int:
 def render(obj: Context, files: tuple[Path, ...], out_dir: Path | None, docx_only: bool,
            workers: int | None) -> int:
     """Erzeugt DOCX und PDF/A aus einer oder mehreren JSON-Dateien."""
-    settings = obj.settings(workers=workers)
+    # The warm pool is no slower than a one-shot LibreOffice even for one file (start-up is the
+    # same, and a bundle needs several conversions); no more workers than files.
+    settings = obj.settings(workers=workers or min(len(files), os.cpu_count() or 1))
     target = out_dir or settings.outbox
     worst = 0
-    pooled = len(files) > 1 and not docx_only
-    with api.open_converter(settings, pooled=pooled) as converter:
+    with api.open_converter(settings, pooled=not docx_only) as converter:
         for path in files:
             try:
                 result = api.render_file(path, target, settings, None if docx_only else converter,

@@ -17,8 +17,8 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt
-from docxtpl import DocxTemplate
 from docxtpl.subdoc import Subdoc
+from lxml import etree
 
 HEADING_STYLE = "Heading {level}"
 LIST_STYLE = "List Bullet"
@@ -95,9 +95,35 @@ def _repeat_header(row: Any) -> None:
     tr_pr.append(flag)
 
 
-def blocks_subdoc(tpl: DocxTemplate, value: Any, heading_level: int = 2) -> Subdoc:
-    """Render ``value`` (blocks or a string) into a new sub-document of ``tpl``."""
-    sub = tpl.new_subdoc()
+class BlockXml:
+    """Word XML for one block list, inserted by docxtpl like a sub-document (``{{p name }}``)."""
+
+    def __init__(self, xml: str) -> None:
+        self.xml = xml
+
+    def __html__(self) -> str:  # docxtpl inserts objects with __html__ unescaped
+        return self.xml
+
+    def __str__(self) -> str:
+        return self.xml
+
+
+def blocks_subdoc(scratch: Subdoc, value: Any, heading_level: int = 2) -> BlockXml:
+    """Render ``value`` (blocks or a string) as Word XML, using ``scratch`` as the workbench.
+
+    One scratch sub-document serves a whole render: creating a python-docx document
+    per block list costs about 30 ms each, which added up to most of the render time.
+    """
+    body = scratch.element.body
+    for child in list(body):
+        if child.tag != qn("w:sectPr"):
+            body.remove(child)
+    _fill(scratch, value, heading_level)
+    parts = [etree.tostring(child, encoding="unicode") for child in body if child.tag != qn("w:sectPr")]
+    return BlockXml("".join(parts))
+
+
+def _fill(sub: Subdoc, value: Any, heading_level: int) -> None:
     for block in as_blocks(value):
         if isinstance(block, str):
             _paragraphs(sub, block)
@@ -110,4 +136,3 @@ def blocks_subdoc(tpl: DocxTemplate, value: Any, heading_level: int = 2) -> Subd
                 sub.add_paragraph(clean_text(item), style=LIST_STYLE)
         elif "tabelle" in block:
             _table(sub, block["tabelle"])
-    return sub

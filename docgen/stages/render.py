@@ -23,7 +23,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from docgen.documents import DocumentType
 from docgen.errors import FileAccessError, TemplateProblem
 from docgen.formatting import FILTERS
-from docgen.richtext import blocks_subdoc, clean_text
+from docgen.richtext import BlockXml, blocks_subdoc, clean_text
 from docgen.settings import Koerperschaft, Settings
 from docgen.stages.validate import Job
 
@@ -35,9 +35,12 @@ class RenderTools:
     template: DocxTemplate
     settings: Settings
     koerperschaft: Koerperschaft
+    _scratch: Subdoc | None = None
 
-    def blocks(self, value: Any, heading_level: int = 2) -> Subdoc:
-        return blocks_subdoc(self.template, value, heading_level)
+    def blocks(self, value: Any, heading_level: int = 2) -> BlockXml:
+        if self._scratch is None:
+            self._scratch = self.template.new_subdoc()
+        return blocks_subdoc(self._scratch, value, heading_level)
 
 
 def _finalize(value: Any) -> Any:
