@@ -28,6 +28,7 @@ demo: system venv
 lint: venv
 	$(BIN)/ruff check docgen tests tools $(wildcard bench)
 	$(BIN)/mypy docgen
+	$(BIN)/docgen lint-template
 
 test: system venv lint
 	$(BIN)/pytest

@@ -281,3 +281,27 @@ def status(obj: Context, limit: int, as_json: bool) -> int:
 
     print_status(obj.settings(), limit, as_json)
     return 0
+
+
+@main.command("lint-template")
+@click.argument("templates", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--dokumentart", help="Dokumentart, falls nicht am Dateinamen erkennbar.")
+@click.pass_obj
+@_command
+def lint_template(obj: Context, templates: tuple[Path, ...], dokumentart: str | None) -> int:
+    """Prüft Word-Vorlagen: unbekannte Variablen, von Word geteilte Platzhalter, offene {% %}-Blöcke.
+
+    Ohne Angabe werden alle mitgelieferten Vorlagen geprüft. Exit 0 = sauber, 5 = Befunde.
+    """
+    from docgen.lint import lint, shipped_templates
+
+    settings = obj.settings()
+    findings_total = 0
+    for template in templates or tuple(shipped_templates()):
+        findings = lint(template, settings, dokumentart)
+        findings_total += len(findings)
+        for finding in findings:
+            click.echo(finding.render(template.name))
+        if not findings:
+            click.echo(f"{template.name}: sauber.")
+    return int(ExitCode.TEMPLATE) if findings_total else 0

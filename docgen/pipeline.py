@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from docgen import __version__
-from docgen.errors import FileAccessError, Problem
+from docgen.errors import FileAccessError, InvalidInput, Problem
 from docgen.pdfa import check_pdfa
 from docgen.receipt import build_receipt, file_entry, sha256_bytes, write_receipt
 from docgen.settings import Settings
@@ -177,6 +177,11 @@ def _bundle(job: Job, work: _Work, settings: Settings, converter: Converter,
             created: dt.datetime) -> tuple[Path, list[BundleEntry], dict[str, Any] | None]:
     """Assemble the bundle (watermarked when a draft) and seal it when signed off."""
     entries = _entries(job, work)
+    pages = sum(e.pages for e in entries)
+    if pages > settings.max_pages:
+        raise InvalidInput(job.source.name, [Problem(
+            "/anlagen", f"das Paket hätte {pages} Seiten; erlaubt sind höchstens {settings.max_pages} "
+            "(Einstellung max_pages).", "paket.zu_viele_seiten")])
     entries.append(_signoff(job, work, entries, settings, converter, created))
     start = time.perf_counter()
     draft = "freigabe" not in job.data

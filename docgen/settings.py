@@ -73,6 +73,10 @@ class Settings:
     stable_seconds: float = 3.0  # a dropped file must keep size and mtime this long before it is taken
     poll: float = 0.0  # > 0: poll the inbox every N seconds (network shares); 0: native file events
     rescan_seconds: float = 30.0  # safety net: full rescan even when events work
+    max_input_bytes: int = 5_000_000  # larger input files are refused before parsing
+    max_anlagen: int = 50  # Anlagen per job
+    max_pages: int = 2000  # pages per bundle
+    ledger_timeout: float = 30.0  # how long to wait for a ledger locked by another process
     vorlage_nummer_pattern: str = r"^\S(.*\S)?$"
     seal_cert: Path | None = None
     seal_passphrase_file: Path | None = None
@@ -92,9 +96,9 @@ class Settings:
 
 
 _PATH_KEYS = {"inbox", "outbox", "state_dir", "templates_dir", "seal_cert", "seal_passphrase_file"}
-_FLOAT_KEYS = {"convert_timeout", "start_timeout", "stable_seconds", "rescan_seconds"}
+_FLOAT_KEYS = {"convert_timeout", "start_timeout", "stable_seconds", "rescan_seconds", "ledger_timeout"}
 _NONNEGATIVE_FLOAT_KEYS = {"poll"}
-_INT_KEYS = {"workers", "max_jobs_per_worker"}
+_INT_KEYS = {"workers", "max_jobs_per_worker", "max_input_bytes", "max_anlagen", "max_pages"}
 
 
 def _coerce(key: str, value: Any, source: str) -> Any:

@@ -134,7 +134,12 @@ def collect_parts(
         shifted = [Problem(f"{where}{w.path}", w.message, w.code, w.level) for w in sub_warnings]
         parts.append(Part(-1 - j, title, where, document=sub_doc, data=sub_data, warnings=shifted))
     missing: list[str] = []
-    for i, anlage in enumerate(data.get("anlagen", [])):
+    anlagen = data.get("anlagen", [])
+    if len(anlagen) > settings.max_anlagen:
+        raise InvalidInput(source.name, [Problem(
+            "/anlagen", f"{len(anlagen)} Anlagen; erlaubt sind höchstens {settings.max_anlagen} "
+            "(Einstellung max_anlagen).", "anlagen.zu_viele")])
+    for i, anlage in enumerate(anlagen):
         where = f"/anlagen/{i}"
         title = anlage["titel"]
         if "datei" in anlage:

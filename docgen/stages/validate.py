@@ -70,8 +70,16 @@ def _validator(schema_file: str) -> Draft202012Validator:
     )
 
 
-def read_input(path: Path) -> bytes:
+def read_input(path: Path, limit: int | None = None) -> bytes:
+    """The file's bytes; files above ``limit`` bytes are refused unread (exit 4)."""
     try:
+        if limit is not None and path.stat().st_size > limit:
+            raise InvalidInput(path.name, [Problem(
+                "", f"die Datei ist {path.stat().st_size / 1e6:.1f} MB groß; erlaubt sind höchstens "
+                f"{limit / 1e6:.1f} MB (Einstellung max_input_bytes). Große Inhalte bitte als PDF-Anlage "
+                "beifügen.", "eingabe.zu_gross")])
+        if not path.is_file() and path.exists():
+            raise FileAccessError(f"{path}: ist keine gewöhnliche Datei.")
         return path.read_bytes()
     except FileNotFoundError:
         raise FileAccessError(f"{path}: Datei nicht gefunden.") from None
@@ -285,7 +293,7 @@ def check_data(data: Any, filename: str, settings: Settings) -> tuple[DocumentTy
 
 def validate_file(path: Path, settings: Settings, base_dir: Path | None = None) -> Job:
     """Read, parse and check ``path``; Anlagen are looked up relative to ``base_dir`` (default: its folder)."""
-    raw = read_input(path)
+    raw = read_input(path, settings.max_input_bytes)
     data = parse_json(raw, path.name)
     doc, warnings = check_data(data, path.name, settings)
     parts = collect_parts(data, doc, path, settings, base_dir or path.parent)
