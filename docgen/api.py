@@ -40,7 +40,7 @@ def validate(path: Path, settings: Settings) -> Job:
 def open_converter(settings: Settings, *, pooled: bool = False) -> Iterator[Converter]:
     """A converter for the duration of the block; every LibreOffice process ends with it."""
     converter: Converter
-    if pooled:
+    if pooled and settings.converter == "pool":
         from docgen.stages.convert.pool import LibreOfficePool
 
         converter = LibreOfficePool(settings, python=settings.uno_python)

@@ -206,18 +206,10 @@ def _bundle(job: Job, work: _Work, settings: Settings, converter: Converter,
     return sealed, entries, info
 
 
-def _publish(job: Job, work: _Work, out_dir: Path, bundle: Path, entries: list[BundleEntry],
-             seal_info: dict[str, Any] | None, created: dt.datetime) -> JobResult:
+def _receipt(job: Job, work: _Work, stem: str, bundle: Path, entries: list[BundleEntry],
+             seal_info: dict[str, Any] | None, created: dt.datetime, generated: list[Path]) -> dict[str, Any]:
     draft = seal_info is None
-    name = job.source.stem
-    stem = reserve_stem(out_dir, name + DRAFT_SUFFIX if draft else name, replace=draft)
-    folder = out_dir / stem
-    outputs: dict[str, Any] = {"dateien": []}
-    generated = sorted(work.docx.values()) + sorted(work.pdf[n] for n in work.docx)
-    generated.append(entries[-1].pdf)  # the Freigabevermerk as a single PDF
-    for path in generated:
-        publish_file(path, folder / path.name)
-        outputs["dateien"].append(file_entry(path, f"{stem}/{path.name}"))
+    outputs: dict[str, Any] = {"dateien": [file_entry(p, f"{stem}/{p.name}") for p in generated]}
     checks = {"pdfa": check_pdfa(bundle)}
     outputs["paket"] = {**file_entry(bundle, f"{stem}.pdf"), "seiten": sum(e.pages for e in entries)}
     contents = [{"nr": e.label, "titel": e.title, "seiten": list(r)}
@@ -234,12 +226,34 @@ def _publish(job: Job, work: _Work, out_dir: Path, bundle: Path, entries: list[B
                             figures=figures)
     if work.job_id:
         receipt["auftrag"] = work.job_id
+    return receipt
+
+
+def _publish(job: Job, work: _Work, out_dir: Path, bundle: Path, entries: list[BundleEntry],
+             seal_info: dict[str, Any] | None, created: dt.datetime) -> JobResult:
+    """Folder files, then the receipt, then the bundle; on failure nothing of this job stays."""
+    draft = seal_info is None
+    stem = reserve_stem(out_dir, job.source.stem + (DRAFT_SUFFIX if draft else ""), replace=draft)
+    folder = out_dir / stem
+    generated = sorted(work.docx.values()) + sorted(work.pdf[n] for n in work.docx)
+    generated.append(entries[-1].pdf)  # the Freigabevermerk as a single PDF
+    receipt = _receipt(job, work, stem, bundle, entries, seal_info, created, generated)
     receipt_tmp = write_receipt(receipt, work.root / f"{stem}.receipt.json")
-    published_receipt = publish_file(receipt_tmp, out_dir / receipt_tmp.name)
     target = out_dir / f"{stem}.pdf"
-    published = publish_file(bundle, target) if draft else publish_new_file(bundle, target)
+    try:
+        for path in generated:
+            publish_file(path, folder / path.name)
+        published_receipt = publish_file(receipt_tmp, out_dir / receipt_tmp.name)
+        published = publish_file(bundle, target) if draft else publish_new_file(bundle, target)
+    except FileAccessError:
+        shutil.rmtree(folder, ignore_errors=True)
+        (out_dir / receipt_tmp.name).unlink(missing_ok=True)
+        if draft:
+            target.unlink(missing_ok=True)
+        raise
+    warnings = [Problem(w["pfad"], w["meldung"], w["code"], w["stufe"]) for w in receipt["warnungen"]]
     return JobResult(job.source, job.document.name, folder / work.docx[0].name, published, published_receipt,
-                     folder, not draft, outputs["paket"]["seiten"], warnings, work.timings)
+                     folder, not draft, receipt["ausgaben"]["paket"]["seiten"], warnings, work.timings)
 
 
 def run_job(

@@ -67,6 +67,7 @@ class Settings:
     soffice: str = "soffice"
     uno_python: str = "/usr/bin/python3"  # the interpreter that can import LibreOffice's uno module
     workers: int = 0  # 0 = one per CPU core
+    converter: str = "pool"  # "pool": warm LibreOffice processes; "einzeln": a fresh soffice per document
     convert_timeout: float = 30.0
     start_timeout: float = 20.0
     max_jobs_per_worker: int = 500
@@ -185,6 +186,8 @@ def load_settings(
         if value is not None:
             values[key] = _coerce(key, value, f"--{key.replace('_', '-')}")
 
+    if values.get("converter", "pool") not in ("pool", "einzeln"):
+        raise ConfigError(f"converter = {values['converter']!r} ist ungültig (erlaubt: \"pool\", \"einzeln\").")
     settings = Settings(**values)
     if koerperschaft:
         base = {f.name: getattr(settings.koerperschaft, f.name) for f in fields(Koerperschaft)}

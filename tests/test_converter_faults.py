@@ -12,6 +12,8 @@ from pathlib import Path
 from tests.conftest import EXAMPLES, CliResult
 
 Run = Callable[..., CliResult]
+# These faults are injected into the one-shot converter (a fake soffice); the warm pool's are in test_pool.py.
+ONE_SHOT = {"DOCGEN_CONVERTER": "einzeln"}
 
 
 def fake_soffice(tmp_path: Path, body: str) -> Path:
@@ -34,7 +36,7 @@ def test_hanging_converter_is_killed_with_exit_6(docgen: Run, tmp_path: Path) ->
     script = fake_soffice(tmp_path, f"sleep {seconds} & sleep {seconds}\nwait")
     start = time.monotonic()
     result = docgen("render", EXAMPLES / "beschlussvorlage.json", "--out", tmp_path / "out",
-                    env={"DOCGEN_SOFFICE": str(script), "DOCGEN_CONVERT_TIMEOUT": "2"})
+                    env={"DOCGEN_SOFFICE": str(script), "DOCGEN_CONVERT_TIMEOUT": "2", **ONE_SHOT})
     assert result.returncode == 6
     assert ("beschlussvorlage.docx: LibreOffice hat die Umwandlung nicht in 2 s abgeschlossen und wurde "
             "beendet.") in result.stderr
@@ -46,7 +48,7 @@ def test_hanging_converter_is_killed_with_exit_6(docgen: Run, tmp_path: Path) ->
 def test_converter_that_writes_nothing_is_exit_6(docgen: Run, tmp_path: Path) -> None:
     script = fake_soffice(tmp_path, "exit 0")
     result = docgen("render", EXAMPLES / "beschlussvorlage.json", "--out", tmp_path / "out",
-                    env={"DOCGEN_SOFFICE": str(script)})
+                    env={"DOCGEN_SOFFICE": str(script), **ONE_SHOT})
     assert result.returncode == 6
     assert "beschlussvorlage.docx: LibreOffice hat kein PDF erzeugt." in result.stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
@@ -59,14 +61,14 @@ def test_converter_that_writes_garbage_is_exit_6(docgen: Run, tmp_path: Path) ->
         'name=$(basename "$last" .docx)\nprintf "kein pdf" > "$out/$name.pdf"',
     )
     result = docgen("render", EXAMPLES / "beschlussvorlage.json", "--out", tmp_path / "out",
-                    env={"DOCGEN_SOFFICE": str(script)})
+                    env={"DOCGEN_SOFFICE": str(script), **ONE_SHOT})
     assert result.returncode == 6
     assert "beschlussvorlage.docx: das von LibreOffice erzeugte PDF ist beschädigt" in result.stderr
 
 
 def test_missing_libreoffice_is_exit_3(docgen: Run, tmp_path: Path) -> None:
     result = docgen("render", EXAMPLES / "beschlussvorlage.json", "--out", tmp_path / "out",
-                    env={"DOCGEN_SOFFICE": "soffice-gibt-es-nicht"})
+                    env={"DOCGEN_SOFFICE": "soffice-gibt-es-nicht", **ONE_SHOT})
     assert result.returncode == 3
     assert "LibreOffice (soffice-gibt-es-nicht) wurde nicht gefunden." in result.stderr
     assert "apt-get install libreoffice-writer-nogui" in result.stderr
@@ -84,3 +86,10 @@ def test_check_all_ok_on_this_machine(docgen: Run) -> None:
     assert result.returncode == 0, result.stdout
     assert "[OK     ] LibreOffice: LibreOffice 7." in result.stdout
     assert "[OK     ] Schrift Liberation Sans: installiert" in result.stdout
+
+
+def test_missing_libreoffice_with_the_pool_is_exit_3(docgen: Run, tmp_path: Path) -> None:
+    result = docgen("render", EXAMPLES / "beschlussvorlage.json", "--out", tmp_path / "out",
+                    env={"DOCGEN_SOFFICE": "soffice-gibt-es-nicht"})
+    assert result.returncode == 3, result.stderr
+    assert "soffice-gibt-es-nicht" in result.stderr

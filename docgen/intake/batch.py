@@ -83,7 +83,7 @@ def run_batch(settings: Settings, folders: Folders, due_before: dt.date | None,
     report = BatchReport()
     start = time.monotonic()
     chosen = select(folders, settings, due_before, report)
-    ledger = Ledger(folders.state / LEDGER_FILE)
+    ledger = Ledger(folders.state / LEDGER_FILE, settings.ledger_timeout)
     try:
         with open_converter(settings, pooled=True) as converter:
             report.outcomes += recover(folders, settings, converter, ledger)

@@ -23,7 +23,8 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from docgen.api import open_converter
-from docgen.intake.hotfolder import Folders, StabilityTracker, candidates, claim, new_job_id
+from docgen.errors import DocgenError
+from docgen.intake.hotfolder import Folders, StabilityTracker, candidates, claim, new_job_id, unclaim
 from docgen.intake.jobs import Outcome, process, recover, register
 from docgen.intake.ledger import Ledger
 from docgen.settings import Settings
@@ -74,7 +75,14 @@ class Daemon:
             work_file = claim(path, self.folders, job_id)
             if work_file is None:
                 continue
-            register(ledger, job_id, work_file)
+            try:
+                register(ledger, job_id, work_file)
+            except DocgenError as exc:
+                # Without a ledger entry the job could not be accounted for: hand the file back.
+                unclaim(work_file, path)
+                self.tracker.forget(path.name)
+                log.warning("%s: bleibt im Eingang, neuer Versuch später (%s)", path.name, exc.message)
+                continue
             self.running.add(pool.submit(process, work_file, job_id, self.folders, self.settings, converter,
                                          ledger))
 
@@ -85,7 +93,7 @@ class Daemon:
         return min(tick, max(0.2, self.settings.stable_seconds / 3)) if settling else tick
 
     def run(self) -> int:
-        ledger = Ledger(self.folders.state / LEDGER_FILE)
+        ledger = Ledger(self.folders.state / LEDGER_FILE, self.settings.ledger_timeout)
         observer = self._observer()
         mode = f"Abfrage alle {self.settings.poll:g} s" if self.settings.poll > 0 else "Dateiereignisse"
         log.info("docgen watch: Eingang %s, Ausgang %s (%s, Nachschau alle %g s)", self.folders.inbox,
@@ -96,7 +104,13 @@ class Daemon:
             observer.start()
             try:
                 while not self.stop.is_set():
-                    self._take_ready(pool, converter, ledger)
+                    try:
+                        self._take_ready(pool, converter, ledger)
+                    except (OSError, DocgenError) as exc:
+                        # e.g. the network share is gone for a moment: keep running, look again later
+                        log.error("Eingangsordner nicht lesbar: %s; neuer Versuch in %g s", exc,
+                                  self.settings.rescan_seconds)
+                        self.wake.wait(self.settings.rescan_seconds)
                     self.wake.wait(self._next_wait())
                     self.wake.clear()
             finally:

@@ -95,6 +95,10 @@ class StabilityTracker:
     delay: float
     _seen: dict[str, tuple[int, int, float]] = field(default_factory=dict)
 
+    def forget(self, name: str) -> None:
+        """Start the wait again for ``name`` (it was handed back)."""
+        self._seen.pop(name, None)
+
     def ready(self, paths: list[Path], now: float) -> list[Path]:
         stable, current = [], {}
         for path in paths:
@@ -130,6 +134,12 @@ def claim(path: Path, folders: Folders, job_id: str) -> Path | None:
 
 
 REPORT_SUFFIXES = (".fehler.txt", ".fehler.json")
+
+
+def unclaim(work_file: Path, original: Path) -> None:
+    """Put a taken file back where it was (the job could not be registered)."""
+    os.rename(work_file, original)
+    _remove_job_dir(work_file.parent)
 
 
 def _unique(folder: Path, name: str, with_reports: bool = False) -> str:

@@ -11,8 +11,10 @@ import json
 import logging
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from docgen.errors import DocgenError, ExitCode
 from docgen.intake.hotfolder import Folders, finish_failure, finish_success, left_in_work
@@ -54,6 +56,14 @@ def _dokumentart(path: Path) -> str:
         return "?"
 
 
+def _note(action: Callable[..., None], *args: Any) -> None:
+    """Write to the ledger; if it is locked or broken, log it and carry on with the job."""
+    try:
+        action(*args)
+    except DocgenError as exc:
+        log.error("Auftragsbuch: %s (der Auftrag läuft weiter)", exc.message)
+
+
 def register(ledger: Ledger, job_id: str, work_file: Path) -> None:
     digest = _sha256(work_file)
     ledger.taken(job_id, work_file.name, digest)
@@ -70,7 +80,7 @@ def process(work_file: Path, job_id: str, folders: Folders, settings: Settings, 
     start = time.monotonic()
     name = work_file.name
     art = _dokumentart(work_file)
-    ledger.running(job_id)
+    _note(ledger.running, job_id)
     log.info("[%s] %s: läuft", job_id, name)
     try:
         result = run_job(work_file, folders.outbox, settings, converter, job_id=job_id, base_dir=folders.inbox)
@@ -83,7 +93,7 @@ def process(work_file: Path, job_id: str, folders: Folders, settings: Settings, 
         return _failed(work_file, job_id, folders, ledger, error, art, start)
     outputs = {"paket": str(result.pdf), "beleg": str(result.receipt), "ordner": str(result.folder),
                "gesiegelt": result.sealed}
-    ledger.done(job_id, outputs)
+    _note(ledger.done, job_id, outputs)
     archived = finish_success(work_file, folders)
     log.info("[%s] %s: fertig → %s (Eingabe archiviert als %s)", job_id, name, result.pdf, archived.name)
     return Outcome(job_id, name, result.dokumentart, True, 0, "", time.monotonic() - start, str(result.pdf))
@@ -92,7 +102,7 @@ def process(work_file: Path, job_id: str, folders: Folders, settings: Settings, 
 def _failed(work_file: Path, job_id: str, folders: Folders, ledger: Ledger, error: DocgenError, art: str,
             start: float) -> Outcome:
     message = "\n".join(error.lines())
-    ledger.failed(job_id, int(error.exit_code), message)
+    _note(ledger.failed, job_id, int(error.exit_code), message)
     target = finish_failure(work_file, folders, error, job_id)
     log.warning("[%s] %s: fehlgeschlagen (Exit %d) → %s", job_id, work_file.name, int(error.exit_code), target)
     return Outcome(job_id, work_file.name, art, False, int(error.exit_code), message, time.monotonic() - start)
