@@ -257,3 +257,17 @@ def test_local_seal_is_created_private(docgen: Run, write_json: Write, example: 
     key.chmod(0o644)
     check = docgen("check")
     assert f"[WARNUNG] Siegelzertifikat: {key} ist für andere lesbar (Rechte 0o644)" in check.stdout
+
+
+def test_seal_key_in_shared_folder_is_refused(docgen: Run, write_json: Write, example: dict[str, Any],
+                                              tmp_path: Path, pki: Pki) -> None:
+    outbox = tmp_path / "out"
+    outbox.mkdir()
+    key = outbox / "siegel.p12"
+    shutil.copy(pki.seal_p12, key)
+    result = docgen("render", write_json("schluessel.json", example), "--out", outbox,
+                    env={"DOCGEN_SEAL_CERT": str(key), "DOCGEN_SEAL_PASSPHRASE": pki.passphrase,
+                         "DOCGEN_OUTBOX": str(outbox)})
+    assert result.returncode == 9
+    assert "liegt im Ausgabeordner" in result.stderr and "gehören nie in die geteilten Ordner" in result.stderr
+    assert pki.passphrase not in result.stderr + result.stdout

@@ -158,6 +158,11 @@ def load_seal(settings: Settings, body: Koerperschaft, *, create: bool = True) -
     """The configured seal, or the local self-signed one (made on first use when ``create``)."""
     local = settings.seal_cert is None
     p12 = settings.seal_cert if settings.seal_cert is not None else local_paths(settings)[0]
+    for label, folder in (("Eingangsordner", settings.inbox), ("Ausgabeordner", settings.outbox)):
+        for secret in (p12, settings.seal_passphrase_file):
+            if secret is not None and secret.resolve().is_relative_to(folder.resolve()):
+                raise ConfigError(f"{secret}: liegt im {label} {folder}. Schlüssel und Passwort des Siegels "
+                                  "gehören nie in die geteilten Ordner; bitte an einen geschützten Ort legen.")
     if local and not p12.exists():
         if not create:
             raise ConfigError("Es ist noch kein Siegelzertifikat vorhanden.")
