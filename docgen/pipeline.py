@@ -126,8 +126,8 @@ def _signoff(job: Job, work: _Work, entries: list[BundleEntry], settings: Settin
     freigabe = job.data.get("freigabe")
     signoff_first = sum(e.pages for e in entries) + 1
     ranges = page_ranges(entries)
-    contents = [{"label": e.label, "titel": e.title, "seiten": _range_text(r)} for e, r in zip(entries, ranges,
-                                                                                               strict=True)]
+    contents = [{"label": "Bestandteil" if e.label == e.title else e.label, "titel": e.title,
+                 "seiten": _range_text(r)} for e, r in zip(entries, ranges, strict=True)]
     contents.append({"label": "Freigabevermerk", "titel": "dieser Vermerk", "seiten": f"ab {signoff_first}"})
     unterzeichnung = dict(freigabe["unterzeichnung"]) if freigabe else None
     if unterzeichnung is not None:
