@@ -60,12 +60,14 @@ def render_file(
     converter: Converter | None = None,
     *,
     docx_only: bool = False,
+    bundle: bool = True,
 ) -> JobResult:
-    """Render one input file to ``out_dir/<name>.docx`` and ``out_dir/<name>.pdf``."""
+    """Render one input file into ``out_dir``: the bundle (default), or with ``bundle=False``
+    just ``<name>.docx`` and ``<name>.pdf``, or with ``docx_only`` just ``<name>.docx``."""
     if converter is None and not docx_only:
         with open_converter(settings) as own:
-            return run_job(path, out_dir, settings, own)
-    return run_job(path, out_dir, settings, converter, docx_only=docx_only)
+            return run_job(path, out_dir, settings, own, bundle=bundle)
+    return run_job(path, out_dir, settings, converter, docx_only=docx_only, bundle=bundle)
 
 
 def _document(name: str) -> documents.DocumentType:

@@ -263,14 +263,16 @@ def run_job(
     converter: Converter | None,
     *,
     docx_only: bool = False,
+    bundle: bool = True,
     job_id: str | None = None,
     base_dir: Path | None = None,
 ) -> JobResult:
     """Run one input file through the pipeline and publish its results in ``out_dir``.
 
     With ``docx_only`` only the editable DOCX of the main document is written
-    (``out_dir/<name>.docx``); otherwise the bundle, its receipt and the folder
-    with the single documents (see README, "Outputs").
+    (``out_dir/<name>.docx``); with ``bundle=False`` that DOCX and its PDF/A
+    (``out_dir/<name>.pdf``), no bundle, seal or receipt; otherwise the bundle,
+    its receipt and the folder with the single documents (see README, "Outputs").
     """
     created = dt.datetime.now(dt.UTC).replace(microsecond=0)
     start = time.perf_counter()
@@ -285,8 +287,15 @@ def run_job(
         if converter is None:
             raise ValueError("a converter is required unless docx_only is set")
         _convert_parts(job, work, converter)
-        bundle, entries, seal_info = _bundle(job, work, settings, converter, created)
-        result = _publish(job, work, out_dir, bundle, entries, seal_info, created)
+        if not bundle:
+            start_publish = time.perf_counter()
+            docx = publish_file(work.docx[0], out_dir / f"{path.stem}.docx")
+            pdf = publish_file(work.pdf[0], out_dir / f"{path.stem}.pdf")
+            work.timed("publish", start_publish)
+            return JobResult(path, job.document.name, docx, pdf, pages=page_count(pdf), warnings=job.warnings,
+                             timings=work.timings)
+        bundle_pdf, entries, seal_info = _bundle(job, work, settings, converter, created)
+        result = _publish(job, work, out_dir, bundle_pdf, entries, seal_info, created)
     finally:
         shutil.rmtree(work.root, ignore_errors=True)
     result.timings["total"] = time.perf_counter() - start

@@ -174,3 +174,16 @@ def test_draft_without_freigabe_says_so(docgen: Run, write_json: Write, example:
     assert "gez." not in text
     assert "nichtöffentlich" in text and "Begründung der Nichtöffentlichkeit" in text
     assert "Grundstücksangelegenheit" in text
+
+
+def test_library_render_without_bundle(tmp_path: Path, example: dict[str, Any], write_json: Write) -> None:
+    from docgen.api import open_converter, render_file
+    from docgen.settings import Settings
+
+    settings = Settings(state_dir=tmp_path / "state", workers=1)
+    path = write_json("einzeln.json", example)
+    with open_converter(settings, pooled=True) as converter:
+        result = render_file(path, tmp_path / "out", settings, converter, bundle=False)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["einzeln.docx", "einzeln.pdf"]
+    assert result.pdf == tmp_path / "out" / "einzeln.pdf" and result.pages == 3
+    assert set(result.timings) >= {"validate", "render", "convert"}
