@@ -516,3 +516,14 @@ def test_konzept_as_anlage_gives_one_bundle_with_bookmarks_for_both(nested: tupl
     assert "Schwerpunkte des Kommunalen Integrationszentrums für die Jahre 2026 und 2027" in text
     assert "Integrationskonzept Kreis Musterland – Seite 1 von" not in text  # the title page has no footer
     assert "Kreistag, 11.12.2025 (Vorlage 2025/0412)" in text
+
+
+@pytest.mark.slow
+def test_table_of_contents_is_filled_on_conversion(signed: tuple[Path, CliResult]) -> None:
+    """The DOCX holds only a placeholder for the table of contents; LibreOffice fills it with page numbers."""
+    out, result = signed
+    assert result.returncode == 0, result.stderr
+    text = pdf_text(bundle_pdf(out))
+    assert "Das Inhaltsverzeichnis wird bei der Umwandlung aktualisiert." not in text
+    assert re.search(r"1 Einleitung und Rechtsgrundlagen\.{5,}\s*3", text), text[:1500]
+    assert re.search(r"9 Umsetzung, Monitoring und Fortschreibung\.{5,}\s*\d+", text)

@@ -113,6 +113,20 @@ def page_count(document) -> int:
         return 0
 
 
+def update_indexes(document) -> None:
+    """Fill tables of contents: a DOCX carries only the text Word last computed (or a placeholder)."""
+    try:
+        indexes = document.getDocumentIndexes()
+    except Exception:  # not a text document
+        return
+    for i in range(indexes.getCount()):
+        indexes.getByIndex(i).update()
+    if indexes.getCount():
+        # Page numbers in the index are right only after a second pass over the updated layout.
+        for i in range(indexes.getCount()):
+            indexes.getByIndex(i).update()
+
+
 def convert(desktop, docx: str, pdf: str, filter_data: dict) -> int:
     """Load ``docx`` hidden, export it as PDF/A to ``pdf``, close it; return the page count."""
     load_props = (
@@ -127,6 +141,7 @@ def convert(desktop, docx: str, pdf: str, filter_data: dict) -> int:
     if document is None:
         raise RuntimeError("LibreOffice konnte die Datei nicht laden")
     try:
+        update_indexes(document)
         # FilterData must be a typed sequence; a bare tuple would reach the filter as []any.
         data = uno.Any(
             "[]com.sun.star.beans.PropertyValue",
