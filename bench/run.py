@@ -1,0 +1,323 @@
+"""Benchmark: naive ``soffice --convert-to`` vs. warm LibreOffice vs. docgen end to end.
+
+Usage::
+
+    .venv/bin/python bench/run.py [--n 40] [--runs 3]
+    .venv/bin/python bench/run.py --memory 500     # memory of one worker, see memory.py
+
+All stages work on the same N synthetic Beschlussvorlagen (``generate.py``),
+measured side by side in one run:
+
+1. naive: one ``soffice --headless --convert-to pdf`` per document, each with a
+   fresh profile (what a shell script would do), 1 and 2 at a time;
+2. raw warm: the already rendered DOCX files loaded and exported by warm
+   ``uno_worker`` processes fed directly (no docgen), 1 and 2 processes;
+3. docgen pool: the same DOCX files through ``LibreOfficePool.convert`` (queue,
+   timeout, verification, atomic move: the pool's own overhead over stage 2);
+4. docgen: validate + render + convert through the public API
+   (``open_converter(pooled=True)`` and ``render_file``), 1 and 2 workers, with
+   as many threads as workers.
+
+Start-up of warm processes is not timed (they start once per daemon); each warm
+stage converts one untimed document first. Every figure is the median over
+``--runs`` runs. Results go to ``bench/results/latest.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generate import write_inputs
+from lo import PeakSampler, RawWorker
+
+from docgen.api import open_converter, render_file
+from docgen.settings import Settings
+from docgen.stages.convert.oneshot import soffice_argv
+from docgen.stages.convert.pool import LibreOfficePool
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass
+class Stage:
+    """One measured stage of one run."""
+
+    name: str
+    processes: int
+    seconds: float
+    per_doc: list[float]
+    peak_rss_mib: float
+    breakdown: dict[str, float] = field(default_factory=dict)  # docgen: median s/doc by stage
+
+    @property
+    def docs_per_s(self) -> float:
+        return len(self.per_doc) / self.seconds
+
+
+def p95(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def in_parallel(items: Sequence[Path], threads: int, work: Callable[[Path], float]) -> tuple[
+        float, list[float]]:
+    """Run ``work`` over ``items`` on ``threads`` threads; return wall time and per-item times."""
+    began = time.perf_counter()
+    with ThreadPoolExecutor(threads) as executor:
+        per_doc = list(executor.map(work, items))
+    return time.perf_counter() - began, per_doc
+
+
+def prepare(work: Path, n: int) -> tuple[list[Path], list[Path]]:
+    """Generate the inputs and render their DOCX files once (for the LibreOffice-only stages)."""
+    inputs = write_inputs(work / "inputs", n)
+    settings = Settings(state_dir=work / "prepare-state")
+    docx = [render_file(path, work / "docx", settings, None, docx_only=True).docx
+            for path in inputs]
+    return inputs, docx
+
+
+def run_naive(docx: list[Path], work: Path, processes: int) -> Stage:
+    out = work / f"naive-{processes}"
+    out.mkdir(parents=True, exist_ok=True)
+    profiles = work / "naive-profiles"
+
+    def convert(path: Path) -> float:
+        profile = Path(tempfile.mkdtemp(prefix="p-", dir=profiles))  # fresh every time
+        began = time.perf_counter()
+        subprocess.run(soffice_argv("soffice", profile, path, out), check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+        elapsed = time.perf_counter() - began
+        shutil.rmtree(profile, ignore_errors=True)
+        return elapsed
+
+    profiles.mkdir(parents=True, exist_ok=True)
+    with PeakSampler(str(profiles)) as sampler:
+        seconds, per_doc = in_parallel(docx, processes, convert)
+    missing = [p.name for p in docx if not (out / f"{p.stem}.pdf").is_file()]
+    if missing:
+        raise RuntimeError(f"naive: no PDF for {missing}")
+    return Stage("naive soffice --convert-to", processes, seconds, per_doc, sampler.max_mib())
+
+
+def run_raw(docx: list[Path], work: Path, processes: int) -> Stage:
+    profiles = work / "raw-profiles"
+    out = work / f"raw-{processes}"
+    out.mkdir(parents=True, exist_ok=True)
+    workers = [RawWorker(profiles / f"p{i}") for i in range(processes)]
+    try:
+        for worker in workers:
+            worker.convert(docx[0], out / "warmup.pdf")  # untimed, like the pool's warm-up
+        free: list[RawWorker] = list(workers)
+
+        def convert(path: Path) -> float:
+            worker = free.pop()  # list.pop/append are atomic; one worker per thread at a time
+            try:
+                return worker.convert(path, out / f"{path.stem}.pdf")
+            finally:
+                free.append(worker)
+
+        with PeakSampler(str(profiles)) as sampler:
+            seconds, per_doc = in_parallel(docx, processes, convert)
+    finally:
+        for worker in workers:
+            worker.close()
+    return Stage("raw warm LibreOffice", processes, seconds, per_doc, sampler.max_mib())
+
+
+def run_pool(docx: list[Path], work: Path, workers: int) -> Stage:
+    state = work / f"pool-state-{workers}"
+    out = work / f"pool-{workers}"
+    with LibreOfficePool(Settings(state_dir=state, workers=workers)) as pool:
+        pool.convert(docx[0], out / "warmup.pdf")  # untimed
+
+        def convert(path: Path) -> float:
+            began = time.perf_counter()
+            pool.convert(path, out / f"{path.stem}.pdf")
+            return time.perf_counter() - began
+
+        with PeakSampler(str(state)) as sampler:
+            seconds, per_doc = in_parallel(docx, workers, convert)
+    return Stage("docgen pool, convert only", workers, seconds, per_doc, sampler.max_mib())
+
+
+def run_docgen(inputs: list[Path], work: Path, workers: int) -> Stage:
+    state = work / f"docgen-state-{workers}"
+    out = work / f"docgen-{workers}"
+    settings = Settings(state_dir=state, workers=workers)
+
+    timings: list[dict[str, float]] = []
+    with open_converter(settings, pooled=True) as converter:
+        render_file(inputs[0], out / "warmup", settings, converter)  # untimed
+
+        def render(path: Path) -> float:
+            began = time.perf_counter()
+            result = render_file(path, out, settings, converter)
+            timings.append(dict(getattr(result, "timings", {})))  # list.append is atomic
+            return time.perf_counter() - began
+
+        with PeakSampler(str(state)) as sampler:
+            seconds, per_doc = in_parallel(inputs, workers, render)
+    breakdown = {key: statistics.median(t.get(key, 0.0) for t in timings)
+                 for key in dict.fromkeys(k for t in timings for k in t)}
+    return Stage("docgen end to end", workers, seconds, per_doc, sampler.max_mib(), breakdown)
+
+
+def one_run(inputs: list[Path], docx: list[Path], work: Path, naive_procs: list[int]) -> list[
+        Stage]:
+    stages = [run_naive(docx, work, procs) for procs in naive_procs]
+    stages += [run_raw(docx, work, procs) for procs in (1, 2)]
+    stages += [run_pool(docx, work, procs) for procs in (1, 2)]
+    stages += [run_docgen(inputs, work, procs) for procs in (1, 2)]
+    for stage in stages:
+        print(f"  {stage.name:28} x{stage.processes}: {stage.docs_per_s:6.2f} docs/s, "
+              f"median {statistics.median(stage.per_doc):.3f} s, "
+              f"peak {stage.peak_rss_mib:.0f} MiB", flush=True)
+    return stages
+
+
+def summarize(runs: list[list[Stage]]) -> list[dict[str, object]]:
+    """Median of each figure over the runs, per stage."""
+    rows = []
+    for index, first in enumerate(runs[0]):
+        same = [run[index] for run in runs]
+        rows.append({
+            "stage": first.name,
+            "processes": first.processes,
+            "docs_per_s": statistics.median(s.docs_per_s for s in same),
+            "median_s": statistics.median(statistics.median(s.per_doc) for s in same),
+            "p95_s": statistics.median(p95(s.per_doc) for s in same),
+            "peak_rss_mib": statistics.median(s.peak_rss_mib for s in same),
+            "runs_docs_per_s": [round(s.docs_per_s, 3) for s in same],
+            "breakdown_s": {key: statistics.median(s.breakdown.get(key, 0.0) for s in same)
+                            for key in first.breakdown},
+        })
+    return rows
+
+
+def ratios(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+    rate = {(" ".join(str(r["stage"]).split()[:2]), r["processes"]): float(str(r["docs_per_s"]))
+            for r in rows}
+    wanted = [
+        ("docgen 2 workers / naive 1 process", ("docgen end", 2), ("naive soffice", 1), 8.0),
+        ("docgen 2 workers / naive 2 processes", ("docgen end", 2), ("naive soffice", 2), None),
+        ("docgen 2 workers / raw warm 2 processes", ("docgen end", 2), ("raw warm", 2), 0.85),
+        ("docgen 1 worker / raw warm 1 process", ("docgen end", 1), ("raw warm", 1), 0.85),
+        ("docgen 2 workers / docgen 1 worker", ("docgen end", 2), ("docgen end", 1), 1.7),
+        ("pool only 2 workers / raw warm 2 processes", ("docgen pool,", 2), ("raw warm", 2),
+         0.85),
+        ("pool only 1 worker / raw warm 1 process", ("docgen pool,", 1), ("raw warm", 1), 0.85),
+        ("pool only 2 workers / pool only 1 worker", ("docgen pool,", 2), ("docgen pool,", 1),
+         1.7),
+        ("raw warm 2 processes / raw warm 1 process", ("raw warm", 2), ("raw warm", 1), 1.7),
+    ]
+    return [
+        {"ratio": label, "value": rate[a] / rate[b], "target": target,
+         "met": None if target is None else rate[a] / rate[b] >= target}
+        for label, a, b, target in wanted
+        if a in rate and b in rate
+    ]
+
+
+def markdown(result: dict[str, Any]) -> str:
+    meta = result["meta"]
+    assert isinstance(meta, dict)
+    lines = [
+        f"# docgen benchmark ({meta['date']})",
+        "",
+        f"{meta['n']} Beschlussvorlagen ({meta['pages']}), median of {meta['runs']} runs; "
+        f"{meta['cpus']} CPUs, {meta['libreoffice']}, Python {meta['python']}; "
+        f"1-minute load average at the start of each run: {meta['load_average_at_run_start']}.",
+        "",
+        "| stage | processes | docs/s | median s/doc | p95 s/doc | peak RSS per soffice.bin |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in result["stages"]:
+        lines.append(
+            f"| {row['stage']} | {row['processes']} | {row['docs_per_s']:.2f} | "
+            f"{row['median_s']:.3f} | {row['p95_s']:.3f} | {row['peak_rss_mib']:.0f} MiB |"
+        )
+    lines += ["", "| ratio (throughput) | value | target |", "| --- | ---: | --- |"]
+    for row in result["ratios"]:
+        target = "—" if row["target"] is None else (
+            f"≥ {row['target']:g} {'met' if row['met'] else 'NOT met'}")
+        lines.append(f"| {row['ratio']} | {row['value']:.2f} | {target} |")
+    for row in result["stages"]:
+        if row["breakdown_s"]:
+            parts = ", ".join(f"{key} {value:.3f}" for key, value in row["breakdown_s"].items())
+            lines += ["", f"docgen with {row['processes']} worker(s), median s/doc by pipeline "
+                      f"stage: {parts}"]
+    return "\n".join(lines) + "\n"
+
+
+def page_summary(pdf_dir: Path) -> str:
+    from pypdf import PdfReader
+
+    pages = sorted(len(PdfReader(p).pages) for p in pdf_dir.glob("vorlage-*.pdf"))
+    return f"{pages[0]}–{pages[-1]} pages, median {statistics.median(pages):g}" if pages else "?"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=40, help="documents per run")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--naive-procs", default="1,2", help="parallel naive conversions")
+    parser.add_argument("--memory", type=int, metavar="N", help="run memory.py with N jobs")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = parser.parse_args(argv)
+    if args.memory:
+        from memory import main as memory_main
+
+        return memory_main(["--n", str(args.memory)])
+    work = Path(tempfile.mkdtemp(prefix="docgen-bench-"))
+    try:
+        inputs, docx = prepare(work, args.n)
+        naive_procs = [int(x) for x in args.naive_procs.split(",") if x]
+        runs, loads = [], []
+        for number in range(args.runs):
+            load = os.getloadavg()[0]
+            loads.append(round(load, 2))
+            note = "  (machine not idle: figures will be noisy)" if load > 0.7 else ""
+            print(f"run {number + 1}/{args.runs}, load average {load:.2f}{note}", flush=True)
+            runs.append(one_run(inputs, docx, work, naive_procs))
+        rows = summarize(runs)
+        result: dict[str, Any] = {
+            "meta": {
+                "date": time.strftime("%Y-%m-%d %H:%M"), "n": args.n, "runs": args.runs,
+                "cpus": os.cpu_count(), "python": platform.python_version(),
+                "libreoffice": subprocess.run(["soffice", "--version"], capture_output=True,
+                                              text=True).stdout.strip(),
+                "pages": page_summary(work / "pool-2"),
+                "load_average_at_run_start": loads,
+            },
+            "stages": rows,
+            "ratios": ratios(rows),
+            "raw": [[asdict(stage) for stage in run] for run in runs],
+        }
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    table = markdown(result)
+    (RESULTS / "latest.md").write_text(table, encoding="utf-8")
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
