@@ -14,9 +14,11 @@ measured side by side in one run:
    ``uno_worker`` processes fed directly (no docgen), 1 and 2 processes;
 3. docgen pool: the same DOCX files through ``LibreOfficePool.convert`` (queue,
    timeout, verification, atomic move: the pool's own overhead over stage 2);
-4. docgen: validate + render + convert through the public API
-   (``open_converter(pooled=True)`` and ``render_file``), 1 and 2 workers, with
-   as many threads as workers.
+4. docgen end to end: validate + render + convert (DOCX and PDF/A) in docgen's
+   job processes (one warm LibreOffice each, as ``watch`` and ``batch`` run), 1
+   and 2 processes;
+5. docgen bundle+seal: the whole job — also the Freigabevermerk (a second
+   conversion), assembling and the PAdES seal — 1 and 2 processes.
 
 Start-up of warm processes is not timed (they start once per daemon); each warm
 stage converts one untimed document first. Every figure is the median over
@@ -44,7 +46,9 @@ from typing import Any
 from generate import write_inputs
 from lo import PeakSampler, RawWorker
 
-from docgen.api import open_converter, render_file
+from docgen.api import render_file
+from docgen.errors import DocgenError
+from docgen.intake.procpool import JobProcesses
 from docgen.settings import Settings
 from docgen.stages.convert.oneshot import soffice_argv
 from docgen.stages.convert.pool import LibreOfficePool
@@ -155,26 +159,34 @@ def run_pool(docx: list[Path], work: Path, workers: int) -> Stage:
     return Stage("docgen pool, convert only", workers, seconds, per_doc, sampler.max_mib())
 
 
-def run_docgen(inputs: list[Path], work: Path, workers: int) -> Stage:
-    state = work / f"docgen-state-{workers}"
-    out = work / f"docgen-{workers}"
+def run_docgen(inputs: list[Path], work: Path, workers: int, bundle: bool) -> Stage:
+    """docgen through its job processes (one warm LibreOffice each), as the daemon and batch run it.
+
+    ``bundle=False``: validate + render + convert (DOCX and PDF/A); ``bundle=True``: the
+    whole job with Freigabevermerk, assembling and the seal.
+    """
+    name = "docgen bundle+seal" if bundle else "docgen end to end"
+    state = work / f"docgen-state-{workers}-{bundle}"
+    out = work / f"docgen-{workers}-{bundle}"
     settings = Settings(state_dir=state, workers=workers)
-
     timings: list[dict[str, float]] = []
-    with open_converter(settings, pooled=True) as converter:
-        render_file(inputs[0], out / "warmup", settings, converter)  # untimed
-
-        def render(path: Path) -> float:
-            began = time.perf_counter()
-            result = render_file(path, out, settings, converter)
-            timings.append(dict(getattr(result, "timings", {})))  # list.append is atomic
-            return time.perf_counter() - began
-
+    with JobProcesses(settings) as pool:
+        warm = [pool.render(inputs[i % len(inputs)], out / "warmup", bundle=bundle) for i in range(2 * workers)]
+        for future in warm:  # untimed: every process has started LibreOffice and the seal key
+            future.result()
         with PeakSampler(str(state)) as sampler:
-            seconds, per_doc = in_parallel(inputs, workers, render)
+            began = time.perf_counter()
+            results = [f.result() for f in [pool.render(p, out, bundle=bundle) for p in inputs]]
+            seconds = time.perf_counter() - began
+    per_doc = []
+    for result in results:
+        if isinstance(result, DocgenError):
+            raise RuntimeError(f"docgen failed: {result.message}")
+        timings.append(dict(result.timings))
+        per_doc.append(sum(v for k, v in result.timings.items() if k != "total"))
     breakdown = {key: statistics.median(t.get(key, 0.0) for t in timings)
                  for key in dict.fromkeys(k for t in timings for k in t)}
-    return Stage("docgen end to end", workers, seconds, per_doc, sampler.max_mib(), breakdown)
+    return Stage(name, workers, seconds, per_doc, sampler.max_mib(), breakdown)
 
 
 def one_run(inputs: list[Path], docx: list[Path], work: Path, naive_procs: list[int]) -> list[
@@ -182,7 +194,8 @@ def one_run(inputs: list[Path], docx: list[Path], work: Path, naive_procs: list[
     stages = [run_naive(docx, work, procs) for procs in naive_procs]
     stages += [run_raw(docx, work, procs) for procs in (1, 2)]
     stages += [run_pool(docx, work, procs) for procs in (1, 2)]
-    stages += [run_docgen(inputs, work, procs) for procs in (1, 2)]
+    stages += [run_docgen(inputs, work, procs, bundle=False) for procs in (1, 2)]
+    stages += [run_docgen(inputs, work, procs, bundle=True) for procs in (1, 2)]
     for stage in stages:
         print(f"  {stage.name:28} x{stage.processes}: {stage.docs_per_s:6.2f} docs/s, "
               f"median {statistics.median(stage.per_doc):.3f} s, "
@@ -224,6 +237,9 @@ def ratios(rows: list[dict[str, object]]) -> list[dict[str, object]]:
         ("pool only 2 workers / pool only 1 worker", ("docgen pool,", 2), ("docgen pool,", 1),
          1.7),
         ("raw warm 2 processes / raw warm 1 process", ("raw warm", 2), ("raw warm", 1), 1.7),
+        ("bundle+seal 2 workers / naive 1 process", ("docgen bundle+seal", 2), ("naive soffice", 1), None),
+        ("bundle+seal 2 workers / bundle+seal 1 worker", ("docgen bundle+seal", 2), ("docgen bundle+seal", 1),
+         1.7),
     ]
     return [
         {"ratio": label, "value": rate[a] / rate[b], "target": target,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from docgen import documents
-from docgen.errors import InvalidInput, Problem
+from docgen.errors import DocgenError, InvalidInput, Problem
 from docgen.pipeline import JobResult, run_job
 from docgen.settings import Settings, project_root
 from docgen.stages.convert import Converter
@@ -26,6 +26,7 @@ __all__ = [
     "example",
     "open_converter",
     "render_file",
+    "render_many",
     "schema",
     "validate",
 ]
@@ -68,6 +69,31 @@ def render_file(
         with open_converter(settings) as own:
             return run_job(path, out_dir, settings, own, bundle=bundle)
     return run_job(path, out_dir, settings, converter, docx_only=docx_only, bundle=bundle)
+
+
+def render_many(paths: list[Path], out_dir: Path, settings: Settings, *,
+                bundle: bool = True) -> list[JobResult | DocgenError]:
+    """Render many files in ``settings.worker_count`` job processes, each with its own warm
+    LibreOffice (Python work in threads would take turns under the GIL). Results in input order;
+    a failed file gives its error instead of a result."""
+    from docgen.intake.procpool import JobProcesses
+
+    if not paths:
+        return []
+    from concurrent.futures.process import BrokenProcessPool
+
+    from docgen.intake.jobs import InternalJobError
+
+    results: list[JobResult | DocgenError] = []
+    with JobProcesses(settings, min(len(paths), settings.worker_count)) as pool:
+        futures = [pool.render(path, out_dir, bundle=bundle) for path in paths]
+        for path, future in zip(paths, futures, strict=True):
+            try:
+                results.append(future.result())
+            except BrokenProcessPool:
+                results.append(InternalJobError(f"{path.name}: der Auftragsprozess wurde unerwartet beendet. "
+                                                "Bitte erneut versuchen; bleibt der Fehler, bitte melden."))
+    return results
 
 
 def _document(name: str) -> documents.DocumentType:

@@ -7,6 +7,7 @@ with the traceback in the log (shown with --verbose).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -17,7 +18,7 @@ from typing import Any, NoReturn
 
 import click
 
-from docgen import __version__, api
+from docgen import __version__, api, pipeline
 from docgen.errors import DocgenError, ExitCode, Problem
 from docgen.settings import Settings, load_settings
 
@@ -139,28 +140,46 @@ def render(obj: Context, files: tuple[Path, ...], out_dir: Path | None, docx_onl
            workers: int | None) -> int:
     """Erzeugt DOCX und PDF/A aus einer oder mehreren JSON-Dateien."""
     # The warm pool is no slower than a one-shot LibreOffice even for one file (start-up is the
-    # same, and a bundle needs several conversions); no more workers than files.
+    # same, and a bundle needs several conversions); no more workers than files. Several files
+    # run in job processes, one per worker, so the Python work uses every core too.
     settings = obj.settings(workers=workers or min(len(files), os.cpu_count() or 1))
     target = out_dir or settings.outbox
+    results: list[pipeline.JobResult | DocgenError]
+    if docx_only:
+        results = [_try(functools.partial(api.render_file, path, target, settings, docx_only=True))
+                   for path in files]
+    elif len(files) > 1 and settings.worker_count > 1:
+        results = api.render_many(list(files), target, settings)
+    else:
+        with api.open_converter(settings, pooled=True) as converter:
+            results = [_try(functools.partial(api.render_file, path, target, settings, converter))
+                       for path in files]
     worst = 0
-    with api.open_converter(settings, pooled=not docx_only) as converter:
-        for path in files:
-            try:
-                result = api.render_file(path, target, settings, None if docx_only else converter,
-                                         docx_only=docx_only)
-            except DocgenError as exc:
-                for line in exc.lines():
-                    click.echo(line, err=True)
-                worst = worst or int(exc.exit_code)
-                continue
-            _warn(path.name, result.warnings)
-            if result.pdf is None:
-                click.echo(f"{path.name}: erzeugt {result.docx}")
-                continue
-            state = "gesiegelt" if result.sealed else "ENTWURF, nicht gesiegelt"
-            click.echo(f"{path.name}: Paket {result.pdf} ({result.pages} Seiten, {state}); "
-                       f"Beleg {result.receipt}; Einzeldokumente in {result.folder}/")
+    for path, result in zip(files, results, strict=True):
+        if isinstance(result, DocgenError):
+            for line in result.lines():
+                click.echo(line, err=True)
+            worst = worst or int(result.exit_code)
+            continue
+        _report(path, result)
     return worst
+
+
+def _try(action: Callable[[], pipeline.JobResult]) -> pipeline.JobResult | DocgenError:
+    try:
+        return action()
+    except DocgenError as exc:
+        return exc
+
+
+def _report(path: Path, result: pipeline.JobResult) -> None:
+    _warn(path.name, result.warnings)
+    if result.pdf is None:
+        click.echo(f"{path.name}: erzeugt {result.docx}")
+        return
+    state = "gesiegelt" if result.sealed else "ENTWURF, nicht gesiegelt"
+    click.echo(f"{path.name}: Paket {result.pdf} ({result.pages} Seiten, {state}); "
+               f"Beleg {result.receipt}; Einzeldokumente in {result.folder}/")
 
 
 @main.command()

@@ -79,6 +79,10 @@ class InvalidInput(DocgenError):
     def lines(self) -> list[str]:
         return [p.render(self.filename) for p in self.problems]
 
+    def __reduce__(self) -> tuple[type[InvalidInput], tuple[str, list[Problem]]]:
+        # Errors travel from job processes to the parent; the default pickling would pass only the message.
+        return (InvalidInput, (self.filename, self.problems))
+
 
 class TemplateProblem(DocgenError):
     exit_code = ExitCode.TEMPLATE

@@ -187,3 +187,17 @@ def test_library_render_without_bundle(tmp_path: Path, example: dict[str, Any], 
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["einzeln.docx", "einzeln.pdf"]
     assert result.pdf == tmp_path / "out" / "einzeln.pdf" and result.pages == 3
     assert set(result.timings) >= {"validate", "render", "convert"}
+
+
+def test_several_files_in_job_processes(docgen: Run, write_json: Write, example: dict[str, Any],
+                                        tmp_path: Path) -> None:
+    first = write_json("eins.json", example)
+    second = write_json("zwei.json", example)
+    broken = tmp_path / "kaputt.json"
+    broken.write_text("{", encoding="utf-8")
+    result = docgen("render", first, broken, second, "--out", tmp_path / "out", "--workers", "2")
+    assert result.returncode == 4
+    assert "kaputt.json: Zeile 1, Spalte 2: kein gültiges JSON" in result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("eins.json: Paket") and lines[1].startswith("zwei.json: Paket")
+    assert docgen("verify", tmp_path / "out" / "zwei.pdf").returncode == 0

@@ -12,16 +12,15 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from docgen import documents
-from docgen.api import open_converter
-from docgen.intake.daemon import LEDGER_FILE
 from docgen.intake.hotfolder import Folders, candidates, claim, new_job_id
-from docgen.intake.jobs import Outcome, process, recover, register
+from docgen.intake.jobs import Outcome, left_over, register
 from docgen.intake.ledger import Ledger
+from docgen.intake.procpool import LEDGER_FILE, JobProcesses
 from docgen.settings import Settings
 from docgen.stages.validate import parse_json
 
@@ -85,22 +84,23 @@ def run_batch(settings: Settings, folders: Folders, due_before: dt.date | None,
     chosen = select(folders, settings, due_before, report)
     ledger = Ledger(folders.state / LEDGER_FILE, settings.ledger_timeout)
     try:
-        with open_converter(settings, pooled=True) as converter:
-            report.outcomes += recover(folders, settings, converter, ledger)
-            taken = []
-            for path in chosen:
-                job_id = new_job_id()
-                work_file = claim(path, folders, job_id)
-                if work_file is not None:
-                    register(ledger, job_id, work_file)
-                    taken.append((job_id, work_file))
-            with ThreadPoolExecutor(max_workers=settings.worker_count, thread_name_prefix="job") as pool:
-                futures = [pool.submit(process, f, j, folders, settings, converter, ledger) for j, f in taken]
-                for future in as_completed(futures):
-                    outcome = future.result()
-                    report.outcomes.append(outcome)
-                    if progress is not None:
-                        progress(outcome)
+        taken = left_over(folders, ledger)
+        for path in chosen:
+            job_id = new_job_id()
+            work_file = claim(path, folders, job_id)
+            if work_file is not None:
+                register(ledger, job_id, work_file)
+                taken.append((job_id, work_file))
+        if not taken:
+            report.seconds = time.monotonic() - start
+            return report
+        with JobProcesses(settings, min(len(taken), settings.worker_count)) as pool:
+            futures = [pool.submit(work_file, job_id, folders) for job_id, work_file in taken]
+            for future in as_completed(futures):
+                outcome = future.result()
+                report.outcomes.append(outcome)
+                if progress is not None:
+                    progress(outcome)
     finally:
         ledger.close()
     report.seconds = time.monotonic() - start

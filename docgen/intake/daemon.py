@@ -14,7 +14,8 @@ import logging
 import signal
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from types import FrameType
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -22,16 +23,15 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
-from docgen.api import open_converter
 from docgen.errors import DocgenError
 from docgen.intake.hotfolder import Folders, StabilityTracker, candidates, claim, new_job_id, unclaim
-from docgen.intake.jobs import Outcome, process, recover, register
+from docgen.intake.jobs import Outcome, left_over, register
 from docgen.intake.ledger import Ledger
+from docgen.intake.procpool import LEDGER_FILE, JobProcesses
 from docgen.settings import Settings
-from docgen.stages.convert import Converter
 
 log = logging.getLogger("docgen.watch")
-LEDGER_FILE = "ledger.sqlite"
+__all__ = ["LEDGER_FILE", "Daemon"]
 
 
 class _Wake(FileSystemEventHandler):
@@ -66,8 +66,16 @@ class Daemon:
         signal.signal(signal.SIGTERM, self._signal)
         signal.signal(signal.SIGINT, self._signal)
 
-    def _take_ready(self, pool: ThreadPoolExecutor, converter: Converter, ledger: Ledger) -> None:
-        self.running = {f for f in self.running if not f.done()}
+    def _check_finished(self) -> bool:
+        """Forget finished jobs; False when a job process died and the pool must be replaced."""
+        broken = False
+        for future in [f for f in self.running if f.done()]:
+            self.running.discard(future)
+            if isinstance(future.exception(), BrokenProcessPool):
+                broken = True
+        return not broken
+
+    def _take_ready(self, pool: JobProcesses, ledger: Ledger) -> None:
         # Take no more than the workers can start, so a stop leaves the rest safely in the inbox.
         free = max(0, self.settings.worker_count * 2 - len(self.running))
         for path in self.tracker.ready(candidates(self.folders.inbox), time.monotonic())[:free]:
@@ -83,8 +91,7 @@ class Daemon:
                 self.tracker.forget(path.name)
                 log.warning("%s: bleibt im Eingang, neuer Versuch später (%s)", path.name, exc.message)
                 continue
-            self.running.add(pool.submit(process, work_file, job_id, self.folders, self.settings, converter,
-                                         ledger))
+            self.running.add(pool.submit(work_file, job_id, self.folders))
 
     def _next_wait(self) -> float:
         # While files settle, look again soon; otherwise sleep until an event or the next rescan.
@@ -92,32 +99,40 @@ class Daemon:
         tick = self.settings.poll if self.settings.poll > 0 else self.settings.rescan_seconds
         return min(tick, max(0.2, self.settings.stable_seconds / 3)) if settling else tick
 
+    def _resume(self, pool: JobProcesses, ledger: Ledger) -> None:
+        for job_id, work_file in left_over(self.folders, ledger):
+            self.running.add(pool.submit(work_file, job_id, self.folders))
+
     def run(self) -> int:
         ledger = Ledger(self.folders.state / LEDGER_FILE, self.settings.ledger_timeout)
         observer = self._observer()
         mode = f"Abfrage alle {self.settings.poll:g} s" if self.settings.poll > 0 else "Dateiereignisse"
-        log.info("docgen watch: Eingang %s, Ausgang %s (%s, Nachschau alle %g s)", self.folders.inbox,
-                 self.folders.outbox, mode, self.settings.rescan_seconds)
-        with open_converter(self.settings, pooled=True) as converter, \
-                ThreadPoolExecutor(max_workers=self.settings.worker_count, thread_name_prefix="job") as pool:
-            recover(self.folders, self.settings, converter, ledger)
+        log.info("docgen watch: Eingang %s, Ausgang %s (%s, Nachschau alle %g s, %d Prozesse)", self.folders.inbox,
+                 self.folders.outbox, mode, self.settings.rescan_seconds, self.settings.worker_count)
+        pool = JobProcesses(self.settings)
+        try:
+            self._resume(pool, ledger)
             observer.start()
-            try:
-                while not self.stop.is_set():
-                    try:
-                        self._take_ready(pool, converter, ledger)
-                    except (OSError, DocgenError) as exc:
-                        # e.g. the network share is gone for a moment: keep running, look again later
-                        log.error("Eingangsordner nicht lesbar: %s; neuer Versuch in %g s", exc,
-                                  self.settings.rescan_seconds)
-                        self.wake.wait(self.settings.rescan_seconds)
-                    self.wake.wait(self._next_wait())
-                    self.wake.clear()
-            finally:
-                observer.stop()
-                observer.join(timeout=10)
-                log.info("warte auf %d laufende Aufträge", sum(1 for f in self.running if not f.done()))
-                pool.shutdown(wait=True)
-        ledger.close()
+            while not self.stop.is_set():
+                if not self._check_finished():
+                    log.error("ein Auftragsprozess ist abgestürzt; die Prozesse werden neu gestartet")
+                    pool.close()
+                    pool = JobProcesses(self.settings)
+                    self._resume(pool, ledger)
+                try:
+                    self._take_ready(pool, ledger)
+                except (OSError, DocgenError) as exc:
+                    # e.g. the network share is gone for a moment: keep running, look again later
+                    log.error("Eingangsordner nicht lesbar: %s; neuer Versuch in %g s", exc,
+                              self.settings.rescan_seconds)
+                    self.wake.wait(self.settings.rescan_seconds)
+                self.wake.wait(self._next_wait())
+                self.wake.clear()
+        finally:
+            observer.stop()
+            observer.join(timeout=10)
+            log.info("warte auf %d laufende Aufträge", sum(1 for f in self.running if not f.done()))
+            pool.close()
+            ledger.close()
         log.info("docgen watch beendet")
         return 0

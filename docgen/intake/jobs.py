@@ -120,9 +120,13 @@ def _published_by(job_id: str, outbox: Path) -> Path | None:
     return None
 
 
-def recover(folders: Folders, settings: Settings, converter: Converter, ledger: Ledger) -> list[Outcome]:
-    """Finish what a crashed run left in the work area, without publishing anything twice."""
-    outcomes = []
+def left_over(folders: Folders, ledger: Ledger) -> list[tuple[str, Path]]:
+    """What a crashed run left in the work area and must run again: (job id, input file).
+
+    A job whose bundle was already published is only archived, so nothing is
+    published twice; a job that published a receipt but no bundle has it removed.
+    """
+    again = []
     for job_id, work_file in left_in_work(folders):
         row = ledger.get(job_id)
         bundle = _published_by(job_id, folders.outbox)
@@ -138,8 +142,8 @@ def recover(folders: Folders, settings: Settings, converter: Converter, ledger: 
         log.info("[%s] %s: nach Unterbrechung erneut bearbeitet", job_id, work_file.name)
         if row is None:
             register(ledger, job_id, work_file)
-        outcomes.append(process(work_file, job_id, folders, settings, converter, ledger))
-    return outcomes
+        again.append((job_id, work_file))
+    return again
 
 
 def _drop_partial(job_id: str, outbox: Path) -> None:

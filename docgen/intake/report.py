@@ -9,9 +9,9 @@ from typing import Any
 import click
 
 from docgen.intake.batch import BatchReport
-from docgen.intake.daemon import LEDGER_FILE
 from docgen.intake.hotfolder import WORK_DIR, candidates
 from docgen.intake.ledger import Ledger
+from docgen.intake.procpool import LEDGER_FILE
 from docgen.settings import Settings
 
 

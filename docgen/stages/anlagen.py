@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
-from pypdf.generic import DictionaryObject, IndirectObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from docgen.errors import FileAccessError, InvalidInput, Problem
 
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
     from docgen.settings import Settings
 
 ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "/Rendition"}
+NAME_MAX = 255  # bytes per path component on Linux file systems
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,13 @@ class Part:
 
 
 def _resolve(base: Path, relative: str, where: str) -> tuple[Path | None, Problem | None]:
+    if "\x00" in relative:
+        return None, Problem(where, f"„{relative.replace(chr(0), '␀')}“ ist kein gültiger Dateiname (Nullzeichen).",
+                             "anlage.pfad")
     candidate = Path(relative)
+    if any(len(part.encode("utf-8", "surrogateescape")) > NAME_MAX for part in candidate.parts):
+        return None, Problem(where, f"„{relative[:40]}…“ ist kein gültiger Dateiname (länger als {NAME_MAX} "
+                             "Zeichen).", "anlage.pfad")
     if candidate.is_absolute():
         return None, Problem(where, f"„{relative}“ ist ein absoluter Pfad. Anlagen werden relativ zur "
                              "JSON-Datei angegeben, z. B. anlagen/plan.pdf.", "anlage.absolut")
@@ -65,27 +71,32 @@ def _resolve(base: Path, relative: str, where: str) -> tuple[Path | None, Proble
 
 
 def _active_content(reader: PdfReader) -> str | None:
-    """Name the first active content (JavaScript, launch actions) in the PDF, if any."""
-    root: Any = reader.trailer["/Root"]
-    names = root.get("/Names")
-    if isinstance(names, DictionaryObject) and "/JavaScript" in names:
-        return "JavaScript"
-    candidates: list[Any] = [root.get("/OpenAction"), root.get("/AA")]
-    for page in reader.pages:
-        candidates.append(page.get("/AA"))
-        annots: Any = page.get("/Annots")
-        for annot in (annots.get_object() if annots is not None else []):
-            obj: Any = annot.get_object() if isinstance(annot, IndirectObject) else annot
-            candidates.append(obj.get("/A"))
-            candidates.append(obj.get("/AA"))
-    for item in candidates:
-        obj = item.get_object() if isinstance(item, IndirectObject) else item
-        if not isinstance(obj, DictionaryObject):
-            continue
-        actions = [obj] if "/S" in obj else [v.get_object() for v in obj.values()]
-        for action in actions:
-            if isinstance(action, DictionaryObject) and action.get("/S") in ACTIVE_ACTIONS:
-                return str(action["/S"]).lstrip("/")
+    """Name the first active content (JavaScript, launch actions, XFA forms) in the PDF, if any.
+
+    Every object reachable from the document catalogue is looked at, not just the usual places
+    (open action, page and annotation actions): an action can hang on an outline item or a form
+    field, or follow a harmless one through ``/Next``, and a merge carries annotations along.
+    """
+    seen: set[tuple[int, int]] = set()
+    stack: list[Any] = [reader.trailer["/Root"]]
+    while stack:  # iterative: the object graph can be deep, and it has cycles (/Parent)
+        item = stack.pop()
+        if isinstance(item, IndirectObject):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            item = item.get_object()
+        if isinstance(item, DictionaryObject):  # stream dictionaries too; their data is not decoded
+            kind = item.get("/S")
+            if kind in ACTIVE_ACTIONS:
+                return str(kind).lstrip("/")
+            if "/JS" in item:
+                return "JavaScript"
+            if "/XFA" in item:
+                return "XFA-Formular"
+            stack.extend(item.values())
+        elif isinstance(item, ArrayObject):
+            stack.extend(item)
     return None
 
 
@@ -94,7 +105,7 @@ def check_pdf(path: Path, relative: str, where: str) -> Problem | None:
     if not path.is_file():
         return Problem(where, f"„{relative}“ ist keine gewöhnliche Datei (Ordner oder Gerätedatei).",
                        "anlage.keine_datei")
-    with path.open("rb") as fh:
+    with path.open("rb") as fh:  # OSError (e.g. no permission) is the caller's: a file access error
         head = fh.read(1024)
     if b"%PDF-" not in head:
         return Problem(where, f"„{relative}“ ist keine PDF-Datei. Bitte die Anlage als PDF speichern.",
@@ -107,8 +118,9 @@ def check_pdf(path: Path, relative: str, where: str) -> Problem | None:
         if len(reader.pages) == 0:
             return Problem(where, f"„{relative}“ hat keine Seiten.", "anlage.leer")
         active = _active_content(reader)
-    except (PdfReadError, OSError, ValueError, KeyError, TypeError) as exc:
-        return Problem(where, f"„{relative}“ lässt sich nicht als PDF öffnen ({exc}).", "anlage.defekt")
+    except Exception as exc:  # pypdf on hostile bytes can fail in any way; the file is refused, never trusted
+        return Problem(where, f"„{relative}“ lässt sich nicht als PDF öffnen ({type(exc).__name__}: "
+                       f"{str(exc)[:200]}).", "anlage.defekt")
     if active:
         return Problem(where, f"„{relative}“ enthält aktive Inhalte ({active}). Solche PDFs werden aus "
                        "Sicherheitsgründen nicht übernommen; bitte ohne Skripte/Aktionen speichern "
@@ -144,12 +156,17 @@ def collect_parts(
         title = anlage["titel"]
         if "datei" in anlage:
             path, problem = _resolve(base, anlage["datei"], f"{where}/datei")
-            if problem is None and path is not None and not path.exists() and not path.is_symlink():
-                missing.append(f"{source.name}: {where}/datei: Anlage „{anlage['datei']}“ nicht gefunden "
-                               f"(gesucht in {base}). Bitte die Datei dort ablegen.")
+            try:
+                if problem is None and path is not None and not path.exists() and not path.is_symlink():
+                    missing.append(f"{source.name}: {where}/datei: Anlage „{anlage['datei']}“ nicht gefunden "
+                                   f"(gesucht in {base}). Bitte die Datei dort ablegen.")
+                    continue
+                if problem is None and path is not None:
+                    problem = check_pdf(path, anlage["datei"], f"{where}/datei")
+            except OSError as exc:
+                missing.append(f"{source.name}: {where}/datei: Anlage „{anlage['datei']}“ nicht lesbar "
+                               f"({exc.strerror}). Bitte die Dateirechte prüfen.")
                 continue
-            if problem is None and path is not None:
-                problem = check_pdf(path, anlage["datei"], f"{where}/datei")
             if problem is not None:
                 problems.append(problem)
             else:

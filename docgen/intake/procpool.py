@@ -1,0 +1,94 @@
+"""Job processes: N processes, each with its own warm LibreOffice, each running whole jobs.
+
+Rendering, assembling and sealing are Python work; in threads of one process
+they take turns (the GIL), so a second worker added almost nothing. Here every
+job process owns one LibreOffice worker and runs jobs from start to finish, so
+N processes use N cores. The parent only takes files and registers them; the
+children write their own ledger entries (SQLite copes with several writers).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import multiprocessing
+import signal
+from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing.util import Finalize
+from pathlib import Path
+
+from docgen.errors import DocgenError
+from docgen.intake.hotfolder import Folders
+from docgen.intake.jobs import Outcome, process
+from docgen.intake.ledger import Ledger
+from docgen.pipeline import JobResult, run_job
+from docgen.settings import Settings
+from docgen.stages.convert import Converter
+
+LEDGER_FILE = "ledger.sqlite"
+log = logging.getLogger("docgen.intake")
+
+# One converter and one ledger connection per job process, made by _start().
+_converter: Converter | None = None
+_ledger: Ledger | None = None
+
+
+def _start(settings: Settings, log_level: int) -> None:
+    """Initialise a job process: its own single LibreOffice worker and ledger connection."""
+    global _converter, _ledger
+    # The parent decides about shutdown; a Ctrl-C or SIGTERM to the group must not kill jobs halfway.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("docgen").setLevel(log_level)
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+    from docgen.api import open_converter
+
+    context = open_converter(dataclasses.replace(settings, workers=1), pooled=True)
+    _converter = context.__enter__()
+    # multiprocessing ends its children without atexit; Finalize runs on that way out.
+    Finalize(None, context.__exit__, args=(None, None, None), exitpriority=10)
+
+
+def _job(work_file: Path, job_id: str, folders: Folders, settings: Settings) -> Outcome:
+    global _ledger
+    assert _converter is not None
+    if _ledger is None:
+        _ledger = Ledger(settings.state_dir / LEDGER_FILE, settings.ledger_timeout)
+    return process(work_file, job_id, folders, settings, _converter, _ledger)
+
+
+def _render(path: Path, out_dir: Path, settings: Settings, bundle: bool) -> JobResult | DocgenError:
+    assert _converter is not None
+    try:
+        return run_job(path, out_dir, settings, _converter, bundle=bundle)
+    except DocgenError as exc:
+        return exc
+
+
+class JobProcesses:
+    """A pool of ``settings.worker_count`` job processes (a context manager)."""
+
+    def __init__(self, settings: Settings, processes: int | None = None) -> None:
+        self.settings = settings
+        context = multiprocessing.get_context("forkserver")
+        self._executor = ProcessPoolExecutor(
+            max_workers=processes or settings.worker_count, mp_context=context, initializer=_start,
+            initargs=(settings, logging.getLogger("docgen").getEffectiveLevel()))
+
+    def submit(self, work_file: Path, job_id: str, folders: Folders) -> Future[Outcome]:
+        return self._executor.submit(_job, work_file, job_id, folders, self.settings)
+
+    def render(self, path: Path, out_dir: Path, *, bundle: bool = True) -> Future[JobResult | DocgenError]:
+        """One input file through the whole pipeline in a job process (see ``api.render_many``)."""
+        return self._executor.submit(_render, path, out_dir, self.settings, bundle)
+
+    def close(self) -> None:
+        """Let running and queued jobs finish, then stop the processes and their LibreOffice."""
+        self._executor.shutdown(wait=True)
+
+    def __enter__(self) -> JobProcesses:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
