@@ -35,6 +35,9 @@ test: system venv lint
 
 bench: system venv
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/bundle.py
+	$(BIN)/python bench/hotfolder.py
+	$(BIN)/python bench/memory.py
 
 templates: venv
 	$(BIN)/python tools/build_templates.py
