@@ -12,6 +12,7 @@ from build_templates import (
     repeat_header,
     set_widths,
     shade,
+    signature_block,
 )
 from docx.document import Document as DocumentObject
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -97,14 +98,7 @@ def _abschnitte(doc: DocumentObject) -> None:
 
 
 def _unterzeichnung(doc: DocumentObject) -> None:
-    para(doc, "", after=10)
-    para(doc, "{%p if freigabe %}")
-    para(doc, "{{ freigabe.unterzeichnung.zusatz }}", after=0)
-    para(doc, "gez. {{ freigabe.unterzeichnung.name }}", after=0)
-    para(doc, "{{ freigabe.unterzeichnung.funktion }}", after=0)
-    para(doc, "{%p else %}")
-    para(doc, "Entwurf – noch nicht freigegeben", italic=True)
-    para(doc, "{%p endif %}")
+    signature_block(doc)
     para(doc, "Anlagen", style=H1)
     para(doc, "{%p for a in anlagen %}")
     para(doc, "Anlage {{ a.nr }}: {{ a.titel }}", after=2)

@@ -15,6 +15,7 @@ from build_templates import (
     para,
     set_widths,
     shade,
+    signature_block,
 )
 from docx.document import Document as DocumentObject
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -298,15 +299,7 @@ def _rest(doc: DocumentObject) -> None:
 
 
 def _unterschrift(doc: DocumentObject) -> None:
-    para(doc, "", after=12)
-    para(doc, "{%p if freigabe %}")
-    para(doc, "{{ datum|datum }}", after=8)
-    para(doc, "{{ freigabe.unterzeichnung.zusatz }}", after=0)
-    para(doc, "gez. {{ freigabe.unterzeichnung.name }}", after=0)
-    para(doc, "{{ freigabe.unterzeichnung.funktion }}", after=0)
-    para(doc, "{%p else %}")
-    para(doc, "Entwurf – noch nicht freigegeben", italic=True)
-    para(doc, "{%p endif %}")
+    signature_block(doc, "{{ datum|datum }}", space_before=12)
 
 
 def build() -> DocumentObject:

@@ -219,6 +219,20 @@ def repeat_header(table: Table) -> None:
     tr_pr.append(flag)
 
 
+def signature_block(doc: DocumentObject, date_line: str | None = None, space_before: float = 10) -> None:
+    """"Im Auftrag / gez. Name / Funktion" when the input has a freigabe, else the draft note."""
+    para(doc, "", after=space_before)
+    para(doc, "{%p if freigabe %}")
+    if date_line:
+        para(doc, date_line, after=8)
+    para(doc, "{{ freigabe.unterzeichnung.zusatz }}", after=0)
+    para(doc, "gez. {{ freigabe.unterzeichnung.name }}", after=0)
+    para(doc, "{{ freigabe.unterzeichnung.funktion }}", after=0)
+    para(doc, "{%p else %}")
+    para(doc, "Entwurf – noch nicht freigegeben", italic=True)
+    para(doc, "{%p endif %}")
+
+
 def page_break(doc: DocumentObject) -> None:
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
