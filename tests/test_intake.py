@@ -249,3 +249,15 @@ def test_batch_due_before_and_exit_codes(hotfolder: dict[str, Path]) -> None:
     assert "1 erfolgreich, 1 fehlgeschlagen" in result.stdout
     assert any(line.startswith("kaputt.json ") and "FEHLER (Exit 4)" in line for line in result.stdout.splitlines())
     assert jsons(inbox) == [] and (inbox / "failed" / "kaputt.fehler.txt").is_file()
+
+
+def test_latin1_file_name_from_an_old_client(hotfolder: dict[str, Path], daemons: list[DaemonProcess]) -> None:
+    inbox = hotfolder["inbox"]
+    drop(inbox, "staged.json", example_data())
+    os.rename(inbox / "staged.json", os.fsdecode(bytes(inbox) + b"/b\xe4r.json"))  # not valid UTF-8
+    daemon = DaemonProcess(hotfolder)
+    daemons.append(daemon)
+    wait_until(lambda: jsons(inbox / "processed") != [], 180, "file processed")
+    assert jsons(inbox / "processed") == ["b\ufffdr.json"]
+    assert (hotfolder["outbox"] / "b\ufffdr.pdf").is_file()
+    assert daemon.stop() == 0

@@ -120,11 +120,17 @@ def new_job_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
 
 
+def safe_name(name: str) -> str:
+    """A file name that is valid UTF-8: old SMB clients may write Latin-1 names, which Python holds
+    as surrogate escapes that neither SQLite, JSON reports nor LibreOffice accept."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def claim(path: Path, folders: Folders, job_id: str) -> Path | None:
     """Move ``path`` into its job folder; ``None`` when somebody else took it first."""
     job_dir = folders.work / job_id
     job_dir.mkdir(parents=True, exist_ok=False)
-    target = job_dir / path.name
+    target = job_dir / safe_name(path.name)
     try:
         os.rename(path, target)
     except FileNotFoundError:

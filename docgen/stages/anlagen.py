@@ -2,8 +2,10 @@
 
 An Anlage is either a PDF file (a path relative to the JSON file that must stay
 inside its folder tree) or a nested docgen document validated like a top-level
-one. Attachment files are checked before any work starts: inside the folder, a
-regular file, a PDF that opens, not encrypted, and without active content.
+one. Attachment files are checked before any work starts: a valid name inside the
+folder, a regular file, a PDF that opens, not encrypted, and without active content
+anywhere in it. A missing or unreadable file is a file access error (exit 7), every
+other problem invalid input (exit 4).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ identification (XMP and output intent) that a merge drops.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from docgen.richtext import clean_text
 from docgen.stages.convert import Converter
 
 WATERMARK_OPACITY = 0.22
@@ -115,6 +117,9 @@ def _pdf_date(moment: dt.datetime) -> str:
 
 def xmp_packet(meta: BundleMeta) -> bytes:
     stamp = meta.created.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    # XML cannot hold control characters; an input with one must still give well-formed XMP.
+    meta = dataclasses.replace(meta, title=clean_text(meta.title), subject=clean_text(meta.subject),
+                               author=clean_text(meta.author))
 
     def alt(value: str) -> str:
         return f'<rdf:Alt><rdf:li xml:lang="x-default">{escape(value)}</rdf:li></rdf:Alt>'
@@ -149,6 +154,8 @@ def xmp_packet(meta: BundleMeta) -> bytes:
 
 
 def _set_metadata(writer: PdfWriter, meta: BundleMeta, first: PdfReader) -> None:
+    meta = dataclasses.replace(meta, title=clean_text(meta.title), subject=clean_text(meta.subject),
+                               author=clean_text(meta.author))  # Info and XMP must agree (PDF/A)
     writer.add_metadata({
         "/Title": meta.title, "/Subject": meta.subject, "/Author": meta.author,
         "/Creator": meta.creator, "/Producer": meta.producer,

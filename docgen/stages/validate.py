@@ -1,9 +1,13 @@
 """Stage 1, validate: JSON file → checked job data, or every problem at once.
 
 JSON is parsed with ``Decimal`` for numbers (money is never a float); a UTF-8
-byte-order mark is accepted. The document is checked against its JSON Schema
-(Draft 2020-12, formats checked) and then against the domain rules of its
-document type. All problems are collected and reported with their JSON path.
+byte-order mark is accepted, UTF-16 and binary files are named as such. Values
+that parse but mean nothing are refused with their path: ``NaN``/``Infinity``,
+numbers with more than 15 digits before the point, and lone UTF-16 surrogates
+(``\\ud800``), which no later stage could write as UTF-8. The document is then
+checked against its JSON Schema (Draft 2020-12, formats checked) and against the
+domain rules of its document type. All problems are collected and reported with
+their JSON path.
 """
 
 from __future__ import annotations
@@ -99,10 +103,15 @@ def parse_json(raw: bytes, filename: str) -> Any:
         raw = raw[3:]
     if not raw.strip():
         raise InvalidInput(filename, [Problem("", "die Datei ist leer (erwartet ein JSON-Objekt).", "json.leer")])
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_like_utf16(raw):
         raise InvalidInput(filename, [Problem(
             "", "die Datei ist UTF-16-kodiert; erwartet wird UTF-8. Bitte als „UTF-8“ speichern.",
             "json.kodierung")])
+    if b"\x00" in raw:
+        # JSON text never holds a NUL byte (not even inside strings): this is no text file.
+        raise InvalidInput(filename, [Problem(
+            "", "die Datei ist keine Textdatei (sie enthält Binärdaten, z. B. ein PDF, Bild oder Archiv); "
+            "erwartet wird JSON-Text in UTF-8.", "json.binaer")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -111,7 +120,7 @@ def parse_json(raw: bytes, filename: str) -> Any:
             "", f"Zeile {line}: die Datei ist nicht UTF-8-kodiert (vermutlich Windows-1252). "
             "Bitte im Editor als „UTF-8“ speichern.", "json.kodierung")]) from None
     try:
-        return json.loads(text, parse_float=Decimal)
+        data = json.loads(text, parse_float=_parse_float, parse_int=_parse_int, parse_constant=_Unusable.constant)
     except json.JSONDecodeError as exc:
         raise InvalidInput(filename, [Problem(
             "", f"Zeile {exc.lineno}, Spalte {exc.colno}: kein gültiges JSON ({_json_reason(exc.msg)}).",
@@ -119,6 +128,86 @@ def parse_json(raw: bytes, filename: str) -> Any:
     except RecursionError:
         raise InvalidInput(filename, [Problem(
             "", "die Datei ist zu tief verschachtelt.", "json.verschachtelung")]) from None
+    problems = _unusable_values(data)
+    if problems:
+        raise InvalidInput(filename, problems)
+    return data
+
+
+def _looks_like_utf16(raw: bytes) -> bool:
+    """UTF-16 without a byte-order mark: every other byte of the (mostly ASCII) text is NUL."""
+    head = raw[:400]
+    pairs = len(head) // 2
+    return pairs > 0 and max(head[0::2].count(0), head[1::2].count(0)) > pairs // 2
+
+
+# Numbers in these documents are amounts, counts, years and shares; one with more digits before the
+# decimal point than this is a typo or an attack (1e999999999 would stall Decimal arithmetic).
+MAX_INTEGER_DIGITS = 15
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(frozen=True)
+class _Unusable:
+    """Stands in for a JSON value docgen refuses, so the problem can be reported with its path."""
+
+    text: str
+    message: str
+    code: str
+
+    @classmethod
+    def constant(cls, name: str) -> _Unusable:
+        return cls(name, f"{name} ist kein gültiger JSON-Wert (erwartet eine Zahl wie 12.5).", "json.zahl")
+
+    @classmethod
+    def too_big(cls, text: str) -> _Unusable:
+        shown = text if len(text) <= 30 else f"{text[:12]}…{text[-6:]} ({len(text)} Zeichen)"
+        return cls(text, f"die Zahl {shown} ist zu groß (höchstens {MAX_INTEGER_DIGITS} Stellen vor dem Komma).",
+                   "json.zahl")
+
+
+def _parse_int(text: str) -> int | _Unusable:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:  # before int(): 5,000 digits raise ValueError there
+        return _Unusable.too_big(text)
+    return int(text)
+
+
+def _parse_float(text: str) -> Decimal | _Unusable:
+    value = Decimal(text)
+    if value and (value.adjusted() >= MAX_INTEGER_DIGITS or value.adjusted() < -MAX_INTEGER_DIGITS * 2):
+        return _Unusable.too_big(text) if value.adjusted() > 0 else _Unusable(
+            text, f"die Zahl {show(value)} ist zu klein, um sinnvoll zu sein (Tippfehler?).", "json.zahl")
+    return value
+
+
+def _escaped(text: str) -> str:
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _unusable_values(data: Any) -> list[Problem]:
+    """Refused numbers and strings with lone surrogates (\\ud800: no character, not writable as UTF-8)."""
+    problems: list[Problem] = []
+    stack: list[tuple[str, Any]] = [("", data)]  # iterative: the data may be nested ~1,000 deep
+    while stack and len(problems) < 20:
+        path, value = stack.pop()
+        if isinstance(value, _Unusable):
+            problems.append(Problem(path, value.message, value.code))
+        elif isinstance(value, str) and _SURROGATE.search(value):
+            found = ", ".join(sorted({_escaped(c) for c in _SURROGATE.findall(value)})[:3])
+            problems.append(Problem(path, f"der Text enthält ein ungültiges Zeichen ({found}: ein einzelnes "
+                                    "UTF-16-Surrogat, kein Schriftzeichen). Bitte das Zeichen entfernen.",
+                                    "json.unicode"))
+        elif isinstance(value, dict):
+            for key in reversed(list(value)):
+                if _SURROGATE.search(key):
+                    problems.append(Problem(path or "/", f"der Feldname „{_escaped(key)}“ enthält ein ungültiges "
+                                            "Zeichen (ein einzelnes UTF-16-Surrogat). Bitte korrigieren.",
+                                            "json.unicode"))
+                else:
+                    stack.append((f"{path}/{key.replace('~', '~0').replace('/', '~1')}", value[key]))
+        elif isinstance(value, list):
+            stack.extend((f"{path}/{i}", item) for i, item in reversed(list(enumerate(value))))
+    return problems
 
 
 _JSON_REASONS = {
@@ -158,7 +247,7 @@ def show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
-def _describe(schema: Mapping[str, Any]) -> str:
+def _describe(schema: Mapping[str, Any], fallback: str | None = None) -> str:
     ref = schema.get("$ref", "")
     if "description" in schema:
         return str(schema["description"])
@@ -166,7 +255,7 @@ def _describe(schema: Mapping[str, Any]) -> str:
         name = ref.rsplit("/", 1)[-1]
         target = load_schema("gemeinsam.schema.json")["$defs"].get(name, {})
         return str(target.get("description", name))
-    return "einen gültigen Wert"
+    return fallback or "einen gültigen Wert"
 
 
 _TYPE_NAMES = {
@@ -176,8 +265,12 @@ _TYPE_NAMES = {
 }
 
 
-def _german(error: ValidationError) -> tuple[str, str, str]:
-    """(path, message, code) for one schema error, in German."""
+def _german(error: ValidationError, fallback: str | None = None) -> tuple[str, str, str]:
+    """(path, message, code) for one schema error, in German.
+
+    ``fallback`` describes the value when the failing schema has no description of its own
+    (a branch of an ``anyOf``, e.g. the number form of a Geldbetrag).
+    """
     path = pointer(error.absolute_path)
     value = error.instance
     kind = str(error.validator)
@@ -216,21 +309,25 @@ def _german(error: ValidationError) -> tuple[str, str, str]:
         return path, f"{show(value)} ist zu klein (Minimum {error.validator_value}).", "schema.zu_klein"
     if kind in {"maximum", "exclusiveMaximum"}:
         return path, f"{show(value)} ist zu groß (Maximum {error.validator_value}).", "schema.zu_gross"
-    return path, f"{show(value)} ist ungültig (erwartet {_describe(schema)}).", f"schema.{kind}"
+    if kind == "multipleOf":
+        wanted = fallback or f"ein Vielfaches von {error.validator_value}"
+        return path, f"{show(value)} hat zu viele Nachkommastellen (erwartet {wanted}).", "schema.nachkommastellen"
+    return path, f"{show(value)} ist ungültig (erwartet {_describe(schema, fallback)}).", f"schema.{kind}"
 
 
 _SHAPE_KEYWORDS = {"type", "required", "additionalProperties", "const", "enum"}
 
 
-def _leaf_errors(error: ValidationError) -> list[ValidationError]:
+def _leaf_errors(error: ValidationError, fallback: str | None = None) -> list[tuple[ValidationError, str | None]]:
     """For anyOf/oneOf, the errors of the alternative the user evidently meant.
 
     An alternative was meant when its shape fits (type, required keys, no unknown keys)
     and only something inside it is wrong; otherwise the whole alternative list is
-    reported once with its German description.
+    reported once with its German description. Each leaf comes with the description of the
+    alternative list it was found in, for messages about a branch that has none.
     """
     if error.validator not in {"anyOf", "oneOf"} or not error.context:
-        return [error]
+        return [(error, fallback)]
     by_branch: dict[int, list[ValidationError]] = {}
     for sub in error.context:
         by_branch.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
@@ -239,10 +336,12 @@ def _leaf_errors(error: ValidationError) -> list[ValidationError]:
         if not any(len(e.relative_path) == 0 and e.validator in _SHAPE_KEYWORDS for e in errs)
     ]
     if len(meant) != 1:
-        return [error]
-    leaves: list[ValidationError] = []
+        return [(error, fallback)]
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    described = str(schema["description"]) if "description" in schema else fallback
+    leaves: list[tuple[ValidationError, str | None]] = []
     for sub in meant[0]:
-        leaves.extend(_leaf_errors(sub))
+        leaves.extend(_leaf_errors(sub, described))
     return leaves
 
 
@@ -251,8 +350,8 @@ def schema_problems(data: Any, schema_file: str) -> list[Problem]:
     seen: set[tuple[str, str]] = set()
     errors = sorted(_validator(schema_file).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     for error in errors:
-        for leaf in _leaf_errors(error):
-            path, message, code = _german(leaf)
+        for leaf, fallback in _leaf_errors(error):
+            path, message, code = _german(leaf, fallback)
             if (path, message) not in seen:
                 seen.add((path, message))
                 problems.append(Problem(path, message, code))
