@@ -144,8 +144,13 @@ def render(obj: Context, files: tuple[Path, ...], out_dir: Path | None, docx_onl
     # run in job processes, one per worker, so the Python work uses every core too.
     settings = obj.settings(workers=workers or min(len(files), os.cpu_count() or 1))
     target = out_dir or settings.outbox
+    # Invalid inputs are reported before any LibreOffice is started for the valid ones.
+    checked = {path: _try_validate(path, settings) for path in files}
+    files = tuple(path for path, error in checked.items() if error is None)
     results: list[pipeline.JobResult | DocgenError]
-    if docx_only:
+    if not files:
+        results = []
+    elif docx_only:
         results = [_try(functools.partial(api.render_file, path, target, settings, docx_only=True))
                    for path in files]
     elif len(files) > 1 and settings.worker_count > 1:
@@ -155,7 +160,9 @@ def render(obj: Context, files: tuple[Path, ...], out_dir: Path | None, docx_onl
             results = [_try(functools.partial(api.render_file, path, target, settings, converter))
                        for path in files]
     worst = 0
-    for path, result in zip(files, results, strict=True):
+    outcome = dict(zip(files, results, strict=True))
+    for path, error in checked.items():
+        result = error if error is not None else outcome[path]
         if isinstance(result, DocgenError):
             for line in result.lines():
                 click.echo(line, err=True)
@@ -163,6 +170,14 @@ def render(obj: Context, files: tuple[Path, ...], out_dir: Path | None, docx_onl
             continue
         _report(path, result)
     return worst
+
+
+def _try_validate(path: Path, settings: Settings) -> DocgenError | None:
+    try:
+        api.validate(path, settings)
+    except DocgenError as exc:
+        return exc
+    return None
 
 
 def _try(action: Callable[[], pipeline.JobResult]) -> pipeline.JobResult | DocgenError:
