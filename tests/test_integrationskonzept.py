@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 import subprocess
-import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +26,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from tests.conftest import EXAMPLES, CliResult, load_example
+from tests.conftest import EXAMPLES, CliResult, load_example, render_once
 
 Run = Callable[..., CliResult]
 Write = Callable[[str, Any], Path]
@@ -164,20 +162,6 @@ def outline(pdf: Path) -> list[tuple[str, list[str]]]:
         else:
             tree.append((str(item.title), []))
     return tree
-
-
-def render_once(factory: pytest.TempPathFactory, name: str, data: dict[str, Any]) -> tuple[Path, CliResult]:
-    """Write ``data`` as ``<name>.json`` and run ``docgen render`` once (for a module-scoped fixture)."""
-    folder = factory.mktemp(name)
-    source = folder / f"{name}.json"
-    source.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-    state = factory.mktemp(f"{name}-state")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCGEN_")}
-    env.update({"DOCGEN_STATE_DIR": str(state), "HOME": str(state),
-                "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}"})
-    proc = subprocess.run([sys.executable, "-m", "docgen", "render", str(source), "--out", str(folder / "out")],
-                          cwd=folder, env=env, capture_output=True, text=True, timeout=300)
-    return folder / "out", CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
 # --- validation: examples, schema, required keys ---------------------------------------------------

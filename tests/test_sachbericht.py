@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from tests.conftest import EXAMPLES, CliResult, load_example
+from tests.conftest import EXAMPLES, CliResult, load_example, render_once
 
 Run = Callable[..., CliResult]
 Write = Callable[[str, Any], Path]
@@ -191,19 +189,6 @@ def test_docx_groups_goals_and_measures_by_handlungsfeld(docgen: Run, write_json
 
 
 # --- with real LibreOffice -----------------------------------------------------------------------
-
-
-def render_once(factory: pytest.TempPathFactory, name: str, data: dict[str, Any]) -> tuple[Path, CliResult]:
-    folder = factory.mktemp(name)
-    source = folder / f"{name}.json"
-    source.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-    state = factory.mktemp(f"{name}-state")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCGEN_")}
-    env.update({"DOCGEN_STATE_DIR": str(state), "HOME": str(state),
-                "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}"})
-    proc = subprocess.run([sys.executable, "-m", "docgen", "render", str(source), "--out", str(folder / "out")],
-                          cwd=folder, env=env, capture_output=True, text=True, timeout=300)
-    return folder / "out", CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
 def pdf_text(pdf: Path) -> str:
