@@ -9,17 +9,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from docgen import documents
 from docgen.errors import DocgenError, InvalidInput, Problem
+from docgen.model import Job
 from docgen.pipeline import JobResult, run_job
-from docgen.settings import Settings, project_root
+from docgen.resources import examples_dir
+from docgen.schemas import standalone_schema_text
+from docgen.settings import Settings
 from docgen.stages.convert import Converter
 from docgen.stages.convert.oneshot import OneShotConverter
-from docgen.stages.validate import Job, load_schema, validate_file
+from docgen.stages.validate import validate_file
 
 __all__ = [
     "JobResult",
@@ -112,7 +113,7 @@ def example(dokumentart: str) -> str:
     and the example must validate wherever it is saved.
     """
     doc = _document(dokumentart)
-    data = json.loads((project_root() / "examples" / doc.example_file).read_text(encoding="utf-8"))
+    data = json.loads((examples_dir() / doc.example_file).read_text(encoding="utf-8"))
     if "anlagen" in data:
         data["anlagen"] = [a for a in data["anlagen"] if "datei" not in a]
         if not data["anlagen"]:
@@ -120,28 +121,6 @@ def example(dokumentart: str) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-def _inline_refs(node: Any, prefix: str) -> Any:
-    if isinstance(node, dict):
-        out = {k: _inline_refs(v, prefix) for k, v in node.items()}
-        ref = out.get("$ref")
-        if isinstance(ref, str) and ref.startswith(prefix):
-            out["$ref"] = "#" + ref[len(prefix):]
-        return out
-    if isinstance(node, list):
-        return [_inline_refs(v, prefix) for v in node]
-    return node
-
-
 def schema(dokumentart: str) -> str:
     """The JSON Schema for ``dokumentart``, self-contained (shared parts inlined)."""
-    doc = _document(dokumentart)
-    main = _inline_refs(load_schema(doc.schema_file), "gemeinsam.schema.json#")
-    common = load_schema("gemeinsam.schema.json")["$defs"]
-    main["$defs"] = {**common, **main.get("$defs", {})}
-    return json.dumps(main, ensure_ascii=False, indent=2, default=_json_default) + "\n"
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value) if value != value.to_integral_value() else int(value)
-    raise TypeError(type(value).__name__)
+    return standalone_schema_text(_document(dokumentart).schema_file)

@@ -22,9 +22,12 @@ from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from docgen import documents
-from docgen.documents import DocumentType
 from docgen.errors import TemplateProblem
-from docgen.settings import Settings, project_root
+from docgen.model import DocumentType
+from docgen.resources import examples_dir, templates_dir
+from docgen.schemas import load_schema, standalone_schema_text
+from docgen.settings import Settings
+from docgen.stages.render import RenderTools, koerperschaft_for, load_template
 
 PARTS = re.compile(r"word/(document|header\d*|footer\d*)\.xml")
 BLOCK_TAG = re.compile(r"\{%-?\s*(?:[prtc]{1,2}\s+)?(\w+)")
@@ -140,15 +143,11 @@ def _context_paths(value: Any, prefix: str, out: set[str], depth: int = 0) -> No
 
 def known_paths(doc: DocumentType, settings: Settings) -> set[str]:
     """What the schema defines plus what the document type computes for the render context."""
-    from docgen import api
-    from docgen.stages.render import RenderTools, koerperschaft_for, load_template
-    from docgen.stages.validate import load_schema
-
-    schema = json.loads(api.schema(doc.name))
+    schema = json.loads(standalone_schema_text(doc.schema_file))
     paths: set[str] = set()
     _schema_paths(schema, schema.get("$defs", {}), "", paths)
     load_schema.cache_clear()
-    example = json.loads((project_root() / "examples" / doc.example_file).read_text(encoding="utf-8"),
+    example = json.loads((examples_dir() / doc.example_file).read_text(encoding="utf-8"),
                          parse_float=Decimal)
     tpl = load_template(settings.template_path(doc.template_file))
     context = doc.context(example, RenderTools(tpl, settings, koerperschaft_for(example, settings)))
@@ -238,4 +237,4 @@ def _is_known(path: str, known: set[str]) -> bool:
 
 
 def shipped_templates() -> list[Path]:
-    return sorted((project_root() / "templates").glob("*.docx"))
+    return sorted(templates_dir().glob("*.docx"))

@@ -20,16 +20,16 @@ from typing import Any
 
 from docgen import __version__
 from docgen.errors import FileAccessError, InvalidInput, Problem
+from docgen.model import Job, Part
 from docgen.pdfa import check_pdfa
 from docgen.receipt import build_receipt, file_entry, sha256_bytes, write_receipt
 from docgen.settings import Settings
-from docgen.stages.anlagen import Part
 from docgen.stages.assemble import BundleEntry, BundleMeta, assemble, page_count, page_ranges, watermark_page
 from docgen.stages.convert import Converter
 from docgen.stages.publish import publish_file, publish_new_file, reserve_stem
 from docgen.stages.render import koerperschaft_for, render_document, render_template
 from docgen.stages.seal import SEALED_PRODUCER, load_seal, seal
-from docgen.stages.validate import Job, validate_file
+from docgen.stages.validate import validate_file
 
 log = logging.getLogger("docgen.pipeline")
 

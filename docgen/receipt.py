@@ -15,8 +15,10 @@ from typing import Any
 
 from docgen import __version__
 from docgen.errors import Problem
-from docgen.settings import Settings, project_root
-from docgen.stages.validate import Job, load_schema
+from docgen.model import Job
+from docgen.resources import schemas_dir
+from docgen.schemas import load_schema
+from docgen.settings import Settings
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -35,7 +37,7 @@ def versions(job: Job, settings: Settings, extra_templates: Iterable[str]) -> di
         if part.document is None:
             continue
         schema_file = part.document.schema_file
-        schema_path = project_root() / "schemas" / schema_file
+        schema_path = schemas_dir() / schema_file
         schemas[schema_file] = {"version": str(load_schema(schema_file).get("x-version", "")),
                                 "sha256": sha256_bytes(schema_path.read_bytes())}
         names = [part.document.template_file]

@@ -15,20 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from docgen.errors import ConfigError
+from docgen.resources import templates_dir
 
 CONFIG_FILE_NAME = "docgen.toml"
 ENV_PREFIX = "DOCGEN_"
-
-
-def project_root() -> Path:
-    """The folder that holds ``templates/``, ``schemas/`` and ``examples/``."""
-    here = Path(__file__).resolve().parent.parent
-    if (here / "schemas").is_dir():
-        return here
-    # Installed as a wheel: data files live under <prefix>/share/docgen.
-    import sys
-
-    return Path(sys.prefix) / "share" / "docgen"
 
 
 def default_state_dir() -> Path:
@@ -93,7 +83,7 @@ class Settings:
             own = self.templates_dir / name
             if own.is_file():
                 return own
-        return project_root() / "templates" / name
+        return templates_dir() / name
 
 
 _PATH_KEYS = {"inbox", "outbox", "state_dir", "templates_dir", "seal_cert", "seal_passphrase_file"}

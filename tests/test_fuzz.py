@@ -39,12 +39,13 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from docgen.errors import DocgenError, ExitCode
-from docgen.settings import Settings, project_root
+from docgen.resources import schemas_dir
+from docgen.settings import Settings
 from docgen.stages.render import render_document
 from docgen.stages.validate import validate_file
 from tests.conftest import EXAMPLES
 
-SCHEMAS = project_root() / "schemas"
+SCHEMAS = schemas_dir()
 ARTEN = ["beschlussvorlage", "sachbericht", "verwendungsnachweis", "integrationskonzept"]
 ATTACHMENT = "anlagen/zielerreichung-2024-2025.pdf"  # exists beside every input these tests write
 Strategy = st.SearchStrategy[Any]

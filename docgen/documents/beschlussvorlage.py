@@ -10,14 +10,11 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from docgen.documents import DocumentType
 from docgen.errors import Problem
-
-if TYPE_CHECKING:
-    from docgen.settings import Settings
-    from docgen.stages.render import RenderTools
+from docgen.model import DocumentType, RenderTools
+from docgen.settings import Settings
 
 ENTSCHEIDUNG = "Entscheidung"
 DECIDING_ARTEN = {"Beschlussvorlage", "Dringlichkeitsvorlage"}

@@ -25,15 +25,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from docgen.documents import DocumentType
 from docgen.errors import Problem
 from docgen.formatting import datum, to_decimal, zahl
-
-if TYPE_CHECKING:
-    from docgen.settings import Settings
-    from docgen.stages.render import RenderTools
+from docgen.model import DocumentType, RenderTools
+from docgen.settings import Settings
 
 KREIS = "Kreis"
 OFFEN_CODE = "platzhalter.offen"

@@ -12,16 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from babel.numbers import format_decimal
 
-from docgen.documents import DocumentType
 from docgen.errors import Problem
-
-if TYPE_CHECKING:
-    from docgen.settings import Settings
-    from docgen.stages.render import RenderTools
+from docgen.model import DocumentType, RenderTools
+from docgen.settings import Settings
 
 ERREICHT = "erreicht"
 # The KI's Handlungsfelder in the order the report presents them (domain.md C.2).

@@ -20,17 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from docgen.documents import DocumentType
 from docgen.documents import sachbericht as sb
 from docgen.documents import zuwendung as zw
 from docgen.documents import zuwendung_fristen as zf
 from docgen.errors import Problem
-
-if TYPE_CHECKING:
-    from docgen.settings import Settings
-    from docgen.stages.render import RenderTools
+from docgen.model import DocumentType, RenderTools
+from docgen.schemas import schema_problems
+from docgen.settings import Settings
 
 ZWISCHENNACHWEIS = "Zwischennachweis"
 SACHBERICHT = "/sachbericht"
@@ -95,8 +93,6 @@ def _sachbericht_regeln(data: Mapping[str, Any], settings: Settings) -> list[Pro
 
     Its warnings are left to the bundle stage, which checks the part again and reports them once.
     """
-    from docgen.stages.validate import schema_problems
-
     if "sachbericht" not in data:
         if "freigabe" in data and not data.get("sachbericht_kurz"):
             return [Problem(SACHBERICHT, "der Verwendungsnachweis besteht aus Sachbericht und zahlenmäßigem "

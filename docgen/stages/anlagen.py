@@ -10,44 +10,19 @@ other problem invalid input (exit 4).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
-from docgen.errors import FileAccessError, InvalidInput, Problem
-
-if TYPE_CHECKING:
-    from docgen.documents import DocumentType
-    from docgen.settings import Settings
+from docgen.errors import Problem
 
 ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "/Rendition"}
 NAME_MAX = 255  # bytes per path component on Linux file systems
 
 
-@dataclass(frozen=True)
-class Part:
-    """One document of the bundle, in bundle order."""
-
-    number: int  # 0 = the main document, 1… = Anlage number, -1… = a part of the main document
-    title: str
-    json_path: str  # where it stands in the input, e.g. "/anlagen/1"
-    document: DocumentType | None = None  # a rendered docgen document …
-    data: Mapping[str, Any] | None = None
-    pdf_file: Path | None = None  # … or a PDF file given by the user
-    warnings: list[Problem] = field(default_factory=list)
-
-    @property
-    def label(self) -> str:
-        if self.number < 0:
-            return self.title
-        return "Hauptdokument" if self.number == 0 else f"Anlage {self.number}"
-
-
-def _resolve(base: Path, relative: str, where: str) -> tuple[Path | None, Problem | None]:
+def resolve(base: Path, relative: str, where: str) -> tuple[Path | None, Problem | None]:
     if "\x00" in relative:
         return None, Problem(where, f"„{relative.replace(chr(0), '␀')}“ ist kein gültiger Dateiname (Nullzeichen).",
                              "anlage.pfad")
@@ -128,70 +103,3 @@ def check_pdf(path: Path, relative: str, where: str) -> Problem | None:
                        "Sicherheitsgründen nicht übernommen; bitte ohne Skripte/Aktionen speichern "
                        "(z. B. „Als PDF/A speichern“).", "anlage.aktive_inhalte")
     return None
-
-
-def collect_parts(
-    data: Mapping[str, Any], document: DocumentType, source: Path, settings: Settings, base: Path,
-) -> list[Part]:
-    """Resolve and check every Anlage; raise with all problems at once."""
-    from docgen.stages.validate import check_data
-
-    parts = [Part(0, document.title, "", document=document, data=data)]
-    problems: list[Problem] = []
-    for j, (title, sub, where) in enumerate(document.parts_of(data) if document.parts_of else []):
-        sub_data = _inherit(dict(sub), data)
-        try:
-            sub_doc, sub_warnings = check_data(sub_data, source.name, settings)
-        except InvalidInput as exc:
-            problems += [Problem(f"{where}{p.path}", p.message, p.code) for p in exc.problems]
-            continue
-        shifted = [Problem(f"{where}{w.path}", w.message, w.code, w.level) for w in sub_warnings]
-        parts.append(Part(-1 - j, title, where, document=sub_doc, data=sub_data, warnings=shifted))
-    missing: list[str] = []
-    anlagen = data.get("anlagen", [])
-    if len(anlagen) > settings.max_anlagen:
-        raise InvalidInput(source.name, [Problem(
-            "/anlagen", f"{len(anlagen)} Anlagen; erlaubt sind höchstens {settings.max_anlagen} "
-            "(Einstellung max_anlagen).", "anlagen.zu_viele")])
-    for i, anlage in enumerate(anlagen):
-        where = f"/anlagen/{i}"
-        title = anlage["titel"]
-        if "datei" in anlage:
-            path, problem = _resolve(base, anlage["datei"], f"{where}/datei")
-            try:
-                if problem is None and path is not None and not path.exists() and not path.is_symlink():
-                    missing.append(f"{source.name}: {where}/datei: Anlage „{anlage['datei']}“ nicht gefunden "
-                                   f"(gesucht in {base}). Bitte die Datei dort ablegen.")
-                    continue
-                if problem is None and path is not None:
-                    problem = check_pdf(path, anlage["datei"], f"{where}/datei")
-            except OSError as exc:
-                missing.append(f"{source.name}: {where}/datei: Anlage „{anlage['datei']}“ nicht lesbar "
-                               f"({exc.strerror}). Bitte die Dateirechte prüfen.")
-                continue
-            if problem is not None:
-                problems.append(problem)
-            else:
-                parts.append(Part(i + 1, title, where, pdf_file=path))
-            continue
-        nested = _inherit(dict(anlage["dokument"]), data)
-        try:
-            nested_doc, warnings = check_data(nested, source.name, settings)
-        except InvalidInput as exc:
-            problems += [Problem(f"{where}/dokument{p.path}", p.message, p.code) for p in exc.problems]
-            continue
-        shifted = [Problem(f"{where}/dokument{w.path}", w.message, w.code, w.level) for w in warnings]
-        parts.append(Part(i + 1, title, where, document=nested_doc, data=nested, warnings=shifted))
-    if problems:
-        raise InvalidInput(source.name, problems)
-    if missing:
-        raise FileAccessError("\n".join(missing))
-    return parts
-
-
-def _inherit(nested: dict[str, Any], parent: Mapping[str, Any]) -> dict[str, Any]:
-    """A nested document shares the body and the sign-off of the bundle unless it has its own."""
-    for key in ("koerperschaft", "freigabe"):
-        if key in parent and key not in nested:
-            nested[key] = parent[key]
-    return nested

@@ -20,12 +20,11 @@ from docxtpl.subdoc import Subdoc
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
-from docgen.documents import DocumentType
 from docgen.errors import FileAccessError, TemplateProblem
 from docgen.formatting import FILTERS
+from docgen.model import DocumentType, Job
 from docgen.richtext import BlockXml, blocks_subdoc, clean_text
 from docgen.settings import Koerperschaft, Settings
-from docgen.stages.validate import Job
 
 
 @dataclass

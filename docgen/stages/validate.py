@@ -14,64 +14,20 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError
-from referencing import Registry, Resource
-
 from docgen import documents
-from docgen.documents import DocumentType
 from docgen.errors import FileAccessError, InvalidInput, Problem
-from docgen.settings import Settings, project_root
-from docgen.stages.anlagen import Part, collect_parts
+from docgen.model import DocumentType, Job, Part
+from docgen.schemas import pointer, schema_problems, show
+from docgen.settings import Settings
+from docgen.stages.anlagen import check_pdf, resolve
 
-DATE_HINT = "(erwartet JJJJ-MM-TT)"
-
-
-@dataclass(frozen=True)
-class Job:
-    """A validated input: its data, its document type and the warnings found."""
-
-    source: Path
-    data: Mapping[str, Any]
-    document: DocumentType
-    raw: bytes
-    warnings: list[Problem] = field(default_factory=list)
-    parts: list[Part] = field(default_factory=list)  # main document first, then the Anlagen
-
-
-def schemas_dir() -> Path:
-    return project_root() / "schemas"
-
-
-@cache
-def _schema_registry() -> Registry:
-    resources = []
-    for path in sorted(schemas_dir().glob("*.schema.json")):
-        contents = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-        resources.append((contents["$id"], Resource.from_contents(contents)))
-    return Registry().with_resources(resources)
-
-
-@cache
-def load_schema(schema_file: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(
-        (schemas_dir() / schema_file).read_text(encoding="utf-8"), parse_float=Decimal
-    )
-    return data
-
-
-def _validator(schema_file: str) -> Draft202012Validator:
-    return Draft202012Validator(
-        load_schema(schema_file),
-        registry=_schema_registry(),
-        format_checker=Draft202012Validator.FORMAT_CHECKER,
-    )
+__all__ = ["check_data", "collect_parts", "parse_json", "pointer", "read_input", "show", "validate_file"]
 
 
 def read_input(path: Path, limit: int | None = None) -> bytes:
@@ -229,135 +185,6 @@ def _json_reason(msg: str) -> str:
     return msg
 
 
-def pointer(parts: Iterable[Any]) -> str:
-    """JSON pointer of a path, e.g. ``/beratungsfolge/2/datum``."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
-
-
-def show(value: Any) -> str:
-    """A value as the user wrote it in JSON, shortened."""
-    if isinstance(value, Decimal):
-        text = str(value)
-    elif isinstance(value, dict):
-        text = "{…}"
-    elif isinstance(value, list):
-        text = "[…]"
-    else:
-        text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "…"
-
-
-def _describe(schema: Mapping[str, Any], fallback: str | None = None) -> str:
-    ref = schema.get("$ref", "")
-    if "description" in schema:
-        return str(schema["description"])
-    if isinstance(ref, str) and ref:
-        name = ref.rsplit("/", 1)[-1]
-        target = load_schema("gemeinsam.schema.json")["$defs"].get(name, {})
-        return str(target.get("description", name))
-    return fallback or "einen gültigen Wert"
-
-
-_TYPE_NAMES = {
-    "string": "einen Text", "object": "ein Objekt {…}", "array": "eine Liste […]",
-    "number": "eine Zahl", "integer": "eine ganze Zahl", "boolean": "true oder false",
-    "null": "null",
-}
-
-
-def _german(error: ValidationError, fallback: str | None = None) -> tuple[str, str, str]:
-    """(path, message, code) for one schema error, in German.
-
-    ``fallback`` describes the value when the failing schema has no description of its own
-    (a branch of an ``anyOf``, e.g. the number form of a Geldbetrag).
-    """
-    path = pointer(error.absolute_path)
-    value = error.instance
-    kind = str(error.validator)
-    schema = error.schema if isinstance(error.schema, Mapping) else {}
-    if kind == "required":
-        missing = re.findall(r"'([^']+)' is a required property", error.message)
-        name = missing[0] if missing else error.message
-        return f"{path}/{name}", f"Pflichtfeld fehlt. Bitte „{name}“ angeben.", "schema.pflichtfeld"
-    if kind == "additionalProperties":
-        extra = sorted(set(value) - set(schema.get("properties", {})))
-        allowed = ", ".join(schema.get("properties", {}))
-        fields = ", ".join(f"„{e}“" for e in extra)
-        message = f"unbekanntes Feld {fields} (Tippfehler?). Erlaubt sind: {allowed}."
-        return path or "/", message, "schema.unbekanntes_feld"
-    if kind == "format" and error.validator_value == "date":
-        return path, f"{show(value)} ist kein gültiges Datum {DATE_HINT}.", "schema.datum"
-    if kind == "type":
-        expected = error.validator_value
-        names = [expected] if isinstance(expected, str) else list(expected)
-        wanted = " oder ".join(_TYPE_NAMES.get(n, n) for n in names)
-        return path, f"{show(value)} hat den falschen Typ (erwartet {wanted}).", "schema.typ"
-    if kind == "enum":
-        options = ", ".join(f"„{o}“" for o in error.validator_value)
-        return path, f"{show(value)} ist nicht zulässig. Erlaubt sind: {options}.", "schema.auswahl"
-    if kind == "const":
-        return path, f"{show(value)} ist nicht zulässig (erwartet {show(error.validator_value)}).", "schema.konstante"
-    if kind in {"minLength", "pattern"} and isinstance(value, str) and not value.strip():
-        return path, "darf nicht leer sein.", "schema.leer"
-    if kind == "minItems":
-        return path, f"die Liste braucht mindestens {error.validator_value} Eintrag/Einträge.", "schema.zu_wenige"
-    if kind == "maxItems":
-        return path, f"die Liste darf höchstens {error.validator_value} Einträge haben.", "schema.zu_viele"
-    if kind == "maxLength":
-        return path, f"der Text ist zu lang (höchstens {error.validator_value} Zeichen).", "schema.zu_lang"
-    if kind in {"minimum", "exclusiveMinimum"}:
-        return path, f"{show(value)} ist zu klein (Minimum {error.validator_value}).", "schema.zu_klein"
-    if kind in {"maximum", "exclusiveMaximum"}:
-        return path, f"{show(value)} ist zu groß (Maximum {error.validator_value}).", "schema.zu_gross"
-    if kind == "multipleOf":
-        wanted = fallback or f"ein Vielfaches von {error.validator_value}"
-        return path, f"{show(value)} hat zu viele Nachkommastellen (erwartet {wanted}).", "schema.nachkommastellen"
-    return path, f"{show(value)} ist ungültig (erwartet {_describe(schema, fallback)}).", f"schema.{kind}"
-
-
-_SHAPE_KEYWORDS = {"type", "required", "additionalProperties", "const", "enum"}
-
-
-def _leaf_errors(error: ValidationError, fallback: str | None = None) -> list[tuple[ValidationError, str | None]]:
-    """For anyOf/oneOf, the errors of the alternative the user evidently meant.
-
-    An alternative was meant when its shape fits (type, required keys, no unknown keys)
-    and only something inside it is wrong; otherwise the whole alternative list is
-    reported once with its German description. Each leaf comes with the description of the
-    alternative list it was found in, for messages about a branch that has none.
-    """
-    if error.validator not in {"anyOf", "oneOf"} or not error.context:
-        return [(error, fallback)]
-    by_branch: dict[int, list[ValidationError]] = {}
-    for sub in error.context:
-        by_branch.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
-    meant = [
-        errs for errs in by_branch.values()
-        if not any(len(e.relative_path) == 0 and e.validator in _SHAPE_KEYWORDS for e in errs)
-    ]
-    if len(meant) != 1:
-        return [(error, fallback)]
-    schema = error.schema if isinstance(error.schema, Mapping) else {}
-    described = str(schema["description"]) if "description" in schema else fallback
-    leaves: list[tuple[ValidationError, str | None]] = []
-    for sub in meant[0]:
-        leaves.extend(_leaf_errors(sub, described))
-    return leaves
-
-
-def schema_problems(data: Any, schema_file: str) -> list[Problem]:
-    problems: list[Problem] = []
-    seen: set[tuple[str, str]] = set()
-    errors = sorted(_validator(schema_file).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    for error in errors:
-        for leaf, fallback in _leaf_errors(error):
-            path, message, code = _german(leaf, fallback)
-            if (path, message) not in seen:
-                seen.add((path, message))
-                problems.append(Problem(path, message, code))
-    return problems
-
-
 def document_type(data: Any, filename: str) -> DocumentType:
     if not isinstance(data, dict):
         raise InvalidInput(filename, [Problem("", "erwartet ein JSON-Objekt {…} auf oberster Ebene.", "schema.typ")])
@@ -399,3 +226,68 @@ def validate_file(path: Path, settings: Settings, base_dir: Path | None = None) 
     for part in parts:
         warnings += part.warnings
     return Job(source=path, data=data, document=doc, raw=raw, warnings=warnings, parts=parts)
+
+
+def collect_parts(
+    data: Mapping[str, Any], document: DocumentType, source: Path, settings: Settings, base: Path,
+) -> list[Part]:
+    """Resolve and check every Anlage; raise with all problems at once."""
+    parts = [Part(0, document.title, "", document=document, data=data)]
+    problems: list[Problem] = []
+    for j, (title, sub, where) in enumerate(document.parts_of(data) if document.parts_of else []):
+        sub_data = _inherit(dict(sub), data)
+        try:
+            sub_doc, sub_warnings = check_data(sub_data, source.name, settings)
+        except InvalidInput as exc:
+            problems += [Problem(f"{where}{p.path}", p.message, p.code) for p in exc.problems]
+            continue
+        shifted = [Problem(f"{where}{w.path}", w.message, w.code, w.level) for w in sub_warnings]
+        parts.append(Part(-1 - j, title, where, document=sub_doc, data=sub_data, warnings=shifted))
+    missing: list[str] = []
+    anlagen = data.get("anlagen", [])
+    if len(anlagen) > settings.max_anlagen:
+        raise InvalidInput(source.name, [Problem(
+            "/anlagen", f"{len(anlagen)} Anlagen; erlaubt sind höchstens {settings.max_anlagen} "
+            "(Einstellung max_anlagen).", "anlagen.zu_viele")])
+    for i, anlage in enumerate(anlagen):
+        where = f"/anlagen/{i}"
+        title = anlage["titel"]
+        if "datei" in anlage:
+            path, problem = resolve(base, anlage["datei"], f"{where}/datei")
+            try:
+                if problem is None and path is not None and not path.exists() and not path.is_symlink():
+                    missing.append(f"{source.name}: {where}/datei: Anlage „{anlage['datei']}“ nicht gefunden "
+                                   f"(gesucht in {base}). Bitte die Datei dort ablegen.")
+                    continue
+                if problem is None and path is not None:
+                    problem = check_pdf(path, anlage["datei"], f"{where}/datei")
+            except OSError as exc:
+                missing.append(f"{source.name}: {where}/datei: Anlage „{anlage['datei']}“ nicht lesbar "
+                               f"({exc.strerror}). Bitte die Dateirechte prüfen.")
+                continue
+            if problem is not None:
+                problems.append(problem)
+            else:
+                parts.append(Part(i + 1, title, where, pdf_file=path))
+            continue
+        nested = _inherit(dict(anlage["dokument"]), data)
+        try:
+            nested_doc, warnings = check_data(nested, source.name, settings)
+        except InvalidInput as exc:
+            problems += [Problem(f"{where}/dokument{p.path}", p.message, p.code) for p in exc.problems]
+            continue
+        shifted = [Problem(f"{where}/dokument{w.path}", w.message, w.code, w.level) for w in warnings]
+        parts.append(Part(i + 1, title, where, document=nested_doc, data=nested, warnings=shifted))
+    if problems:
+        raise InvalidInput(source.name, problems)
+    if missing:
+        raise FileAccessError("\n".join(missing))
+    return parts
+
+
+def _inherit(nested: dict[str, Any], parent: Mapping[str, Any]) -> dict[str, Any]:
+    """A nested document shares the body and the sign-off of the bundle unless it has its own."""
+    for key in ("koerperschaft", "freigabe"):
+        if key in parent and key not in nested:
+            nested[key] = parent[key]
+    return nested
