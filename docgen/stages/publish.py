@@ -1,79 +1,232 @@
-"""Last stage, publish: move finished files into place atomically.
+"""Last stage, publish: move finished files into place atomically, never through a symlink.
 
-A file is first copied under a hidden temporary name in the target folder (same
+A file is first written under a hidden temporary name in the target folder (same
 file system) and then renamed with ``os.replace``, so a reader of ``outbox/``
-never sees half a file.
+never sees half a file. Every folder written into is opened with ``O_NOFOLLOW``
+and every name is created relative to that open folder, so a symlink planted in
+the outbox (as the outbox itself, as a job's folder or as a bundle's name) never
+makes docgen write into the place it points to: the job fails with a German
+message instead (exit 7).
+
+A sealed bundle is never replaced: a draft may replace only a draft (its receipt
+says ``entwurf`` and the PDF carries no signature); otherwise the job takes the
+next free version name (``name-v2``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import json
 import os
+import secrets
 import shutil
-import tempfile
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from docgen.errors import FileAccessError
 
+RECEIPT_SUFFIX = ".receipt.json"
+_SIGNATURE_MARK = b"/ByteRange"  # every PDF signature dictionary has one; a draft bundle has none
+_MAX_RECEIPT_BYTES = 4 * 1024 * 1024
+_NOFOLLOW_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
-def publish_file(source: Path, target: Path) -> Path:
-    """Copy ``source`` to ``target`` atomically (replacing an older ``target``)."""
+
+def symlink_message(path: Path) -> str:
+    return (f"{path}: ist ein Verweis (Symlink). docgen schreibt nie durch Verweise in andere Ordner; "
+            "bitte den Verweis entfernen (oder durch einen echten Ordner ersetzen) und den Auftrag wiederholen.")
+
+
+@contextlib.contextmanager
+def open_folder(folder: Path, *, create: bool = False) -> Iterator[int]:
+    """An open descriptor of ``folder`` itself, refusing a symlink (exit 7); created first if asked."""
+    if create:
+        try:
+            if not folder.is_symlink():
+                folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise FileAccessError(f"{folder}: Ausgabeordner nicht beschreibbar ({exc.strerror}).") from exc
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        fd = os.open(folder, _NOFOLLOW_DIR)
     except OSError as exc:
-        raise FileAccessError(f"{target.parent}: Ausgabeordner nicht beschreibbar ({exc.strerror}).") from exc
-    tmp = Path(tmp_name)
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR) and folder.is_symlink():
+            raise FileAccessError(symlink_message(folder)) from exc
+        raise FileAccessError(f"{folder}: Ausgabeordner nicht beschreibbar ({exc.strerror}).") from exc
     try:
-        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
-            shutil.copyfileobj(src, out)
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _lstat(name: str, dir_fd: int) -> os.stat_result | None:
+    try:
+        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+
+
+def write_into(fd: int, folder: Path, name: str, chunks: Iterator[bytes]) -> None:
+    """Write ``chunks`` to ``name`` in the open folder ``fd`` atomically (temporary name, fsync, replace)."""
+    tmp = f".{name}.{secrets.token_hex(4)}.part"
+    try:
+        out_fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
+                         dir_fd=fd)
+    except OSError as exc:
+        raise FileAccessError(f"{folder}: Ausgabeordner nicht beschreibbar ({exc.strerror}).") from exc
+    try:
+        with os.fdopen(out_fd, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
             out.flush()
+            os.fchmod(out.fileno(), 0o644)  # readable by the readers of the outbox, whatever the umask
             os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
+        os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)  # replaces a symlink itself, never its target
     except OSError as exc:
         with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise FileAccessError(f"{target}: konnte nicht geschrieben werden ({exc.strerror}).") from exc
+            os.unlink(tmp, dir_fd=fd)
+        raise FileAccessError(f"{folder / name}: konnte nicht geschrieben werden ({exc.strerror}).") from exc
+
+
+def _chunks(source: Path) -> Iterator[bytes]:
+    with source.open("rb") as src:
+        while chunk := src.read(1024 * 1024):
+            yield chunk
+
+
+def publish_file(source: Path, target: Path) -> Path:
+    """Copy ``source`` to ``target`` atomically (replacing an older ``target``).
+
+    The folder of ``target`` is created if missing and must not be a symlink.
+    """
+    with open_folder(target.parent, create=True) as fd:
+        write_into(fd, target.parent, target.name, _chunks(source))
     return target
 
 
 def publish_new_file(source: Path, target: Path) -> Path:
     """Like :func:`publish_file`, but never replaces an existing ``target`` (a sealed bundle)."""
-    staged = publish_file(source, target.with_name(f".{target.name}.neu"))
-    try:
-        os.link(staged, target)  # fails if target exists: no silent overwrite, even in a race
-    except FileExistsError:
-        raise FileAccessError(f"{target}: existiert bereits und wird nicht überschrieben.") from None
-    except OSError as exc:
-        raise FileAccessError(f"{target}: konnte nicht geschrieben werden ({exc.strerror}).") from exc
-    finally:
-        with contextlib.suppress(OSError):
-            staged.unlink()
+    staged = f".{target.name}.neu"
+    with open_folder(target.parent, create=True) as fd:
+        write_into(fd, target.parent, staged, _chunks(source))
+        try:
+            # link() fails if target exists (even as a symlink): no silent overwrite, even in a race
+            os.link(staged, target.name, src_dir_fd=fd, dst_dir_fd=fd, follow_symlinks=False)
+        except FileExistsError:
+            raise FileAccessError(f"{target}: existiert bereits und wird nicht überschrieben.") from None
+        except OSError as exc:
+            raise FileAccessError(f"{target}: konnte nicht geschrieben werden ({exc.strerror}).") from exc
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(staged, dir_fd=fd)
     return target
+
+
+def _read_small(name: str, fd: int) -> bytes | None:
+    """A regular file's bytes (no symlink, FIFO or device; at most a few MB), else ``None``."""
+    try:
+        file_fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=fd)
+    except OSError:
+        return None
+    with os.fdopen(file_fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_RECEIPT_BYTES:
+            return None
+        return fh.read(_MAX_RECEIPT_BYTES + 1)
+
+
+def _has_signature(name: str, fd: int) -> bool:
+    """Whether the PDF ``name`` contains a signature dictionary (read in chunks, any size)."""
+    try:
+        file_fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=fd)
+    except OSError:
+        return True  # cannot look: treat as sealed, so it is never replaced
+    with os.fdopen(file_fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            return True
+        tail = b""
+        while chunk := fh.read(1024 * 1024):
+            if _SIGNATURE_MARK in tail + chunk:
+                return True
+            tail = chunk[-len(_SIGNATURE_MARK):]
+    return False
+
+
+def is_replaceable_draft(fd: int, stem: str) -> bool:
+    """Whether ``<stem>.pdf`` in the open outbox ``fd`` is a draft that a new draft may replace.
+
+    Only when its receipt (if there is one) is a JSON object with ``status`` ``entwurf`` and the PDF
+    itself carries no signature. Anything else — sealed, unreadable, a stray file — is kept.
+    """
+    receipt_name = stem + RECEIPT_SUFFIX
+    if _lstat(receipt_name, fd) is not None:
+        raw = _read_small(receipt_name, fd)
+        try:
+            receipt = json.loads(raw) if raw is not None else None
+        except (ValueError, RecursionError):
+            receipt = None
+        if not isinstance(receipt, dict) or receipt.get("status") != "entwurf":
+            return False
+    return not _has_signature(stem + ".pdf", fd)
+
+
+def _refuse_symlinks(fd: int, out_dir: Path, stem: str) -> None:
+    for name in (stem, f"{stem}.pdf", stem + RECEIPT_SUFFIX):
+        info = _lstat(name, fd)
+        if info is not None and stat.S_ISLNK(info.st_mode):
+            raise FileAccessError(symlink_message(out_dir / name))
+
+
+def _try_stem(fd: int, out_dir: Path, stem: str, replace: bool) -> bool:
+    """Reserve ``stem`` (its folder is the reservation); ``False`` when it belongs to another job."""
+    _refuse_symlinks(fd, out_dir, stem)
+    if replace:
+        if _lstat(f"{stem}.pdf", fd) is not None and not is_replaceable_draft(fd, stem):
+            return False
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(stem, dir_fd=fd)
+        info = _lstat(stem, fd)
+        return info is not None and stat.S_ISDIR(info.st_mode)  # not a file of that name
+    if _lstat(f"{stem}.pdf", fd) is not None or _lstat(stem + RECEIPT_SUFFIX, fd) is not None:
+        return False
+    try:
+        os.mkdir(stem, dir_fd=fd)  # atomic: two jobs never get the same stem
+    except FileExistsError:
+        return False
+    return True
 
 
 def reserve_stem(out_dir: Path, name: str, *, replace: bool) -> str:
     """The name for a job's outputs in ``out_dir``: ``name``, else ``name-v2``, ``name-v3`` …
 
     The job's folder is created as the reservation (mkdir is atomic), so two jobs
-    with the same name never share outputs. With ``replace`` (drafts) the name is
-    reused and older outputs are replaced.
+    with the same name never share outputs. With ``replace`` (drafts) a name whose
+    bundle is a draft is reused and its outputs replaced; a sealed bundle (or any
+    bundle that cannot be shown to be a draft) is never replaced. A symlink as the
+    outbox, the job's folder, bundle or receipt is refused (exit 7).
     """
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        if replace:
-            (out_dir / name).mkdir(exist_ok=True)
-            return name
-        version = 1
-        while True:
-            stem = name if version == 1 else f"{name}-v{version}"
-            if not (out_dir / f"{stem}.pdf").exists():
-                try:
-                    (out_dir / stem).mkdir()
+    with open_folder(out_dir, create=True) as fd:
+        try:
+            for version in range(1, 10_000):
+                stem = name if version == 1 else f"{name}-v{version}"
+                if _try_stem(fd, out_dir, stem, replace):
                     return stem
-                except FileExistsError:
-                    pass
-            version += 1
-    except OSError as exc:
-        raise FileAccessError(f"{out_dir}: Ausgabeordner nicht beschreibbar ({exc.strerror}).") from exc
+        except OSError as exc:
+            raise FileAccessError(f"{out_dir}: Ausgabeordner nicht beschreibbar ({exc.strerror}).") from exc
+    raise FileAccessError(f"{out_dir}: kein freier Name für „{name}“ (bis -v9999 belegt). Bitte aufräumen.")
+
+
+def rollback(out_dir: Path, stem: str, *, draft: bool) -> None:
+    """Remove what a failed publish of ``stem`` left: its folder, its receipt and (drafts) its bundle.
+
+    A sealed bundle is never removed here: it is published last, by ``link``, so a
+    failure never leaves one. Symlinks are removed as links, never followed.
+    """
+    with contextlib.suppress(FileAccessError), open_folder(out_dir) as fd:
+        info = _lstat(stem, fd)
+        if info is not None and stat.S_ISDIR(info.st_mode):
+            shutil.rmtree(stem, dir_fd=fd, ignore_errors=True)
+        names = [stem + RECEIPT_SUFFIX] + ([f"{stem}.pdf"] if draft else [])
+        for name in names:
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
+                os.unlink(name, dir_fd=fd)
