@@ -3,7 +3,11 @@
 With a due date only the files that are due are taken: Beschlussvorlagen whose
 next consultation is on or before it, other documents whose deadline is; the
 rest stay in the inbox. Files still being written (changed within the stability
-delay) stay too and are taken by the next run.
+delay) stay too and are taken by the next run. A file whose due date cannot be
+read (malformed JSON or Beratungsfolge) counts as due, so it gets its error report.
+
+A batch owns the inbox while it runs, like ``docgen watch``: with a daemon (or
+another batch) at work on the same inbox it refuses to start (exit 9).
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from docgen import documents
-from docgen.intake.hotfolder import Folders, candidates, claim, new_job_id
-from docgen.intake.jobs import Outcome, left_over, register
+from docgen.errors import DocgenError
+from docgen.intake.hotfolder import Folders, InboxLock, candidates, ensure_folders
+from docgen.intake.jobs import Outcome, left_over, take
 from docgen.intake.ledger import Ledger
 from docgen.intake.procpool import LEDGER_FILE, JobProcesses
 from docgen.settings import Settings
@@ -51,7 +56,9 @@ def due_date(path: Path) -> tuple[dt.date | None, str]:
         return None, f"{doc.title} hat keinen Termin"
     try:
         day = doc.due_of(data)
-    except (KeyError, TypeError, ValueError):
+    except Exception:  # any malformed field (a date that is no text, a list that is none): due now
+        return dt.date.min, "ungültig, wird sofort verarbeitet (Fehlerbericht)"
+    if day is not None and not isinstance(day, dt.date):
         return dt.date.min, "ungültig, wird sofort verarbeitet (Fehlerbericht)"
     return day, f"Termin {day:%d.%m.%Y}" if day else "kein Termin"
 
@@ -79,32 +86,62 @@ def select(folders: Folders, settings: Settings, due_before: dt.date | None,
 
 def run_batch(settings: Settings, folders: Folders, due_before: dt.date | None,
               progress: Callable[[Outcome], None] | None = None) -> BatchReport:
+    """Process what is due once, owning the inbox meanwhile (exit 9 when another docgen owns it)."""
     report = BatchReport()
     start = time.monotonic()
-    chosen = select(folders, settings, due_before, report)
-    ledger = Ledger(folders.state / LEDGER_FILE, settings.ledger_timeout)
-    try:
-        taken = left_over(folders, ledger)
-        for path in chosen:
-            job_id = new_job_id()
-            work_file = claim(path, folders, job_id)
-            if work_file is not None:
-                register(ledger, job_id, work_file)
-                taken.append((job_id, work_file))
-        if not taken:
-            report.seconds = time.monotonic() - start
-            return report
-        with JobProcesses(settings, min(len(taken), settings.worker_count)) as pool:
-            futures = [pool.submit(work_file, job_id, folders) for job_id, work_file in taken]
-            for future in as_completed(futures):
-                outcome = future.result()
-                report.outcomes.append(outcome)
-                if progress is not None:
-                    progress(outcome)
-    finally:
-        ledger.close()
+    with InboxLock(folders.inbox, "docgen batch") as lock:
+        ensure_folders(folders)
+        chosen = select(folders, settings, due_before, report)
+        ledger = Ledger(folders.state / LEDGER_FILE, settings.ledger_timeout)
+        try:
+            taken = left_over(folders, ledger, lock)
+            taken += _take_all(chosen, folders, ledger, report, progress)
+            if taken:
+                _run_all(taken, settings, folders, report, progress)
+        finally:
+            ledger.close()
     report.seconds = time.monotonic() - start
     return report
+
+
+def _take_all(chosen: list[Path], folders: Folders, ledger: Ledger, report: BatchReport,
+              progress: Callable[[Outcome], None] | None) -> list[tuple[str, Path]]:
+    taken = []
+    for path in chosen:
+        try:
+            job = take(path, folders, ledger)
+        except (DocgenError, OSError) as exc:
+            reason = exc.message if isinstance(exc, DocgenError) else str(exc)
+            report.not_due.append((path.name, f"nicht übernommen ({reason}); nächster Lauf"))
+            continue
+        if job is None:
+            continue
+        if job.refused is not None:
+            report.outcomes.append(job.refused)
+            if progress is not None:
+                progress(job.refused)
+        elif job.work_file is not None:
+            taken.append((job.job_id, job.work_file))
+    return taken
+
+
+def _run_all(taken: list[tuple[str, Path]], settings: Settings, folders: Folders, report: BatchReport,
+             progress: Callable[[Outcome], None] | None) -> None:
+    with JobProcesses(settings, min(len(taken), settings.worker_count)) as pool:
+        futures = {pool.submit(work_file, job_id, folders): (job_id, work_file) for job_id, work_file in taken}
+        for future in as_completed(futures):
+            try:
+                outcome = future.result()
+            except Exception as exc:  # a job process died or a bug escaped: that job fails, the rest go on
+                job_id, work_file = futures[future]
+                log.error("[%s] %s: Auftrag abgebrochen (%s); die Eingabe bleibt im Arbeitsordner und wird "
+                          "beim nächsten Lauf erneut bearbeitet", job_id, work_file.name, exc)
+                outcome = Outcome(job_id, work_file.name, "?", False, 1,
+                                  f"{work_file.name}: Auftrag abgebrochen ({type(exc).__name__}); die Eingabe "
+                                  "bleibt im Arbeitsordner und wird beim nächsten Lauf erneut bearbeitet.", 0.0)
+            report.outcomes.append(outcome)
+            if progress is not None:
+                progress(outcome)
 
 
 def count_due(settings: Settings, folders: Folders, due_before: dt.date | None) -> int:

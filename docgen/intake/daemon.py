@@ -2,8 +2,13 @@
 
 Native file events where they work, polling for network shares (``--poll``),
 and a periodic full rescan as a safety net either way, so a missed event delays
-a file but never loses it. Whatever is waiting at start is processed; jobs a
-crash left in the work area are finished first. Jobs run concurrently on the
+a file but never loses it. The daemon owns its inbox for its whole life
+(:class:`~docgen.intake.hotfolder.InboxLock`): a second ``watch`` or a ``batch`` on
+the same inbox refuses to start (exit 9). Whatever is waiting at start is
+processed; jobs a crash left in the work area are finished first. One file that
+cannot be taken (its name too long, a rename refused) is reported or skipped,
+never blocking the files after it; if a shared folder is replaced by a symlink
+while running, no new file is taken until it is a real folder again. Jobs run concurrently on the
 warm LibreOffice pool while the main thread keeps watching. SIGTERM/SIGINT: stop
 taking files, let running jobs finish, stop the pool, exit 0.
 """
@@ -24,8 +29,8 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from docgen.errors import DocgenError
-from docgen.intake.hotfolder import Folders, StabilityTracker, candidates, claim, new_job_id, unclaim
-from docgen.intake.jobs import Outcome, left_over, register
+from docgen.intake.hotfolder import Folders, InboxLock, StabilityTracker, candidates, ensure_folders
+from docgen.intake.jobs import Outcome, left_over, take
 from docgen.intake.ledger import Ledger
 from docgen.intake.procpool import LEDGER_FILE, JobProcesses
 from docgen.settings import Settings
@@ -76,22 +81,20 @@ class Daemon:
         return not broken
 
     def _take_ready(self, pool: JobProcesses, ledger: Ledger) -> None:
+        ensure_folders(self.folders)  # a folder replaced by a symlink: take nothing until it is fixed
         # Take no more than the workers can start, so a stop leaves the rest safely in the inbox.
         free = max(0, self.settings.worker_count * 2 - len(self.running))
         for path in self.tracker.ready(candidates(self.folders.inbox), time.monotonic())[:free]:
-            job_id = new_job_id()
-            work_file = claim(path, self.folders, job_id)
-            if work_file is None:
-                continue
             try:
-                register(ledger, job_id, work_file)
-            except DocgenError as exc:
-                # Without a ledger entry the job could not be accounted for: hand the file back.
-                unclaim(work_file, path)
+                taken = take(path, self.folders, ledger)
+            except (DocgenError, OSError) as exc:
+                # This one file cannot be taken now (ledger locked, rename refused): the others go on.
                 self.tracker.forget(path.name)
-                log.warning("%s: bleibt im Eingang, neuer Versuch später (%s)", path.name, exc.message)
+                reason = exc.message if isinstance(exc, DocgenError) else str(exc)
+                log.warning("%s: bleibt im Eingang, neuer Versuch später (%s)", path.name, reason)
                 continue
-            self.running.add(pool.submit(work_file, job_id, self.folders))
+            if taken is not None and taken.work_file is not None:
+                self.running.add(pool.submit(taken.work_file, taken.job_id, self.folders))
 
     def _next_wait(self) -> float:
         # While files settle, look again soon; otherwise sleep until an event or the next rescan.
@@ -99,11 +102,16 @@ class Daemon:
         tick = self.settings.poll if self.settings.poll > 0 else self.settings.rescan_seconds
         return min(tick, max(0.2, self.settings.stable_seconds / 3)) if settling else tick
 
-    def _resume(self, pool: JobProcesses, ledger: Ledger) -> None:
-        for job_id, work_file in left_over(self.folders, ledger):
+    def _resume(self, pool: JobProcesses, ledger: Ledger, lock: InboxLock) -> None:
+        for job_id, work_file in left_over(self.folders, ledger, lock):
             self.running.add(pool.submit(work_file, job_id, self.folders))
 
     def run(self) -> int:
+        """Own the inbox (exit 9 when another docgen does), then watch it until a signal arrives."""
+        with InboxLock(self.folders.inbox, "docgen watch") as lock:
+            return self._run(lock)
+
+    def _run(self, lock: InboxLock) -> int:
         ledger = Ledger(self.folders.state / LEDGER_FILE, self.settings.ledger_timeout)
         observer = self._observer()
         mode = f"Abfrage alle {self.settings.poll:g} s" if self.settings.poll > 0 else "Dateiereignisse"
@@ -111,19 +119,20 @@ class Daemon:
                  self.folders.outbox, mode, self.settings.rescan_seconds, self.settings.worker_count)
         pool = JobProcesses(self.settings)
         try:
-            self._resume(pool, ledger)
+            self._resume(pool, ledger, lock)
             observer.start()
             while not self.stop.is_set():
                 if not self._check_finished():
                     log.error("ein Auftragsprozess ist abgestürzt; die Prozesse werden neu gestartet")
                     pool.close()
                     pool = JobProcesses(self.settings)
-                    self._resume(pool, ledger)
+                    self._resume(pool, ledger, lock)
                 try:
                     self._take_ready(pool, ledger)
                 except (OSError, DocgenError) as exc:
                     # e.g. the network share is gone for a moment: keep running, look again later
-                    log.error("Eingangsordner nicht lesbar: %s; neuer Versuch in %g s", exc,
+                    reason = exc.message if isinstance(exc, DocgenError) else str(exc)
+                    log.error("Eingangsordner nicht nutzbar: %s; neuer Versuch in %g s", reason,
                               self.settings.rescan_seconds)
                     self.wake.wait(self.settings.rescan_seconds)
                 self.wake.wait(self._next_wait())

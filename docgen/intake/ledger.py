@@ -83,6 +83,7 @@ class Ledger:
                 raise FileAccessError(f"{self.path}: Auftragsbuch gesperrt oder defekt ({exc}).") from exc
 
     def close(self) -> None:
+        """Close the connection (closing twice is harmless)."""
         with self._lock:
             self._db.close()
 
@@ -119,8 +120,11 @@ class Ledger:
         return self._select("ORDER BY taken_at DESC, id DESC LIMIT ?", (limit,))
 
     def counts(self) -> dict[str, int]:
-        with self._lock:
-            rows = self._db.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall()
+        try:
+            with self._lock:
+                rows = self._db.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall()
+        except sqlite3.Error as exc:
+            raise FileAccessError(f"{self.path}: Auftragsbuch nicht lesbar ({exc}).") from exc
         return {state: count for state, count in rows}
 
     def _select(self, where: str, params: tuple[Any, ...]) -> list[JobRow]:
@@ -131,5 +135,13 @@ class Ledger:
                 rows = self._db.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise FileAccessError(f"{self.path}: Auftragsbuch nicht lesbar ({exc}).") from exc
-        return [JobRow(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]) if r[6] else None, r[7], r[8])
-                for r in rows]
+        return [JobRow(r[0], r[1], r[2], r[3], r[4], r[5], _outputs(r[6]), r[7], r[8]) for r in rows]
+
+
+def _outputs(text: str | None) -> dict[str, Any] | None:
+    """The outputs column; a damaged value reads as none rather than stopping ``status`` or a restart."""
+    try:
+        value = json.loads(text) if text else None
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None

@@ -22,7 +22,7 @@ import os
 import secrets
 import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from docgen.errors import FileAccessError
@@ -39,20 +39,20 @@ def symlink_message(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def open_folder(folder: Path, *, create: bool = False) -> Iterator[int]:
+def open_folder(folder: Path, *, create: bool = False, what: str = "Ausgabeordner") -> Iterator[int]:
     """An open descriptor of ``folder`` itself, refusing a symlink (exit 7); created first if asked."""
     if create:
         try:
             if not folder.is_symlink():
                 folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise FileAccessError(f"{folder}: Ausgabeordner nicht beschreibbar ({exc.strerror}).") from exc
+            raise FileAccessError(f"{folder}: {what} nicht beschreibbar ({exc.strerror}).") from exc
     try:
         fd = os.open(folder, _NOFOLLOW_DIR)
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.ENOTDIR) and folder.is_symlink():
             raise FileAccessError(symlink_message(folder)) from exc
-        raise FileAccessError(f"{folder}: Ausgabeordner nicht beschreibbar ({exc.strerror}).") from exc
+        raise FileAccessError(f"{folder}: {what} nicht beschreibbar ({exc.strerror}).") from exc
     try:
         yield fd
     finally:
@@ -66,14 +66,14 @@ def _lstat(name: str, dir_fd: int) -> os.stat_result | None:
         return None
 
 
-def write_into(fd: int, folder: Path, name: str, chunks: Iterator[bytes]) -> None:
+def write_into(fd: int, folder: Path, name: str, chunks: Iterable[bytes], what: str = "Ausgabeordner") -> None:
     """Write ``chunks`` to ``name`` in the open folder ``fd`` atomically (temporary name, fsync, replace)."""
     tmp = f".{name}.{secrets.token_hex(4)}.part"
     try:
         out_fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
                          dir_fd=fd)
     except OSError as exc:
-        raise FileAccessError(f"{folder}: Ausgabeordner nicht beschreibbar ({exc.strerror}).") from exc
+        raise FileAccessError(f"{folder}: {what} nicht beschreibbar ({exc.strerror}).") from exc
     try:
         with os.fdopen(out_fd, "wb") as out:
             for chunk in chunks:
