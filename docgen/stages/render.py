@@ -9,39 +9,161 @@ reach Python internals.
 from __future__ import annotations
 
 import re
+import time
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from docx.opc.exceptions import PackageNotFoundError
 from docxtpl import DocxTemplate
-from docxtpl.subdoc import Subdoc
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
+from lxml import etree
 
-from docgen.errors import FileAccessError, TemplateProblem
+from docgen.errors import FileAccessError, InvalidInput, Problem, TemplateProblem
 from docgen.formatting import FILTERS
 from docgen.model import DocumentType, Job
-from docgen.richtext import BlockXml, blocks_subdoc, clean_text
+from docgen.richtext import (
+    DEFAULT_TEXT_WIDTH,
+    LIST_STYLE,
+    TABLE_STYLE,
+    BlockBuilder,
+    BlockProblem,
+    BlockXml,
+    clean_text,
+    required_styles,
+)
 from docgen.settings import Koerperschaft, Settings
+
+# Seconds one document may take to render, until the settings carry ``render_timeout``.
+RENDER_TIMEOUT = 120.0
+TELL_OWNERS = ("Die Vorlage ist fehlerhaft, nicht die Eingabe: bitte die Vorlagen-Verantwortlichen "
+               "informieren.")
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
 @dataclass
 class RenderTools:
-    """What a document type's context builder may use: sub-documents and the body profile."""
+    """What a document type's context builder may use: rich text and the body profile.
+
+    ``data``, ``data_name`` and ``json_path`` only serve messages: a block list that is too
+    large is reported with its JSON path (found by identity in ``data``) in the input file.
+    """
 
     template: DocxTemplate
     settings: Settings
     koerperschaft: Koerperschaft
-    _scratch: Subdoc | None = None
+    data: Mapping[str, Any] | None = None
+    data_name: str = ""
+    json_path: str = ""  # where ``data`` stands in the input, e.g. "/sachbericht"
+    deadline: float | None = None  # time.monotonic() value
+    timeout: float | None = None
+    _builder: BlockBuilder | None = None
 
     def blocks(self, value: Any, heading_level: int = 2) -> BlockXml:
-        if self._scratch is None:
-            self._scratch = self.template.new_subdoc()
-        return blocks_subdoc(self._scratch, value, heading_level)
+        if self._builder is None:
+            path = Path(str(self.template.template_file))
+            self._builder = BlockBuilder(style_ids(path), text_width=_text_width(self.template),
+                                         deadline=self.deadline, timeout=self.timeout)
+        try:
+            return self._builder.build(value, heading_level)
+        except BlockProblem as exc:
+            found = locate(self.data, value) if self.data is not None else None
+            where = self.json_path + (found + exc.path if found is not None else "")
+            raise InvalidInput(self.data_name or "Eingabe", [Problem(where, exc.message, exc.code)]) from exc
 
 
+def locate(data: Any, target: Any, path: str = "") -> str | None:
+    """The JSON pointer of ``target`` (the same object) inside ``data``, or None."""
+    if data is target:
+        return path
+    if isinstance(data, Mapping):
+        items: Any = data.items()
+    elif isinstance(data, list):
+        items = enumerate(data)
+    else:
+        return None
+    for key, value in items:
+        if isinstance(value, (Mapping, list)) or value is target:
+            escaped = str(key).replace("~", "~0").replace("/", "~1")
+            found = locate(value, target, f"{path}/{escaped}")
+            if found is not None:
+                return found
+    return None
+
+
+def _text_width(template: DocxTemplate) -> int:
+    """The text width of the template's last section in twips (tables must fit into it)."""
+    try:
+        section = template.docx.sections[-1]
+        width = section.page_width - section.left_margin - section.right_margin
+        return int(width.twips) if width > 0 else DEFAULT_TEXT_WIDTH
+    except (AttributeError, IndexError, TypeError):
+        return DEFAULT_TEXT_WIDTH
+
+
+# -- styles ------------------------------------------------------------------------------------
+
+_STYLE_TYPES = {LIST_STYLE: "paragraph", TABLE_STYLE: "table"}
+
+
+def _defined_styles(template: Path) -> dict[str, tuple[str, str]]:
+    """Lower-cased style name → (style id, type) as ``word/styles.xml`` defines them."""
+    try:
+        with zipfile.ZipFile(template) as archive:
+            root = etree.fromstring(archive.read("word/styles.xml"))
+    except FileNotFoundError as exc:
+        raise TemplateProblem(f"Vorlage {template.name} nicht gefunden (gesucht: {template}).") from exc
+    except KeyError:
+        return {}  # a document without styles part defines none
+    except (OSError, zipfile.BadZipFile, etree.XMLSyntaxError) as exc:
+        raise TemplateProblem(f"Vorlage {template.name}: keine gültige Word-Datei ({exc}). "
+                              + TELL_OWNERS) from exc
+    defined: dict[str, tuple[str, str]] = {}
+    for style in root.iter(f"{_W}style"):
+        name = style.find(f"{_W}name")
+        style_id = style.get(f"{_W}styleId")
+        if name is not None and style_id:
+            defined.setdefault(str(name.get(f"{_W}val", "")).lower(),
+                               (style_id, style.get(f"{_W}type", "paragraph")))
+    return defined
+
+
+def missing_styles(template_path: Path) -> list[str]:
+    """The styles rich text needs (:func:`docgen.richtext.required_styles`) that the template lacks.
+
+    Names compare without case (Word writes "heading 2" for the built-in "Heading 2"); a style
+    of the wrong kind (a character style named "List Bullet") counts as missing.
+    """
+    defined = _defined_styles(template_path)
+    missing = []
+    for name in required_styles():
+        found = defined.get(name.lower())
+        if found is None or found[1] != _STYLE_TYPES.get(name, "paragraph"):
+            missing.append(name)
+    return missing
+
+
+def missing_styles_message(template_path: Path, missing: list[str]) -> str:
+    names = ", ".join(f"„{m}“" for m in missing)
+    noun = "die Formatvorlage" if len(missing) == 1 else "die Formatvorlagen"
+    return (f"Vorlage {template_path.name}: es fehlt {noun} {names} (gebraucht für Überschriften, "
+            f"Aufzählungen und Tabellen im Text). {TELL_OWNERS} (Datei: {template_path}; "
+            "in Word unter Start → Formatvorlagen anlegen, prüfen mit `docgen lint-template`.)")
+
+
+def style_ids(template_path: Path) -> dict[str, str]:
+    """Style name → style id for every style rich text needs; a missing style is a template error."""
+    missing = missing_styles(template_path)
+    if missing:
+        raise TemplateProblem(missing_styles_message(template_path, missing))
+    defined = _defined_styles(template_path)
+    return {name: defined[name.lower()][0] for name in required_styles()}
+
+
+# -- rendering ---------------------------------------------------------------------------------
 def _finalize(value: Any) -> Any:
     return clean_text(value) if isinstance(value, str) else value
 
@@ -69,15 +191,31 @@ def _undefined_name(exc: UndefinedError) -> str:
 
 
 def load_template(path: Path) -> DocxTemplate:
+    """The template, opened (so a broken file is a template error here, not an internal one later)."""
     if not path.is_file():
         raise TemplateProblem(
             f"Vorlage {path.name} nicht gefunden (gesucht: {path}). "
             "Bitte templates_dir in der Konfiguration prüfen."
         )
+    tpl = DocxTemplate(str(path))
     try:
-        return DocxTemplate(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise TemplateProblem(f"Vorlage {path.name}: keine gültige Word-Datei ({exc}).") from exc
+        tpl.init_docx()
+    except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError, PackageNotFoundError) as exc:
+        raise TemplateProblem(f"Vorlage {path.name}: keine gültige Word-Datei ({_reason(exc)}). "
+                              + TELL_OWNERS) from exc
+    return tpl
+
+
+def _reason(exc: Exception) -> str:
+    """The cause in German where it is known (a part missing, XML that is not well-formed)."""
+    if isinstance(exc, KeyError):
+        match = re.search(r"'([^']+)'", str(exc))
+        return f"der Bestandteil {match.group(1) if match else exc} fehlt"
+    if isinstance(exc, etree.XMLSyntaxError):
+        return f"ein Bestandteil ist kein gültiges XML: {exc.msg}"
+    if isinstance(exc, PackageNotFoundError):
+        return "die Datei ist leer oder kein Word-Paket"
+    return str(exc)
 
 
 def render_template(template_path: Path, context: dict[str, Any], out: Path, data_name: str) -> Path:
@@ -86,22 +224,28 @@ def render_template(template_path: Path, context: dict[str, Any], out: Path, dat
     return _render(tpl, template_path.name, context, out, data_name)
 
 
-def _render(tpl: DocxTemplate, name: str, context: dict[str, Any], out: Path, data_name: str) -> Path:
+def _render(tpl: DocxTemplate, name: str, context: dict[str, Any], out: Path, data_name: str,
+            deadline: float | None = None, timeout: float | None = None) -> Path:
     try:
         tpl.render(context, jinja_env=jinja_env(), autoescape=True)
     except UndefinedError as exc:
         raise TemplateProblem(
             f"Vorlage {name}: die Variable „{_undefined_name(exc)}“ kommt in den Daten von "
             f"{data_name} nicht vor. Bitte die Vorlage korrigieren "
-            f"(`docgen lint-template {name}`) oder das Feld ergänzen."
+            f"(`docgen lint-template {name}`) oder das Feld ergänzen. Steht das Feld in den Daten, "
+            "ist die Vorlage fehlerhaft: bitte die Vorlagen-Verantwortlichen informieren."
         ) from exc
     except TemplateSyntaxError as exc:
         raise TemplateProblem(
             f"Vorlage {name}: fehlerhafter Platzhalter ({exc.message}). "
-            "Bitte die {{ }}- und {% %}-Marken in Word prüfen."
+            "Bitte die {{ }}- und {% %}-Marken in Word prüfen. " + TELL_OWNERS
         ) from exc
     except TemplateError as exc:
-        raise TemplateProblem(f"Vorlage {name}: {exc}") from exc
+        raise TemplateProblem(f"Vorlage {name}: {exc}. {TELL_OWNERS}") from exc
+    if deadline is not None and time.monotonic() > deadline:
+        raise InvalidInput(data_name, [Problem("", f"das Dokument ist zu umfangreich: die Aufbereitung dauerte "
+                                               f"länger als das Zeitlimit {timeout or 0:g} s. Bitte den Inhalt "
+                                               "kürzen oder aufteilen.", "umfang.zeit")])
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
         tpl.save(str(out))
@@ -112,13 +256,24 @@ def _render(tpl: DocxTemplate, name: str, context: dict[str, Any], out: Path, da
 
 def render_document(
     document: DocumentType, data: Mapping[str, Any], out: Path, settings: Settings, data_name: str,
+    *, json_path: str = "", timeout: float | None = None,
 ) -> Path:
-    """Fill the document type's template with ``data`` and write ``out``."""
+    """Fill the document type's template with ``data`` and write ``out``.
+
+    ``json_path`` is where ``data`` stands in the input (a nested document), for messages.
+    ``timeout`` bounds the work in seconds (default: the setting ``render_timeout``, else
+    :data:`RENDER_TIMEOUT`); beyond it the input is refused as too large (exit 4).
+    """
+    if timeout is None:
+        timeout = float(getattr(settings, "render_timeout", RENDER_TIMEOUT))
+    deadline = time.monotonic() + timeout
     template_path = settings.template_path(document.template_file)
     tpl = load_template(template_path)
-    tools = RenderTools(tpl, settings, koerperschaft_for(data, settings))
+    style_ids(template_path)  # a template without the styles rich text needs fails before any work
+    tools = RenderTools(tpl, settings, koerperschaft_for(data, settings), data=data, data_name=data_name,
+                        json_path=json_path, deadline=deadline, timeout=timeout)
     context = document.context(data, tools)
-    return _render(tpl, template_path.name, context, out, data_name)
+    return _render(tpl, template_path.name, context, out, data_name, deadline, timeout)
 
 
 def render_docx(job: Job, out: Path, settings: Settings) -> Path:
