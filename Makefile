@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: system venv demo test lint bench templates clean
+.PHONY: system venv demo test test-fast lint bench templates wheel clean
 
 system:
 	@sh tools/install-system.sh
@@ -18,20 +18,31 @@ $(BIN)/docgen: pyproject.toml
 
 venv: $(BIN)/docgen
 
+# The demo names its sample body explicitly: docgen has no built-in one.
+DEMO := $(BIN)/docgen --config examples/docgen-beispiel.toml
+
 demo: system venv
-	$(BIN)/docgen check
-	$(BIN)/docgen validate examples/beschlussvorlage.json
-	$(BIN)/docgen render examples/beschlussvorlage.json --out outbox
-	$(BIN)/docgen verify outbox/beschlussvorlage.pdf
+	$(DEMO) check
+	$(DEMO) validate examples/beschlussvorlage.json
+	$(DEMO) render examples/beschlussvorlage.json --out outbox
+	$(DEMO) verify outbox/beschlussvorlage.pdf
 	@echo "Fertig: siehe outbox/"
 
 lint: venv
 	$(BIN)/ruff check docgen tests tools $(wildcard bench)
-	$(BIN)/mypy docgen
+	$(BIN)/mypy docgen tests tools
+	$(BIN)/lint-imports
 	$(BIN)/docgen lint-template
 
 test: system venv lint
 	$(BIN)/pytest
+
+# The unit tests only (no LibreOffice, no whole CLI runs): under a minute.
+test-fast: venv
+	$(BIN)/pytest -m "not slow" -q
+
+wheel: venv
+	$(BIN)/python -m build --wheel --outdir dist
 
 bench: system venv
 	$(BIN)/python bench/run.py

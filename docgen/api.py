@@ -1,36 +1,68 @@
-"""The library API: what the CLI, the daemon, ``batch`` and benchmarks call.
+"""The library API: the whole of docgen for every front end.
 
-Functions here raise :class:`docgen.errors.DocgenError` subclasses; they never
-print or exit. No global state: settings and the converter are passed in.
+The CLI, the hot-folder service, benchmarks (and later the web app and the
+Celery workers) call these functions and nothing below them. Each command of
+``docgen`` is one call here that returns data; the front end only formats it.
+Functions raise :class:`docgen.errors.DocgenError` subclasses; they never print
+or exit. No global state: settings and the converter are passed in.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 from pathlib import Path
 
 from docgen import documents
-from docgen.errors import DocgenError, InvalidInput, Problem
-from docgen.model import Job
+from docgen.check import CheckResult, preflight, run_checks
+from docgen.errors import DocgenError, InternalJobError, InvalidInput, Problem
+from docgen.intake.batch import BatchReport, count_due, run_batch
+from docgen.intake.daemon import Daemon
+from docgen.intake.hotfolder import Folders, prepare_folders
+from docgen.intake.jobs import Outcome
+from docgen.intake.procpool import JobProcesses
+from docgen.intake.status import StatusReport, read_status
+from docgen.lint import Finding, lint, shipped_templates
+from docgen.model import DocumentType, Job
 from docgen.pipeline import JobResult, run_job
 from docgen.resources import examples_dir
 from docgen.schemas import standalone_schema_text
-from docgen.settings import Settings
+from docgen.settings import Settings, load_settings
 from docgen.stages.convert import Converter
-from docgen.stages.convert.oneshot import OneShotConverter
+from docgen.stages.convert.factory import open_converter
 from docgen.stages.validate import validate_file
+from docgen.verify import Verdict, trust_roots, verify_bundle
 
 __all__ = [
+    "BatchReport",
+    "CheckResult",
+    "Finding",
     "JobResult",
+    "Outcome",
+    "StatusReport",
+    "Verdict",
+    "batch",
+    "check",
+    "dokumentarten",
     "example",
+    "lint_templates",
+    "load_settings",
     "open_converter",
     "render_file",
+    "render_files",
     "render_many",
     "schema",
+    "status",
     "validate",
+    "validate_files",
+    "verify",
+    "watch",
 ]
+
+RenderOutcome = JobResult | DocgenError
 
 
 def validate(path: Path, settings: Settings) -> Job:
@@ -38,21 +70,15 @@ def validate(path: Path, settings: Settings) -> Job:
     return validate_file(path, settings)
 
 
-@contextmanager
-def open_converter(settings: Settings, *, pooled: bool = False) -> Iterator[Converter]:
-    """A converter for the duration of the block; every LibreOffice process ends with it."""
-    converter: Converter
-    if pooled and settings.converter == "pool":
-        from docgen.stages.convert.pool import LibreOfficePool
-
-        converter = LibreOfficePool(settings, python=settings.uno_python)
-    else:
-        converter = OneShotConverter(settings.soffice, settings.state_dir / "oneshot",
-                                     settings.convert_timeout)
-    try:
-        yield converter
-    finally:
-        converter.close()
+def validate_files(paths: Iterable[Path], settings: Settings) -> list[Job | DocgenError]:
+    """Validate several files; each gives its job or its error, in input order."""
+    results: list[Job | DocgenError] = []
+    for path in paths:
+        try:
+            results.append(validate_file(path, settings))
+        except DocgenError as exc:
+            results.append(exc)
+    return results
 
 
 def render_file(
@@ -73,19 +99,13 @@ def render_file(
 
 
 def render_many(paths: list[Path], out_dir: Path, settings: Settings, *,
-                bundle: bool = True) -> list[JobResult | DocgenError]:
+                bundle: bool = True) -> list[RenderOutcome]:
     """Render many files in ``settings.worker_count`` job processes, each with its own warm
     LibreOffice (Python work in threads would take turns under the GIL). Results in input order;
     a failed file gives its error instead of a result."""
-    from docgen.intake.procpool import JobProcesses
-
     if not paths:
         return []
-    from concurrent.futures.process import BrokenProcessPool
-
-    from docgen.intake.jobs import InternalJobError
-
-    results: list[JobResult | DocgenError] = []
+    results: list[RenderOutcome] = []
     with JobProcesses(settings, min(len(paths), settings.worker_count)) as pool:
         futures = [pool.render(path, out_dir, bundle=bundle) for path in paths]
         for path, future in zip(paths, futures, strict=True):
@@ -97,7 +117,107 @@ def render_many(paths: list[Path], out_dir: Path, settings: Settings, *,
     return results
 
 
-def _document(name: str) -> documents.DocumentType:
+def render_files(paths: list[Path], out_dir: Path, settings: Settings, *, docx_only: bool = False,
+                 bundle: bool = True) -> list[RenderOutcome]:
+    """``docgen render``: every input validated first, then the valid ones rendered.
+
+    Invalid inputs are reported before any LibreOffice starts. Before the first stage the
+    set-up is checked (templates and their styles, LibreOffice, the seal when an input is
+    signed off). One file or one worker runs in this process with a warm LibreOffice; several
+    files run in job processes, one per worker, so the Python work uses every core too.
+    Results (or errors) come back in input order.
+    """
+    checked = validate_files(paths, settings)
+    valid = [job for job in checked if isinstance(job, Job)]
+    rendered: dict[Path, RenderOutcome] = {}
+    if valid:
+        preflight(settings, converter=not docx_only,
+                  seal=not docx_only and bundle and any("freigabe" in job.data for job in valid),
+                  documents=[doc for job in valid for doc in _documents_of(job)])
+        files = [job.source for job in valid]
+        outcomes: list[RenderOutcome]
+        if docx_only:
+            outcomes = [_try(partial(run_job, path, out_dir, settings, None, docx_only=True)) for path in files]
+        elif len(files) > 1 and settings.worker_count > 1:
+            outcomes = render_many(files, out_dir, settings, bundle=bundle)
+        else:
+            with open_converter(settings, pooled=True) as converter:
+                outcomes = [_try(partial(run_job, path, out_dir, settings, converter, bundle=bundle))
+                            for path in files]
+        rendered = dict(zip(files, outcomes, strict=True))
+    return [rendered[item.source] if isinstance(item, Job) else item for item in checked]
+
+
+def _documents_of(job: Job) -> list[DocumentType]:
+    return [part.document for part in job.parts if part.document is not None]
+
+
+def _try(action: Callable[[], JobResult]) -> RenderOutcome:
+    try:
+        return action()
+    except DocgenError as exc:
+        return exc
+
+
+def _folders(settings: Settings) -> Folders:
+    return prepare_folders(settings.inbox, settings.outbox, settings.state_dir)
+
+
+def watch(settings: Settings, *, handle_signals: bool = True) -> int:
+    """``docgen watch``: run the hot folder until SIGTERM/SIGINT; 0 after a clean stop.
+
+    Refuses to start (exit 9) when the set-up is broken, e.g. a seal that cannot be opened,
+    instead of failing every job later.
+    """
+    folders = _folders(settings)
+    preflight(settings, converter=True, seal=True, documents=documents.registry().values(), service=True)
+    daemon = Daemon(settings, folders)
+    if handle_signals:
+        daemon.install_signals()
+    return daemon.run()
+
+
+def batch(settings: Settings, due_before: dt.date | None = None, *,
+          on_start: Callable[[int], None] | None = None,
+          on_done: Callable[[Outcome], None] | None = None) -> BatchReport:
+    """``docgen batch``: process everything waiting (or due before ``due_before``) once.
+
+    ``on_start`` gets the number of files about to run, ``on_done`` each finished job.
+    """
+    folders = _folders(settings)
+    preflight(settings, converter=True, seal=True, documents=documents.registry().values(), service=True)
+    if on_start is not None:
+        on_start(count_due(settings, folders, due_before))
+    return run_batch(settings, folders, due_before, progress=on_done)
+
+
+def status(settings: Settings, limit: int = 20) -> StatusReport:
+    """``docgen status``: the inbox, the work area and the ledger, plus which set-up was read."""
+    return read_status(settings, limit)
+
+
+def check(settings: Settings) -> list[CheckResult]:
+    """``docgen check``: every dependency and setting, each with a hint when something is missing."""
+    return run_checks(settings)
+
+
+def verify(bundle: Path, settings: Settings) -> Verdict:
+    """``docgen verify``: the seal and the receipt of a bundle."""
+    return verify_bundle(bundle, trust_roots(settings))
+
+
+def lint_templates(templates: Iterable[Path], settings: Settings,
+                   dokumentart: str | None = None) -> list[tuple[Path, list[Finding]]]:
+    """``docgen lint-template``: the findings per template (all shipped ones when none is given)."""
+    chosen = list(templates) or shipped_templates()
+    return [(template, lint(template, settings, dokumentart)) for template in chosen]
+
+
+def dokumentarten() -> list[str]:
+    return documents.names()
+
+
+def _document(name: str) -> DocumentType:
     doc = documents.get(name)
     if doc is None:
         known = ", ".join(documents.names())
@@ -107,15 +227,22 @@ def _document(name: str) -> documents.DocumentType:
 
 
 def example(dokumentart: str) -> str:
-    """A valid example input for ``dokumentart`` as JSON text.
+    """A valid example input for ``dokumentart`` as JSON text: a draft, without ``freigabe`` or a body.
 
     Anlagen given as files are left out: the files cannot travel with the printed text,
-    and the example must validate wherever it is saved.
+    and the example must validate wherever it is saved. A signed-off example would come out
+    sealed and could never be overwritten, so examples are drafts (docs/contracts.md shows
+    what ``freigabe`` looks like).
     """
     doc = _document(dokumentart)
     data = json.loads((examples_dir() / doc.example_file).read_text(encoding="utf-8"))
+    data.pop("freigabe", None)
+    data.pop("koerperschaft", None)  # the body comes from the settings; an example must not name one
     if "anlagen" in data:
         data["anlagen"] = [a for a in data["anlagen"] if "datei" not in a]
+        for anlage in data["anlagen"]:
+            if isinstance(anlage.get("dokument"), dict):
+                anlage["dokument"].pop("freigabe", None)
         if not data["anlagen"]:
             del data["anlagen"]
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

@@ -11,12 +11,17 @@ import re
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from docgen import documents
+from docgen.errors import ConfigError, DependencyMissing, DocgenError, SealError, TemplateProblem
+from docgen.model import DocumentType
+from docgen.richtext import HEADING_STYLE, LIST_STYLE, TABLE_STYLE
 from docgen.runner import ProgramTimeout, run
 from docgen.settings import Settings
+from docgen.stages.seal import load_seal, local_paths
 
 # Templates every bundle uses besides the document types' own.
 SUPPORT_TEMPLATES = ("freigabevermerk.docx", "entwurf.docx")
@@ -133,7 +138,13 @@ def check_templates(settings: Settings) -> list[CheckResult]:
         elif not zipfile.is_zipfile(path):
             results.append(CheckResult(f"Vorlage {name}", "fehlt", f"{path} ist keine Word-Datei"))
         else:
-            results.append(CheckResult(f"Vorlage {name}", "ok", str(path)))
+            missing = missing_styles(path)
+            if missing:
+                results.append(CheckResult(f"Vorlage {name}", "fehlt", f"{path}: es fehlen die Formatvorlagen "
+                                           + ", ".join(f"„{m}“" for m in missing),
+                                           "die Formatvorlagen in Word anlegen (Start → Formatvorlagen)"))
+            else:
+                results.append(CheckResult(f"Vorlage {name}", "ok", str(path)))
     return results
 
 
@@ -154,9 +165,6 @@ def check_folder(label: str, path: Path, setting: str) -> CheckResult:
 
 def check_seal(settings: Settings) -> CheckResult:
     """Which seal signs the bundles, and whether its key is kept private."""
-    from docgen.errors import DocgenError
-    from docgen.stages.seal import load_seal, local_paths
-
     label = "Siegelzertifikat"
     if settings.seal_cert is None and not local_paths(settings)[0].exists():
         return CheckResult(label, "ok", "noch keines; beim ersten freigegebenen Paket legt docgen ein lokales, "
@@ -176,8 +184,32 @@ def check_seal(settings: Settings) -> CheckResult:
     return CheckResult(label, "ok", f"{key.subject} ({key.path})")
 
 
+def missing_styles(template: Path) -> list[str]:
+    """The styles rich text needs that ``template`` does not define (compared without case)."""
+    wanted = [HEADING_STYLE.format(level=n) for n in (2, 3)] + [LIST_STYLE, TABLE_STYLE]
+    try:
+        with zipfile.ZipFile(template) as archive:
+            xml = archive.read("word/styles.xml").decode("utf-8", "replace")
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+        raise TemplateProblem(f"Vorlage {template.name}: keine gültige Word-Datei ({exc}).") from exc
+    defined = {name.lower() for name in re.findall(r'<w:name w:val="([^"]+)"', xml)}
+    return [name for name in wanted if name.lower() not in defined]
+
+
+def check_settings(settings: Settings) -> list[CheckResult]:
+    """Which settings file was read, for which body, with which state directory."""
+    source = str(settings.config_file) if settings.config_file else "keine Datei (Standardwerte und Umgebung)"
+    body = settings.koerperschaft.name
+    return [
+        CheckResult("Konfiguration", "ok", source),
+        CheckResult("Körperschaft", "ok" if body else "fehlt", body or "nicht eingestellt",
+                    "[koerperschaft] name = \"…\" in docgen.toml eintragen (oder DOCGEN_KOERPERSCHAFT_NAME)"),
+    ]
+
+
 def run_checks(settings: Settings) -> list[CheckResult]:
-    results = [check_libreoffice(settings), check_uno(settings), check_seal(settings)]
+    results = check_settings(settings)
+    results += [check_libreoffice(settings), check_uno(settings), check_seal(settings)]
     results += check_fonts(settings)
     results += check_templates(settings)
     results += [
@@ -186,3 +218,51 @@ def run_checks(settings: Settings) -> list[CheckResult]:
         check_folder("Zustandsordner (state_dir)", settings.state_dir, "state_dir"),
     ]
     return results
+
+
+def preflight(settings: Settings, *, converter: bool, seal: bool, documents: Iterable[DocumentType] = (),
+              service: bool = False) -> None:
+    """Check the set-up before the first stage of any job, and raise what is wrong.
+
+    ``converter``: LibreOffice (and for the warm pool the UNO Python) must be there (exit 3).
+    ``documents``: their templates and the support templates must exist and hold every style
+    the renderer needs (exit 5, naming template and style). ``seal``: the seal key must open
+    with its passphrase; for a service (``watch``, ``batch``) a broken seal is a configuration
+    error (exit 9) that stops the start, instead of failing every job after its conversion.
+    """
+    if converter:
+        _preflight_converter(settings)
+    names = {doc.template_file for doc in documents}
+    if names:
+        names.update(SUPPORT_TEMPLATES)
+    for name in sorted(names):
+        path = settings.template_path(name)
+        if not path.is_file():
+            raise TemplateProblem(f"Vorlage {name} nicht gefunden (gesucht: {path}). Bitte templates_dir in der "
+                                  "Konfiguration prüfen oder die Vorlage zurücklegen.")
+        missing = missing_styles(path)
+        if missing:
+            raise TemplateProblem(
+                f"Vorlage {path.name}: es fehlt die Formatvorlage „{missing[0]}“"
+                + (f" (und {', '.join(f'„{m}“' for m in missing[1:])})" if missing[1:] else "")
+                + ". Die Vorlage ist fehlerhaft, nicht die Eingabe: bitte die Formatvorlage in Word anlegen "
+                "oder die Vorlagen-Verantwortlichen informieren.")
+    if seal:
+        try:
+            load_seal(settings, settings.koerperschaft)
+        except SealError as exc:
+            if service:
+                raise ConfigError(f"Siegel nicht verwendbar: {exc.message} docgen startet nicht, damit keine "
+                                  "Aufträge bis zum Siegeln laufen und dann scheitern.") from exc
+            raise
+
+
+def _preflight_converter(settings: Settings) -> None:
+    if shutil.which(settings.soffice) is None:
+        raise DependencyMissing(f"LibreOffice („{settings.soffice}“) nicht gefunden. Als root installieren: "
+                                "apt-get install --no-install-recommends libreoffice-writer-nogui "
+                                "(oder Einstellung soffice prüfen).")
+    if settings.converter == "pool" and not Path(settings.uno_python).is_file():
+        raise DependencyMissing(f"{settings.uno_python} nicht gefunden: die warmen LibreOffice-Prozesse brauchen "
+                                "Python mit dem Modul uno (apt-get install python3-uno), oder Einstellung "
+                                "converter = \"einzeln\".")

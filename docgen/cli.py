@@ -1,26 +1,31 @@
-"""The ``docgen`` command: parse arguments, set up logging, call the API, map errors to exit codes.
+"""The ``docgen`` command: parse arguments, set up logging, call the API, format, map errors to exit codes.
 
-No business logic lives here (see docgen.api). Every DocgenError becomes its
-German message(s) on stderr and its exit code; anything else is a bug: exit 1,
-with the traceback in the log (shown with --verbose).
+No business logic lives here (see docgen.api): every command is one API call
+whose result is printed here. Every DocgenError becomes its German message(s) on
+stderr and its exit code; anything else is a bug: exit 1, with the traceback in
+the log (shown with --verbose).
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
+import datetime as dt
+import json
 import logging
 import os
+import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any, NoReturn
 
 import click
 
-from docgen import __version__, api, pipeline
-from docgen.errors import DocgenError, ExitCode, Problem
-from docgen.settings import Settings, load_settings
+from docgen import __version__, api
+from docgen.errors import DocgenError, ExitCode, Interrupted, Problem
+from docgen.settings import Settings
 
 log = logging.getLogger("docgen")
 
@@ -32,7 +37,7 @@ class Context:
         self.quiet = quiet
 
     def settings(self, **overrides: Any) -> Settings:
-        return load_settings(self.config, overrides)
+        return api.load_settings(self.config, overrides)
 
 
 def _setup_logging(verbose: bool, quiet: bool) -> None:
@@ -46,6 +51,17 @@ def _setup_logging(verbose: bool, quiet: bool) -> None:
     # pyHanko logs every untrusted certificate with a traceback; docgen states trust in its own words.
     logging.getLogger("pyhanko").setLevel(logging.DEBUG if verbose else logging.CRITICAL)
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.DEBUG if verbose else logging.CRITICAL)
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
+def _install_signals() -> None:
+    """SIGTERM (kill, timeout, systemd) and SIGHUP unwind like Ctrl-C, so LibreOffice and the job
+    processes are stopped on the way out instead of being left running."""
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _terminate)
 
 
 def _fail(exc: DocgenError) -> NoReturn:
@@ -63,11 +79,14 @@ def _errors_at_edge(verbose: bool) -> Iterator[None]:
         if verbose:
             log.debug("Fehlerdetails", exc_info=True)
         _fail(exc)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):
         click.echo("Abgebrochen.", err=True)
         sys.exit(int(ExitCode.INTERRUPTED))
     except (SystemExit, click.exceptions.Exit, click.ClickException):
         raise
+    except BrokenPipeError:
+        _quiet_stdout()
+        sys.exit(int(ExitCode.OK))
     except Exception:
         log.error("Interner Fehler (bitte mit dieser Ausgabe melden)", exc_info=verbose)
         click.echo(
@@ -77,21 +96,29 @@ def _errors_at_edge(verbose: bool) -> Iterator[None]:
         sys.exit(int(ExitCode.INTERNAL))
 
 
-def _warn(filename: str, warnings: list[Problem]) -> None:
+def _quiet_stdout() -> None:
+    """The reader of our output went away (``docgen verify X | head -1``): drop the rest silently."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _warn(filename: str, warnings: Sequence[Problem]) -> None:
     for warning in warnings:
         click.echo("Hinweis: " + warning.render(filename), err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="docgen")
+@click.version_option(__version__, prog_name="docgen", message="%(prog)s %(version)s")
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
-              help="Konfigurationsdatei (Standard: ./docgen.toml, oder DOCGEN_CONFIG).")
+              help="Konfigurationsdatei (sonst DOCGEN_CONFIG, ./docgen.toml, /etc/docgen/docgen.toml).")
 @click.option("-v", "--verbose", is_flag=True, help="Ausführliche Protokollierung mit Tracebacks.")
 @click.option("-q", "--quiet", is_flag=True, help="Nur Warnungen und Fehler ausgeben.")
 @click.pass_context
 def main(ctx: click.Context, config: Path | None, verbose: bool, quiet: bool) -> None:
-    """docgen: aus JSON werden geprüfte Word- und PDF/A-Dokumente."""
+    """docgen: aus JSON werden geprüfte, gesiegelte Word- und PDF/A-Dokumente."""
     _setup_logging(verbose, quiet)
+    _install_signals()
     ctx.obj = Context(config, verbose, quiet)
 
 
@@ -100,11 +127,21 @@ def _command(fn: Callable[..., int | None]) -> Callable[..., None]:
     def wrapper(obj: Context, *args: Any, **kwargs: Any) -> None:
         with _errors_at_edge(obj.verbose):
             code = fn(obj, *args, **kwargs) or 0
+            try:
+                sys.stdout.flush()
+            except BrokenPipeError:
+                _quiet_stdout()
         sys.exit(code)
 
     wrapper.__name__ = fn.__name__
     wrapper.__doc__ = fn.__doc__
     return wrapper
+
+
+def _first_code(current: int, error: DocgenError) -> int:
+    for line in error.lines():
+        click.echo(line, err=True)
+    return current or int(error.exit_code)
 
 
 @main.command()
@@ -113,18 +150,13 @@ def _command(fn: Callable[..., int | None]) -> Callable[..., None]:
 @_command
 def validate(obj: Context, files: tuple[Path, ...]) -> int:
     """Prüft JSON-Dateien gegen Schema und Fachregeln (meldet alle Fehler auf einmal)."""
-    settings = obj.settings()
     worst = 0
-    for path in files:
-        try:
-            job = api.validate(path, settings)
-        except DocgenError as exc:
-            for line in exc.lines():
-                click.echo(line, err=True)
-            worst = worst or int(exc.exit_code)
+    for path, result in zip(files, api.validate_files(files, obj.settings()), strict=True):
+        if isinstance(result, DocgenError):
+            worst = _first_code(worst, result)
             continue
-        _warn(path.name, job.warnings)
-        click.echo(f"{path.name}: gültig ({job.document.title}).")
+        _warn(path.name, result.warnings)
+        click.echo(f"{path.name}: gültig ({result.document.title}).")
     return worst
 
 
@@ -133,68 +165,40 @@ def validate(obj: Context, files: tuple[Path, ...]) -> int:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Ausgabeordner (Standard: outbox aus den Einstellungen).")
 @click.option("--docx-only", is_flag=True, help="Nur das Word-Dokument erzeugen, kein PDF.")
+@click.option("--no-bundle", is_flag=True,
+              help="Nur DOCX und PDF/A je Eingabe: kein Paket, kein Freigabevermerk, kein Siegel.")
 @click.option("--workers", type=click.IntRange(min=1), help="Anzahl LibreOffice-Prozesse.")
 @click.pass_obj
 @_command
-def render(obj: Context, files: tuple[Path, ...], out_dir: Path | None, docx_only: bool,
+def render(obj: Context, files: tuple[Path, ...], out_dir: Path | None, docx_only: bool, no_bundle: bool,
            workers: int | None) -> int:
     """Erzeugt DOCX und PDF/A aus einer oder mehreren JSON-Dateien."""
-    # The warm pool is no slower than a one-shot LibreOffice even for one file (start-up is the
-    # same, and a bundle needs several conversions); no more workers than files. Several files
-    # run in job processes, one per worker, so the Python work uses every core too.
+    if docx_only and no_bundle:
+        raise click.UsageError("--docx-only und --no-bundle schließen sich aus.")
     settings = obj.settings(workers=workers or min(len(files), os.cpu_count() or 1))
-    target = out_dir or settings.outbox
-    # Invalid inputs are reported before any LibreOffice is started for the valid ones.
-    checked = {path: _try_validate(path, settings) for path in files}
-    files = tuple(path for path, error in checked.items() if error is None)
-    results: list[pipeline.JobResult | DocgenError]
-    if not files:
-        results = []
-    elif docx_only:
-        results = [_try(functools.partial(api.render_file, path, target, settings, docx_only=True))
-                   for path in files]
-    elif len(files) > 1 and settings.worker_count > 1:
-        results = api.render_many(list(files), target, settings)
-    else:
-        with api.open_converter(settings, pooled=True) as converter:
-            results = [_try(functools.partial(api.render_file, path, target, settings, converter))
-                       for path in files]
+    results = api.render_files(list(files), out_dir or settings.outbox, settings, docx_only=docx_only,
+                               bundle=not no_bundle)
     worst = 0
-    outcome = dict(zip(files, results, strict=True))
-    for path, error in checked.items():
-        result = error if error is not None else outcome[path]
+    for path, result in zip(files, results, strict=True):
         if isinstance(result, DocgenError):
-            for line in result.lines():
-                click.echo(line, err=True)
-            worst = worst or int(result.exit_code)
-            continue
-        _report(path, result)
+            worst = _first_code(worst, result)
+        else:
+            _report(path, result)
     return worst
 
 
-def _try_validate(path: Path, settings: Settings) -> DocgenError | None:
-    try:
-        api.validate(path, settings)
-    except DocgenError as exc:
-        return exc
-    return None
-
-
-def _try(action: Callable[[], pipeline.JobResult]) -> pipeline.JobResult | DocgenError:
-    try:
-        return action()
-    except DocgenError as exc:
-        return exc
-
-
-def _report(path: Path, result: pipeline.JobResult) -> None:
+def _report(path: Path, result: api.JobResult) -> None:
     _warn(path.name, result.warnings)
     if result.pdf is None:
         click.echo(f"{path.name}: erzeugt {result.docx}")
-        return
-    state = "gesiegelt" if result.sealed else "ENTWURF, nicht gesiegelt"
-    click.echo(f"{path.name}: Paket {result.pdf} ({result.pages} Seiten, {state}); "
-               f"Beleg {result.receipt}; Einzeldokumente in {result.folder}/")
+    elif result.receipt is None:
+        click.echo(f"{path.name}: erzeugt {result.docx} und {result.pdf} ({result.pages} Seiten)")
+    else:
+        state = "gesiegelt" if result.sealed else "ENTWURF, nicht gesiegelt"
+        click.echo(f"{path.name}: Paket {result.pdf} ({result.pages} Seiten, {state}); "
+                   f"Beleg {result.receipt}; Einzeldokumente in {result.folder}/")
+        for extra in result.more_bundles:
+            click.echo(f"{path.name}: {extra}")
 
 
 @main.command()
@@ -203,9 +207,7 @@ def _report(path: Path, result: pipeline.JobResult) -> None:
 @_command
 def verify(obj: Context, bundle: Path) -> int:
     """Prüft Siegel und Beleg eines Dokumentenpakets (0 = gültig, 8 = ungültig)."""
-    from docgen.verify import trust_roots, verify_bundle
-
-    verdict = verify_bundle(bundle, trust_roots(obj.settings()))
+    verdict = api.verify(bundle, obj.settings())
     click.echo(f"{bundle.name}: {'GÜLTIG' if verdict.ok else 'UNGÜLTIG'}")
     for line in verdict.lines:
         click.echo(f"  {line}")
@@ -217,7 +219,7 @@ def verify(obj: Context, bundle: Path) -> int:
 @click.pass_obj
 @_command
 def example(obj: Context, dokumentart: str) -> int:
-    """Gibt eine gültige Beispiel-Eingabe für DOKUMENTART aus."""
+    """Gibt eine gültige Beispiel-Eingabe (Entwurf) für DOKUMENTART aus."""
     click.echo(api.example(dokumentart), nl=False)
     return 0
 
@@ -236,11 +238,8 @@ def schema(obj: Context, dokumentart: str) -> int:
 @click.pass_obj
 @_command
 def check(obj: Context) -> int:
-    """Prüft LibreOffice, Schriften, Vorlagen und Ordner."""
-    from docgen.check import run_checks
-
-    settings = obj.settings()
-    results = run_checks(settings)
+    """Prüft Einstellungen, LibreOffice, Schriften, Vorlagen, Siegel und Ordner."""
+    results = api.check(obj.settings())
     for result in results:
         mark = {"ok": "OK     ", "warnung": "WARNUNG", "fehlt": "FEHLT  "}[result.status]
         click.echo(f"[{mark}] {result.name}: {result.detail}")
@@ -248,12 +247,6 @@ def check(obj: Context) -> int:
             click.echo(f"          → {result.hint}")
     failed = [r for r in results if r.status == "fehlt"]
     return int(ExitCode.DEPENDENCY) if failed else 0
-
-
-def _folders(settings: Settings) -> Any:
-    from docgen.intake.hotfolder import prepare_folders
-
-    return prepare_folders(settings.inbox, settings.outbox, settings.state_dir)
 
 
 @main.command()
@@ -265,12 +258,7 @@ def _folders(settings: Settings) -> Any:
 @_command
 def watch(obj: Context, inbox: Path | None, outbox: Path | None, poll: float | None, workers: int | None) -> int:
     """Überwacht den Eingangsordner und verarbeitet jede abgelegte JSON-Datei (Dienst)."""
-    from docgen.intake.daemon import Daemon
-
-    settings = obj.settings(inbox=inbox, outbox=outbox, poll=poll, workers=workers)
-    daemon = Daemon(settings, _folders(settings))
-    daemon.install_signals()
-    return daemon.run()
+    return api.watch(obj.settings(inbox=inbox, outbox=outbox, poll=poll, workers=workers))
 
 
 @main.command()
@@ -282,25 +270,64 @@ def watch(obj: Context, inbox: Path | None, outbox: Path | None, poll: float | N
 @click.option("--json", "as_json", is_flag=True, help="Zusammenfassung maschinenlesbar (JSON) ausgeben.")
 @click.pass_obj
 @_command
-def batch(obj: Context, inbox: Path | None, outbox: Path | None, due_before: Any, workers: int | None,
-          as_json: bool) -> int:
+def batch(obj: Context, inbox: Path | None, outbox: Path | None, due_before: dt.datetime | None,
+          workers: int | None, as_json: bool) -> int:
     """Verarbeitet einmal alles Wartende im Eingangsordner (für cron/systemd-Timer); Exit 10 bei Fehlern."""
-    from docgen.intake.batch import count_due, run_batch
-    from docgen.intake.report import print_summary, summary_json
-
     settings = obj.settings(inbox=inbox, outbox=outbox, workers=workers)
-    folders = _folders(settings)
-    day = due_before.date() if due_before is not None else None
-    total = count_due(settings, folders, day)
-    show_bar = sys.stderr.isatty() and not as_json and total > 0
-    with click.progressbar(length=total, label="Dokumente", show_eta=True, show_pos=True, file=sys.stderr,
-                           hidden=not show_bar) as bar:
-        report = run_batch(settings, folders, day, progress=lambda _outcome: bar.update(1))
+    with contextlib.ExitStack() as stack:
+        bars: list[Any] = []
+
+        def start(total: int) -> None:
+            if sys.stderr.isatty() and not as_json and total > 0:
+                bars.append(stack.enter_context(click.progressbar(
+                    length=total, label="Dokumente", show_eta=True, show_pos=True, file=sys.stderr)))
+
+        def done(_outcome: api.Outcome) -> None:
+            for bar in bars:
+                bar.update(1)
+
+        report = api.batch(settings, due_before.date() if due_before is not None else None,
+                           on_start=start, on_done=done)
     if as_json:
-        click.echo(summary_json(report))
+        click.echo(json.dumps(_summary_json(report), ensure_ascii=False, indent=2))
     else:
-        print_summary(report)
+        _print_summary(report)
     return int(ExitCode.BATCH_PARTIAL) if report.failed else 0
+
+
+def _table(rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    click.echo("  ".join("-" * w for w in widths))
+    for row in rows:
+        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+def _print_summary(report: api.BatchReport) -> None:
+    rows = [(o.name, o.dokumentart, "ok" if o.ok else f"FEHLER (Exit {o.exit_code})", f"{o.seconds:.1f}")
+            for o in sorted(report.outcomes, key=lambda o: o.name)]
+    if rows:
+        _table(rows, ("Datei", "Dokumentart", "Ergebnis", "Sekunden"))
+    for outcome in report.failed:
+        first = outcome.message.splitlines()[0] if outcome.message else ""
+        click.echo(f"  {outcome.name}: {first}")
+    for name, why in report.not_due:
+        click.echo(f"bleibt im Eingang: {name} – {why}")
+    ok = len(report.outcomes) - len(report.failed)
+    click.echo(f"{ok} erfolgreich, {len(report.failed)} fehlgeschlagen, {len(report.not_due)} im Eingang "
+               f"belassen; {report.seconds:.1f} s")
+
+
+def _summary_json(report: api.BatchReport) -> dict[str, Any]:
+    return {
+        "erfolgreich": len(report.outcomes) - len(report.failed),
+        "fehlgeschlagen": len(report.failed),
+        "sekunden": round(report.seconds, 2),
+        "auftraege": [{"auftrag": o.job_id, "datei": o.name, "dokumentart": o.dokumentart, "ok": o.ok,
+                       "exit_code": o.exit_code, "meldung": o.message, "sekunden": round(o.seconds, 2),
+                       "paket": o.bundle} for o in report.outcomes],
+        "im_eingang": [{"datei": n, "grund": why} for n, why in report.not_due],
+    }
 
 
 @main.command()
@@ -311,15 +338,32 @@ def batch(obj: Context, inbox: Path | None, outbox: Path | None, due_before: Any
 @_command
 def status(obj: Context, limit: int, as_json: bool) -> int:
     """Zeigt wartende, laufende, fertige und fehlgeschlagene Aufträge aus dem Auftragsbuch."""
-    from docgen.intake.report import print_status
-
-    print_status(obj.settings(), limit, as_json)
+    report = api.status(obj.settings(), limit)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        return 0
+    click.echo(f"Konfiguration: {report.config_file or 'keine Datei (Standardwerte und Umgebung)'}")
+    click.echo(f"Körperschaft: {report.koerperschaft or '(nicht eingestellt)'}")
+    click.echo(f"Zustandsordner: {report.state_dir} (Auftragsbuch {report.ledger.name})")
+    shown = f" ({', '.join(report.waiting[:10])})" if report.waiting else ""
+    click.echo(f"Wartend im Eingang {report.inbox}: {len(report.waiting)}{shown}")
+    click.echo(f"In Arbeit: {len(report.in_work)}")
+    if report.counts:
+        click.echo("Auftragsbuch: " + ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())))
+    else:
+        click.echo("Auftragsbuch: noch keine Aufträge")
+    if report.recent:
+        _table([(r.taken_at, r.id, r.input_name, r.state) for r in report.recent],
+               ("genommen", "Auftrag", "Datei", "Zustand"))
+        for row in report.recent:
+            if row.state == "fehlgeschlagen" and row.error_message:
+                click.echo(f"  {row.input_name} (Exit {row.error_code}): {row.error_message.splitlines()[0]}")
     return 0
 
 
 @main.command("lint-template")
 @click.argument("templates", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--dokumentart", help="Dokumentart, falls nicht am Dateinamen erkennbar.")
+@click.option("--dokumentart", help="Dokumentart, falls nicht am Dateinamen oder an der Vorlage erkennbar.")
 @click.pass_obj
 @_command
 def lint_template(obj: Context, templates: tuple[Path, ...], dokumentart: str | None) -> int:
@@ -327,12 +371,8 @@ def lint_template(obj: Context, templates: tuple[Path, ...], dokumentart: str | 
 
     Ohne Angabe werden alle mitgelieferten Vorlagen geprüft. Exit 0 = sauber, 5 = Befunde.
     """
-    from docgen.lint import lint, shipped_templates
-
-    settings = obj.settings()
     findings_total = 0
-    for template in templates or tuple(shipped_templates()):
-        findings = lint(template, settings, dokumentart)
+    for template, findings in api.lint_templates(templates, obj.settings(), dokumentart):
         findings_total += len(findings)
         for finding in findings:
             click.echo(finding.render(template.name))

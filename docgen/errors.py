@@ -102,3 +102,13 @@ class SealError(DocgenError):
 
 class ConfigError(DocgenError):
     exit_code = ExitCode.CONFIG
+
+
+class InternalJobError(DocgenError):
+    """A bug while processing one file: reported like any failure, the run goes on."""
+
+    exit_code = ExitCode.INTERNAL
+
+
+class Interrupted(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind like Ctrl-C so every child process is stopped."""

@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from docgen import __version__
-from docgen.errors import FileAccessError, InvalidInput, Problem
+from docgen.errors import ConfigError, FileAccessError, InvalidInput, Problem
 from docgen.model import Job, Part
 from docgen.pdfa import check_pdfa
 from docgen.receipt import build_receipt, file_entry, sha256_bytes, write_receipt
 from docgen.settings import Settings
 from docgen.stages.assemble import BundleEntry, BundleMeta, assemble, page_count, page_ranges, watermark_page
 from docgen.stages.convert import Converter
-from docgen.stages.publish import publish_file, publish_new_file, reserve_stem
+from docgen.stages.publish import publish_file, publish_new_file, reserve_stem, rollback
 from docgen.stages.render import koerperschaft_for, render_document, render_template
 from docgen.stages.seal import SEALED_PRODUCER, load_seal, seal
 from docgen.stages.validate import validate_file
@@ -36,6 +36,7 @@ log = logging.getLogger("docgen.pipeline")
 SIGNOFF_TEMPLATE = "freigabevermerk.docx"
 WATERMARK_TEMPLATE = "entwurf.docx"
 DRAFT_SUFFIX = "-ENTWURF"
+INTERNAL_SUFFIX = "-intern"
 
 
 @dataclass
@@ -50,6 +51,7 @@ class JobResult:
     pages: int = 0
     warnings: list[Problem] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    more_bundles: list[str] = field(default_factory=list)  # e.g. the internal bundle beside the public one
 
 
 @dataclass
@@ -111,16 +113,45 @@ def _convert_parts(job: Job, work: _Work, converter: Converter) -> None:
         work.timed("convert", start)
 
 
-def _entries(job: Job, work: _Work) -> list[BundleEntry]:
+@dataclass
+class _Variant:
+    """One bundle of a job: the public one, or the internal one with the non-public Anlagen too."""
+
+    internal: bool
+    parts: list[Part]
+    withheld: list[Part] = field(default_factory=list)  # non-public Anlagen kept out of this bundle
+
+    @property
+    def suffix(self) -> str:
+        return INTERNAL_SUFFIX if self.internal else ""
+
+
+def _public(job: Job, part: Part) -> bool:
+    """An Anlage marked ``"oeffentlich": false`` (personal data) stays out of the public bundle."""
+    if part.number <= 0:
+        return True
+    anlage = job.data.get("anlagen", [])[part.number - 1]
+    return not (isinstance(anlage, dict) and anlage.get("oeffentlich") is False)
+
+
+def _variants(job: Job) -> list[_Variant]:
+    withheld = [part for part in job.parts if not _public(job, part)]
+    if not withheld:
+        return [_Variant(False, list(job.parts))]
+    public = [part for part in job.parts if _public(job, part)]
+    return [_Variant(False, public, withheld), _Variant(True, list(job.parts))]
+
+
+def _entries(job: Job, work: _Work, parts: list[Part]) -> list[BundleEntry]:
     entries = []
-    for part in job.parts:
+    for part in parts:
         pdf = work.pdf[part.number]
         title = part.title if part.number else f"{part.title} – {job.document.reference(job.data)}"
         entries.append(BundleEntry(part.label, title, pdf, page_count(pdf)))
     return entries
 
 
-def _signoff(job: Job, work: _Work, entries: list[BundleEntry], settings: Settings,
+def _signoff(job: Job, work: _Work, variant: _Variant, entries: list[BundleEntry], settings: Settings,
              converter: Converter, created: dt.datetime) -> BundleEntry:
     start = time.perf_counter()
     freigabe = job.data.get("freigabe")
@@ -128,6 +159,8 @@ def _signoff(job: Job, work: _Work, entries: list[BundleEntry], settings: Settin
     ranges = page_ranges(entries)
     contents = [{"label": "Bestandteil" if e.label == e.title else e.label, "titel": e.title,
                  "seiten": _range_text(r)} for e, r in zip(entries, ranges, strict=True)]
+    contents += [{"label": part.label, "titel": f"{part.title} (nicht öffentlich: nur im internen Paket)",
+                  "seiten": "–"} for part in variant.withheld]
     contents.append({"label": "Freigabevermerk", "titel": "dieser Vermerk", "seiten": f"ab {signoff_first}"})
     unterzeichnung = dict(freigabe["unterzeichnung"]) if freigabe else None
     if unterzeichnung is not None:
@@ -135,7 +168,7 @@ def _signoff(job: Job, work: _Work, entries: list[BundleEntry], settings: Settin
     context: dict[str, Any] = {
         "koerperschaft": koerperschaft_for(job.data, settings),
         "bezug": job.document.reference(job.data),
-        "titel": _title(job),
+        "titel": _title(job) + _variant_note(variant),
         "freigegeben": freigabe is not None,
         "inhalt": contents,
         "mitzeichnungen": list(freigabe.get("mitzeichnungen", [])) if freigabe else [],
@@ -145,14 +178,23 @@ def _signoff(job: Job, work: _Work, entries: list[BundleEntry], settings: Settin
         "erzeugt": created.astimezone().strftime("%d.%m.%Y, %H:%M:%S Uhr (UTC%z)"),
         "version": __version__,
     }
-    docx = render_template(settings.template_path(SIGNOFF_TEMPLATE), context, work.root / "docs" /
-                           "freigabevermerk.docx", job.source.name)
+    name = f"freigabevermerk{variant.suffix}.docx"
+    docx = render_template(settings.template_path(SIGNOFF_TEMPLATE), context, work.root / "docs" / name,
+                           job.source.name)
     work.timed("render", start)
     start = time.perf_counter()
     pdf = docx.with_suffix(".pdf")
     converter.convert(docx, pdf)
     work.timed("convert", start)
     return BundleEntry("Freigabevermerk", "Freigabevermerk", pdf, page_count(pdf))
+
+
+def _variant_note(variant: _Variant) -> str:
+    if variant.internal:
+        return " – INTERNES PAKET mit nicht öffentlichen Anlagen, nicht zur Veröffentlichung"
+    if variant.withheld:
+        return " – öffentliches Paket ohne die nicht öffentlichen Anlagen"
+    return ""
 
 
 def _range_text(first_last: tuple[int, int]) -> str:
@@ -164,64 +206,90 @@ def _title(job: Job) -> str:
     return job.document.title_of(job.data) if job.document.title_of else job.document.title
 
 
-def _meta(job: Job, settings: Settings, created: dt.datetime, sealed: bool) -> BundleMeta:
+def _meta(job: Job, settings: Settings, created: dt.datetime, sealed: bool, variant: _Variant) -> BundleMeta:
     body = koerperschaft_for(job.data, settings).name
     office = job.document.office_of(job.data) if job.document.office_of else ""
-    return BundleMeta(title=_title(job), subject=job.document.reference(job.data),
+    title = _title(job) + (" (intern)" if variant.internal else "")
+    return BundleMeta(title=title, subject=job.document.reference(job.data),
                       author=f"{body} – {office}" if office else body, created=created,
                       creator=f"docgen {__version__}",
                       producer=SEALED_PRODUCER if sealed else f"docgen {__version__}")
 
 
-def _bundle(job: Job, work: _Work, settings: Settings, converter: Converter,
-            created: dt.datetime) -> tuple[Path, list[BundleEntry], dict[str, Any] | None]:
-    """Assemble the bundle (watermarked when a draft) and seal it when signed off."""
-    entries = _entries(job, work)
+@dataclass
+class _Bundle:
+    """An assembled (and, when signed off, sealed) bundle waiting in the work directory."""
+
+    variant: _Variant
+    pdf: Path
+    entries: list[BundleEntry]  # the Freigabevermerk last
+    seal: dict[str, Any] | None
+
+
+def _bundle(job: Job, work: _Work, variant: _Variant, settings: Settings, converter: Converter,
+            created: dt.datetime) -> _Bundle:
+    """Assemble one bundle (watermarked when a draft) and seal it when signed off."""
+    entries = _entries(job, work, variant.parts)
     pages = sum(e.pages for e in entries)
     if pages > settings.max_pages:
         raise InvalidInput(job.source.name, [Problem(
             "/anlagen", f"das Paket hätte {pages} Seiten; erlaubt sind höchstens {settings.max_pages} "
             "(Einstellung max_pages).", "paket.zu_viele_seiten")])
-    entries.append(_signoff(job, work, entries, settings, converter, created))
+    entries.append(_signoff(job, work, variant, entries, settings, converter, created))
     start = time.perf_counter()
     draft = "freigabe" not in job.data
     watermark = None
     if draft:
         watermark = watermark_page(settings.template_path(WATERMARK_TEMPLATE), settings.state_dir / "cache",
                                    converter)
-    bundle = assemble(entries, _meta(job, settings, created, not draft), work.root / "bundle.pdf", watermark)
+    out = work.root / f"bundle{variant.suffix}.pdf"
+    bundle = assemble(entries, _meta(job, settings, created, not draft, variant), out, watermark)
     work.timed("assemble", start)
     if draft:
-        return bundle, entries, None
+        return _Bundle(variant, bundle, entries, None)
     start = time.perf_counter()
     body = koerperschaft_for(job.data, settings)
-    key = load_seal(settings, body)
-    sealed = seal(bundle, work.root / "bundle-sealed.pdf", key,
+    key = load_seal(settings, settings.koerperschaft)
+    sealed = seal(bundle, work.root / f"bundle{variant.suffix}-sealed.pdf", key,
                   reason=f"Freigabe {job.document.reference(job.data)}", location=body.name)
     work.timed("seal", start)
     info = {"gesiegelt": True, "standard": "PAdES B-B", "unterzeichner": key.subject,
             "zertifikat_sha256": key.fingerprint, "qualifiziert": False if key.local else None,
             "hinweis": ("lokales, selbst ausgestelltes Siegel von docgen – kein qualifiziertes Siegel"
                         if key.local else "Siegelzertifikat aus den Einstellungen")}
-    return sealed, entries, info
+    return _Bundle(variant, sealed, entries, info)
 
 
-def _receipt(job: Job, work: _Work, stem: str, bundle: Path, entries: list[BundleEntry],
-             seal_info: dict[str, Any] | None, created: dt.datetime, generated: list[Path]) -> dict[str, Any]:
-    draft = seal_info is None
+def _contents(entries: list[BundleEntry]) -> list[dict[str, Any]]:
+    return [{"nr": e.label, "titel": e.title, "seiten": list(r)}
+            for e, r in zip(entries, page_ranges(entries), strict=True)]
+
+
+def _receipt(job: Job, work: _Work, stem: str, bundles: list[_Bundle], generated: list[Path],
+             created: dt.datetime) -> dict[str, Any]:
+    public = bundles[0]
+    draft = public.seal is None
     outputs: dict[str, Any] = {"dateien": [file_entry(p, f"{stem}/{p.name}") for p in generated]}
-    checks = {"pdfa": check_pdfa(bundle)}
-    outputs["paket"] = {**file_entry(bundle, f"{stem}.pdf"), "seiten": sum(e.pages for e in entries)}
-    contents = [{"nr": e.label, "titel": e.title, "seiten": list(r)}
-                for e, r in zip(entries, page_ranges(entries), strict=True)]
+    checks = {"pdfa": check_pdfa(public.pdf)}
+    outputs["paket"] = {**file_entry(public.pdf, f"{stem}.pdf"), "seiten": sum(e.pages for e in public.entries),
+                        "art": "öffentlich" if public.variant.withheld else "vollständig"}
     warnings = list(job.warnings)
+    for extra in bundles[1:]:
+        outputs["paket_intern"] = {**file_entry(extra.pdf, f"{stem}/{stem}{extra.variant.suffix}.pdf"),
+                                   "seiten": sum(e.pages for e in extra.entries), "art": "intern",
+                                   "inhalt": _contents(extra.entries)}
+        checks["pdfa_intern"] = check_pdfa(extra.pdf)
+    if public.variant.withheld:
+        outputs["zurueckgehalten"] = [{"nr": p.label, "titel": p.title, "pfad": p.json_path}
+                                      for p in public.variant.withheld]
     if checks["pdfa"]["ergebnis"] != "bestanden":
         warnings.append(Problem("", "das Paket besteht die PDF/A-Strukturprüfung nicht: "
                                 f"{checks['pdfa']['pruefungen']}", "pdfa.nicht_bestanden", "warning"))
     figures = job.document.figures(job.data) if job.document.figures else None
     receipt = build_receipt(job=job, settings=work.settings, created=created.isoformat(timespec="seconds"),
-                            status="entwurf" if draft else "freigegeben", contents=contents, outputs=outputs,
-                            checks=checks, seal=seal_info, warnings=warnings, timings=work.timings,
+                            status="entwurf" if draft else "freigegeben", contents=_contents(public.entries),
+                            outputs=outputs, checks=checks, seal=public.seal, warnings=warnings,
+                            timings=work.timings,
                             extra_templates=[SIGNOFF_TEMPLATE] + ([WATERMARK_TEMPLATE] if draft else []),
                             figures=figures)
     if work.job_id:
@@ -229,31 +297,42 @@ def _receipt(job: Job, work: _Work, stem: str, bundle: Path, entries: list[Bundl
     return receipt
 
 
-def _publish(job: Job, work: _Work, out_dir: Path, bundle: Path, entries: list[BundleEntry],
-             seal_info: dict[str, Any] | None, created: dt.datetime) -> JobResult:
+def _publish(job: Job, work: _Work, out_dir: Path, bundles: list[_Bundle], created: dt.datetime) -> JobResult:
     """Folder files, then the receipt, then the bundle; on failure nothing of this job stays."""
-    draft = seal_info is None
+    public = bundles[0]
+    draft = public.seal is None
     stem = reserve_stem(out_dir, job.source.stem + (DRAFT_SUFFIX if draft else ""), replace=draft)
     folder = out_dir / stem
     generated = sorted(work.docx.values()) + sorted(work.pdf[n] for n in work.docx)
-    generated.append(entries[-1].pdf)  # the Freigabevermerk as a single PDF
-    receipt = _receipt(job, work, stem, bundle, entries, seal_info, created, generated)
+    generated += [b.entries[-1].pdf for b in bundles]  # the Freigabevermerk(e) as single PDFs
+    receipt = _receipt(job, work, stem, bundles, generated, created)
     receipt_tmp = write_receipt(receipt, work.root / f"{stem}.receipt.json")
     target = out_dir / f"{stem}.pdf"
+    more: list[str] = []
     try:
         for path in generated:
             publish_file(path, folder / path.name)
+        for extra in bundles[1:]:
+            internal = publish_file(extra.pdf, folder / f"{stem}{extra.variant.suffix}.pdf")
+            more.append(f"internes Paket mit allen Anlagen {internal} (nicht zur Veröffentlichung)")
         published_receipt = publish_file(receipt_tmp, out_dir / receipt_tmp.name)
-        published = publish_file(bundle, target) if draft else publish_new_file(bundle, target)
+        published = publish_file(public.pdf, target) if draft else publish_new_file(public.pdf, target)
     except FileAccessError:
-        shutil.rmtree(folder, ignore_errors=True)
-        (out_dir / receipt_tmp.name).unlink(missing_ok=True)
-        if draft:
-            target.unlink(missing_ok=True)
+        rollback(out_dir, stem, draft=draft)
         raise
     warnings = [Problem(w["pfad"], w["meldung"], w["code"], w["stufe"]) for w in receipt["warnungen"]]
     return JobResult(job.source, job.document.name, folder / work.docx[0].name, published, published_receipt,
-                     folder, not draft, receipt["ausgaben"]["paket"]["seiten"], warnings, work.timings)
+                     folder, not draft, receipt["erzeugnisse"]["paket"]["seiten"], warnings, work.timings, more)
+
+
+def _require_body(job: Job, settings: Settings) -> None:
+    """A document names its issuing body; docgen never invents one."""
+    if not koerperschaft_for(job.data, settings).name.strip():
+        where = f" ({settings.config_file})" if settings.config_file else ""
+        raise ConfigError(
+            f"{job.source.name}: keine Körperschaft angegeben. Bitte in den Einstellungen{where} "
+            "[koerperschaft] name = \"…\" eintragen (oder DOCGEN_KOERPERSCHAFT_NAME) oder in der Eingabe "
+            "„koerperschaft“: {\"name\": …} angeben.")
 
 
 def run_job(
@@ -277,6 +356,7 @@ def run_job(
     created = dt.datetime.now(dt.UTC).replace(microsecond=0)
     start = time.perf_counter()
     job = validate_file(path, settings, base_dir)
+    _require_body(job, settings)
     work = _Work(_work_dir(settings), settings, job_id)
     work.timed("validate", start)
     try:
@@ -294,8 +374,8 @@ def run_job(
             work.timed("publish", start_publish)
             return JobResult(path, job.document.name, docx, pdf, pages=page_count(pdf), warnings=job.warnings,
                              timings=work.timings)
-        bundle_pdf, entries, seal_info = _bundle(job, work, settings, converter, created)
-        result = _publish(job, work, out_dir, bundle_pdf, entries, seal_info, created)
+        bundles = [_bundle(job, work, variant, settings, converter, created) for variant in _variants(job)]
+        result = _publish(job, work, out_dir, bundles, created)
     finally:
         shutil.rmtree(work.root, ignore_errors=True)
     result.timings["total"] = time.perf_counter() - start

@@ -69,7 +69,7 @@ def build_receipt(
         "bezug": job.document.reference(job.data),
         **versions(job, settings, extra_templates),
         "inhalt": contents,
-        "ausgaben": outputs,
+        "erzeugnisse": outputs,
         "pruefungen": checks,
         "siegel": seal,
         "warnungen": [w.as_dict() for w in warnings],

@@ -1,13 +1,19 @@
 """One frozen settings object, read once and passed explicitly.
 
-Precedence: command-line flag > ``DOCGEN_*`` environment variable >
-``docgen.toml`` > defaults. Unknown keys are errors, so a typo in the
-configuration never goes unnoticed.
+Precedence: command-line flag > ``DOCGEN_*`` environment variable > the
+settings file > defaults. The settings file is the first of: ``--config FILE``
+(or ``DOCGEN_CONFIG``), ``./docgen.toml``, ``/etc/docgen/docgen.toml``.
+Everything is checked at load, so a wrong setting stops docgen at once with
+exit 9 and a German message instead of failing jobs later: unknown keys, wrong
+types, empty paths, numbers that are not finite or out of range, a Vorlagen-Nr.
+pattern that is no regular expression, folders that would feed each other.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -18,6 +24,7 @@ from docgen.errors import ConfigError
 from docgen.resources import templates_dir
 
 CONFIG_FILE_NAME = "docgen.toml"
+SYSTEM_CONFIG = Path("/etc/docgen") / CONFIG_FILE_NAME
 ENV_PREFIX = "DOCGEN_"
 
 
@@ -31,9 +38,10 @@ def default_state_dir() -> Path:
 class Koerperschaft:
     """The issuing body, printed in every document's header."""
 
-    name: str = "Kreis Musterland"
-    verwaltungsspitze: str = "Der Landrat"
-    anschrift: str = "Kreishaus, Musterstraße 1, 12345 Musterstadt"
+    # No built-in body: a document must never name a body nobody configured (set [koerperschaft]).
+    name: str = ""
+    verwaltungsspitze: str = ""
+    anschrift: str = ""
     logo: str | None = None
 
     @classmethod
@@ -45,7 +53,11 @@ class Koerperschaft:
                 f"{source}: unbekannter Schlüssel in [koerperschaft]: {', '.join(unknown)}. "
                 f"Erlaubt sind: {', '.join(sorted(known))}."
             )
-        return cls(**{k: str(v) for k, v in data.items()})
+        for key, value in data.items():
+            if value is not None and not isinstance(value, str):
+                raise ConfigError(f"{source}: [koerperschaft] {key} = {value!r} ist ungültig (erwartet einen Text "
+                                  "in Anführungszeichen).")
+        return cls(**dict(data))
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,7 @@ class Settings:
     seal_cert: Path | None = None
     seal_passphrase_file: Path | None = None
     koerperschaft: Koerperschaft = field(default_factory=Koerperschaft)
+    config_file: Path | None = None  # the settings file that was read; set by load_settings, not a key
 
     @property
     def worker_count(self) -> int:
@@ -90,73 +103,132 @@ _PATH_KEYS = {"inbox", "outbox", "state_dir", "templates_dir", "seal_cert", "sea
 _FLOAT_KEYS = {"convert_timeout", "start_timeout", "stable_seconds", "rescan_seconds", "ledger_timeout"}
 _NONNEGATIVE_FLOAT_KEYS = {"poll"}
 _INT_KEYS = {"workers", "max_jobs_per_worker", "max_input_bytes", "max_anlagen", "max_pages"}
+_CHOICES = {"converter": ("pool", "einzeln")}
+_NOT_KEYS = {"koerperschaft", "config_file"}  # tables and bookkeeping, not plain keys
+MAX_SECONDS = 86_400.0  # a timeout or delay longer than a day is a typo
 
 
-def _coerce(key: str, value: Any, source: str) -> Any:
-    try:
-        if key in _PATH_KEYS:
-            return Path(str(value)).expanduser() if value not in (None, "") else None
-        if key in _FLOAT_KEYS:
+def _bad(source: str, key: str, value: Any, expected: str) -> ConfigError:
+    return ConfigError(f"{source}: {key} = {value!r} ist ungültig (erwartet {expected}).")
+
+
+def _coerce(key: str, value: Any, source: str, *, typed: bool) -> Any:
+    """Check one value and give it its type. ``typed``: from TOML, where the type must already fit."""
+    if key in _PATH_KEYS:
+        if not isinstance(value, str):
+            raise _bad(source, key, value, "einen Pfad als Text in Anführungszeichen")
+        if not value.strip():
+            raise ConfigError(f"{source}: {key} ist leer. Bitte einen Pfad angeben oder die Zeile entfernen.")
+        return Path(value).expanduser()
+    if key in _FLOAT_KEYS or key in _NONNEGATIVE_FLOAT_KEYS:
+        positive = key in _FLOAT_KEYS
+        expected = "eine positive Zahl in Sekunden" if positive else "eine Zahl ≥ 0 in Sekunden"
+        if isinstance(value, bool) or (typed and not isinstance(value, int | float)):
+            raise _bad(source, key, value, expected)
+        try:
             number = float(value)
-            if number <= 0:
-                raise ValueError
-            return number
-        if key in _NONNEGATIVE_FLOAT_KEYS:
-            number = float(value)
-            if number < 0:
-                raise ValueError
-            return number
-        if key in _INT_KEYS:
+        except (TypeError, ValueError):
+            raise _bad(source, key, value, expected) from None
+        if not math.isfinite(number) or number > MAX_SECONDS or (number <= 0 if positive else number < 0):
+            raise _bad(source, key, value, f"{expected}, höchstens {MAX_SECONDS:g}")
+        return number
+    if key in _INT_KEYS:
+        if isinstance(value, bool) or (typed and not isinstance(value, int)):
+            raise _bad(source, key, value, "eine ganze Zahl ≥ 0")
+        try:
             number = int(value)
-            if number < 0:
-                raise ValueError
-            return number
-    except (TypeError, ValueError):
-        raise ConfigError(
-            f"{source}: {key} = {value!r} ist ungültig (erwartet eine positive Zahl)."
-        ) from None
-    return str(value)
+        except (TypeError, ValueError):
+            raise _bad(source, key, value, "eine ganze Zahl ≥ 0") from None
+        if number < 0:
+            raise _bad(source, key, value, "eine ganze Zahl ≥ 0")
+        return number
+    if not isinstance(value, str):
+        raise _bad(source, key, value, "einen Text in Anführungszeichen")
+    if key in _CHOICES and value not in _CHOICES[key]:
+        raise _bad(source, key, value, " oder ".join(f'"{c}"' for c in _CHOICES[key]))
+    if key == "vorlage_nummer_pattern":
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ConfigError(f"{source}: vorlage_nummer_pattern = {value!r} ist kein gültiger regulärer Ausdruck "
+                              f"({exc}).") from None
+    if not value.strip():
+        raise ConfigError(f"{source}: {key} ist leer. Bitte einen Wert angeben oder die Zeile entfernen.")
+    return value
 
 
 def _from_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: keine gültige TOML-Datei ({exc}).") from exc
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: Konfiguration nicht lesbar ({exc.strerror}).") from exc
-    return data
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: Zeile {line}: die Datei ist nicht UTF-8-kodiert (vermutlich Windows-1252). "
+                          "Bitte im Editor als „UTF-8“ speichern.") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: keine gültige TOML-Datei ({exc}).") from exc
+
+
+def find_config_file(config_file: Path | None, environ: Mapping[str, str], system: Path = SYSTEM_CONFIG) -> Path | None:
+    """The settings file to read: ``--config``, ``DOCGEN_CONFIG``, ``./docgen.toml``, the system-wide one."""
+    if config_file is None and environ.get(ENV_PREFIX + "CONFIG"):
+        config_file = Path(environ[ENV_PREFIX + "CONFIG"])
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError(f"{config_file}: Konfigurationsdatei nicht gefunden.")
+        return config_file
+    for candidate in (Path(CONFIG_FILE_NAME), system):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _inside(child: Path, parent: Path) -> bool:
+    return child.resolve() == parent.resolve() or child.resolve().is_relative_to(parent.resolve())
+
+
+def _check_folders(settings: Settings) -> None:
+    """Folders that would feed each other: results read again as inputs, state published."""
+    pairs = (("outbox", settings.outbox, "inbox", settings.inbox),
+             ("state_dir", settings.state_dir, "inbox", settings.inbox),
+             ("state_dir", settings.state_dir, "outbox", settings.outbox),
+             ("inbox", settings.inbox, "outbox", settings.outbox))
+    for name, child, other, parent in pairs:
+        if _inside(child, parent):
+            raise ConfigError(f"{name} ({child}) liegt im Ordner {other} ({parent}) oder ist derselbe Ordner. "
+                              f"Bitte getrennte Ordner wählen: sonst würden Ergebnisse erneut eingelesen oder "
+                              "interne Dateien veröffentlicht.")
 
 
 def load_settings(
     config_file: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
+    *,
+    system_config: Path = SYSTEM_CONFIG,
 ) -> Settings:
-    """Build the settings from defaults, ``docgen.toml``, the environment and flags."""
+    """Build the settings from defaults, the settings file, the environment and flags."""
     environ = os.environ if environ is None else environ
-    known = {f.name for f in fields(Settings)}
+    known = {f.name for f in fields(Settings)} - _NOT_KEYS
     values: dict[str, Any] = {}
     koerperschaft: dict[str, Any] = {}
 
-    if config_file is None and environ.get(ENV_PREFIX + "CONFIG"):
-        config_file = Path(environ[ENV_PREFIX + "CONFIG"])
-    if config_file is None and Path(CONFIG_FILE_NAME).is_file():
-        config_file = Path(CONFIG_FILE_NAME)
+    config_file = find_config_file(config_file, environ, system_config)
     if config_file is not None:
-        if not config_file.is_file():
-            raise ConfigError(f"{config_file}: Konfigurationsdatei nicht gefunden.")
-        data = _from_toml(config_file)
-        for key, value in data.items():
+        for key, value in _from_toml(config_file).items():
             if key == "koerperschaft" and isinstance(value, dict):
                 koerperschaft.update(value)
-            elif key in known and key != "koerperschaft":
-                values[key] = _coerce(key, value, str(config_file))
+            elif key in known:
+                values[key] = _coerce(key, value, str(config_file), typed=True)
             else:
                 raise ConfigError(
                     f"{config_file}: unbekannter Schlüssel {key!r}. "
-                    f"Erlaubt sind: {', '.join(sorted(known))}."
+                    f"Erlaubt sind: {', '.join(sorted(known | {'koerperschaft'}))}."
                 )
 
     for name, value in environ.items():
@@ -165,8 +237,8 @@ def load_settings(
         key = name[len(ENV_PREFIX):].lower()
         if key.startswith("koerperschaft_"):
             koerperschaft[key[len("koerperschaft_"):]] = value
-        elif key in known and key != "koerperschaft":
-            values[key] = _coerce(key, value, f"Umgebungsvariable {name}")
+        elif key in known:
+            values[key] = _coerce(key, value, f"Umgebungsvariable {name}", typed=False)
         elif key in {"seal_passphrase", "verbose"}:
             continue  # read where needed; never stored in the settings object
         else:
@@ -174,13 +246,12 @@ def load_settings(
 
     for key, value in (overrides or {}).items():
         if value is not None:
-            values[key] = _coerce(key, value, f"--{key.replace('_', '-')}")
+            values[key] = _coerce(key, value, f"--{key.replace('_', '-')}", typed=False)
 
-    if values.get("converter", "pool") not in ("pool", "einzeln"):
-        raise ConfigError(f"converter = {values['converter']!r} ist ungültig (erlaubt: \"pool\", \"einzeln\").")
-    settings = Settings(**values)
+    settings = Settings(**values, config_file=config_file)
     if koerperschaft:
         base = {f.name: getattr(settings.koerperschaft, f.name) for f in fields(Koerperschaft)}
         base.update(koerperschaft)
         settings = replace(settings, koerperschaft=Koerperschaft.from_mapping(base, "koerperschaft"))
+    _check_folders(settings)
     return settings

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from docgen.settings import Koerperschaft
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
@@ -27,8 +29,23 @@ class CliResult:
     stderr: str
 
 
-def _clean_env(state_dir: Path) -> dict[str, str]:
+# The sample body the tests render for: docgen has no built-in body, a real one comes from docgen.toml.
+SAMPLE_BODY = {
+    "DOCGEN_KOERPERSCHAFT_NAME": "Kreis Musterland",
+    "DOCGEN_KOERPERSCHAFT_VERWALTUNGSSPITZE": "Der Landrat",
+    "DOCGEN_KOERPERSCHAFT_ANSCHRIFT": "Kreishaus, Am Markt 1, 12345 Musterstadt",
+}
+
+
+SAMPLE_KOERPERSCHAFT = Koerperschaft(name=SAMPLE_BODY["DOCGEN_KOERPERSCHAFT_NAME"],
+                                     verwaltungsspitze=SAMPLE_BODY["DOCGEN_KOERPERSCHAFT_VERWALTUNGSSPITZE"],
+                                     anschrift=SAMPLE_BODY["DOCGEN_KOERPERSCHAFT_ANSCHRIFT"])
+
+
+def clean_env(state_dir: Path) -> dict[str, str]:
+    """The environment for the real CLI: none of the caller's DOCGEN_* settings, the sample body."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCGEN_")}
+    env.update(SAMPLE_BODY)
     env["DOCGEN_STATE_DIR"] = str(state_dir)
     return env
 
@@ -46,7 +63,7 @@ def docgen(tmp_path: Path, state_dir: Path) -> Callable[..., CliResult]:
 
     def run(*args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None,
             timeout: float = 180) -> CliResult:
-        full_env = _clean_env(state_dir)
+        full_env = clean_env(state_dir)
         full_env.update(env or {})
         proc = subprocess.run(
             [sys.executable, "-m", "docgen", *map(str, args)],
@@ -92,8 +109,8 @@ def render_once(factory: pytest.TempPathFactory, name: str, data: dict[str, Any]
     source = folder / f"{name}.json"
     source.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     state = factory.mktemp(f"{name}-state")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCGEN_")}
-    env.update({"DOCGEN_STATE_DIR": str(state), "HOME": str(state),
+    env = clean_env(state)
+    env.update({"HOME": str(state),
                 "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}"})
     proc = subprocess.run([sys.executable, "-m", "docgen", "render", str(source), "--out", str(folder / "out")],
                           cwd=folder, env=env, capture_output=True, text=True, timeout=300)

@@ -43,7 +43,7 @@ from docgen.resources import schemas_dir
 from docgen.settings import Settings
 from docgen.stages.render import render_document
 from docgen.stages.validate import validate_file
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, SAMPLE_KOERPERSCHAFT, clean_env
 
 SCHEMAS = schemas_dir()
 ARTEN = ["beschlussvorlage", "sachbericht", "verwendungsnachweis", "integrationskonzept"]
@@ -311,7 +311,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def lib_settings(workdir: Path) -> Settings:
-    return Settings(state_dir=workdir / "state")
+    return Settings(state_dir=workdir / "state", koerperschaft=SAMPLE_KOERPERSCHAFT)
 
 
 @contextmanager
@@ -382,8 +382,7 @@ def test_schema_valid_input_renders_to_docx(art: str, data: st.DataObject, workd
 
 
 def run_cli(args: list[str | Path], cwd: Path, state: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCGEN_")}
-    env["DOCGEN_STATE_DIR"] = str(state)
+    env = clean_env(state)
     return subprocess.run([sys.executable, "-m", "docgen", *map(str, args)], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
 

@@ -16,7 +16,8 @@ def test_defaults_without_anything(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.chdir(tmp_path)
     settings = load_settings(environ={})
     assert settings == Settings(state_dir=settings.state_dir)
-    assert settings.koerperschaft.name == "Kreis Musterland"
+    assert settings.koerperschaft.name == ""  # no built-in body: it must be configured
+    assert settings.config_file is None
     assert settings.convert_timeout == 30.0
 
 
@@ -41,6 +42,22 @@ def test_precedence(tmp_path: Path) -> None:
     [
         ('outbx = "x"\n', {}, "unbekannter Schlüssel 'outbx'"),
         ("convert_timeout = -1\n", {}, "convert_timeout = -1 ist ungültig"),
+        ("convert_timeout = inf\n", {}, "convert_timeout = inf ist ungültig"),
+        ("convert_timeout = nan\n", {}, "convert_timeout = nan ist ungültig"),
+        ("", {"DOCGEN_CONVERT_TIMEOUT": "inf"}, "convert_timeout = 'inf' ist ungültig"),
+        ("workers = true\n", {}, "workers = True ist ungültig (erwartet eine ganze Zahl ≥ 0)"),
+        ('workers = "2"\n', {}, "workers = '2' ist ungültig (erwartet eine ganze Zahl ≥ 0)"),
+        ("poll = false\n", {}, "poll = False ist ungültig"),
+        ('outbox = ""\n', {}, "outbox ist leer. Bitte einen Pfad angeben oder die Zeile entfernen."),
+        ('seal_cert = ""\n', {}, "seal_cert ist leer."),
+        ("outbox = 3\n", {}, "outbox = 3 ist ungültig (erwartet einen Pfad als Text in Anführungszeichen)"),
+        ('vorlage_nummer_pattern = "^(2024"\n', {}, "vorlage_nummer_pattern = '^(2024' ist kein gültiger "
+                                                     "regulärer Ausdruck"),
+        ('converter = "schnell"\n', {}, "converter = 'schnell' ist ungültig (erwartet \"pool\" oder \"einzeln\")"),
+        ("[koerperschaft]\nname = 5\n", {}, "[koerperschaft] name = 5 ist ungültig"),
+        ('outbox = "aus"\nstate_dir = "aus/zustand"\n', {}, "state_dir (aus/zustand) liegt im Ordner outbox (aus)"),
+        ('outbox = "aus"\nstate_dir = "aus"\n', {}, "oder ist derselbe Ordner"),
+        ('inbox = "ein"\nstate_dir = "ein/x"\n', {}, "state_dir (ein/x) liegt im Ordner inbox (ein)"),
         ("[koerperschaft]\nnamen = 'x'\n", {}, "unbekannter Schlüssel in [koerperschaft]: namen"),
         ("outbox = \n", {}, "keine gültige TOML-Datei"),
         ("", {"DOCGEN_OUTBX": "x"}, "Umgebungsvariable DOCGEN_OUTBX: unbekannte Einstellung 'outbx'"),
@@ -78,3 +95,63 @@ def test_body_profile_from_settings_and_input_override(docgen: Callable[..., Cli
     with zipfile.ZipFile(tmp_path / "out" / "profil.docx") as archive:
         xml = archive.read("word/document.xml").decode("utf-8")
     assert "Stadt Musterstadt" in xml and "Der Bürgermeister" in xml
+
+
+def test_windows_1252_settings_file_is_exit_9(tmp_path: Path) -> None:
+    config = tmp_path / "docgen.toml"
+    config.write_bytes('[koerperschaft]\nname = "Stadt Müllheim"\n'.encode("cp1252"))
+    with pytest.raises(ConfigError) as info:
+        load_settings(config, environ={})
+    assert info.value.message == (f"{config}: Zeile 2: die Datei ist nicht UTF-8-kodiert (vermutlich Windows-1252). "
+                                  "Bitte im Editor als „UTF-8“ speichern.")
+
+
+def test_settings_file_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--config/DOCGEN_CONFIG › ./docgen.toml › /etc/docgen/docgen.toml › defaults; the file read is named."""
+    system = tmp_path / "etc" / "docgen.toml"
+    system.parent.mkdir()
+    system.write_text('[koerperschaft]\nname = "Kreis System"\n', encoding="utf-8")
+    work = tmp_path / "arbeit"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    assert load_settings(environ={}, system_config=system).koerperschaft.name == "Kreis System"
+    assert load_settings(environ={}, system_config=system).config_file == system
+    (work / "docgen.toml").write_text('[koerperschaft]\nname = "Stadt Hier"\n', encoding="utf-8")
+    assert load_settings(environ={}, system_config=system).koerperschaft.name == "Stadt Hier"
+    explicit = tmp_path / "explizit.toml"
+    explicit.write_text('[koerperschaft]\nname = "Gemeinde Explizit"\n', encoding="utf-8")
+    via_env = load_settings(environ={"DOCGEN_CONFIG": str(explicit)}, system_config=system)
+    assert via_env.koerperschaft.name == "Gemeinde Explizit" and via_env.config_file == explicit
+    assert load_settings(explicit, environ={}, system_config=system).config_file == explicit
+    with pytest.raises(ConfigError, match="Konfigurationsdatei nicht gefunden"):
+        load_settings(tmp_path / "fehlt.toml", environ={}, system_config=system)
+
+
+def test_check_and_status_name_the_settings_file_state_dir_and_body(
+        docgen: Callable[..., CliResult], tmp_path: Path, state_dir: Path) -> None:
+    (tmp_path / "docgen.toml").write_text('[koerperschaft]\nname = "Stadt Musterstadt"\n', encoding="utf-8")
+    status = docgen("status")
+    assert status.returncode == 0, status.stderr
+    assert "Konfiguration: docgen.toml" in status.stdout
+    assert "Körperschaft: Stadt Musterstadt" in status.stdout
+    assert f"Zustandsordner: {state_dir} (Auftragsbuch ledger.sqlite)" in status.stdout
+    check = docgen("check")
+    assert "[OK     ] Konfiguration: docgen.toml" in check.stdout
+    assert "[OK     ] Körperschaft: Stadt Musterstadt" in check.stdout
+
+
+def test_missing_body_is_an_error_not_a_made_up_herausgeber(docgen: Callable[..., CliResult], tmp_path: Path) -> None:
+    import json
+
+    data = json.loads((EXAMPLES / "beschlussvorlage.json").read_text(encoding="utf-8"))
+    del data["koerperschaft"], data["anlagen"], data["freigabe"]
+    path = tmp_path / "ohne.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    no_body = {"DOCGEN_KOERPERSCHAFT_NAME": "", "DOCGEN_KOERPERSCHAFT_VERWALTUNGSSPITZE": "",
+               "DOCGEN_KOERPERSCHAFT_ANSCHRIFT": ""}
+    result = docgen("render", path, "--docx-only", "--out", tmp_path / "out", env=no_body)
+    assert result.returncode == 9
+    assert result.stderr.strip() == (
+        "ohne.json: keine Körperschaft angegeben. Bitte in den Einstellungen [koerperschaft] name = \"…\" "
+        "eintragen (oder DOCGEN_KOERPERSCHAFT_NAME) oder in der Eingabe „koerperschaft“: {\"name\": …} angeben.")
+    assert not (tmp_path / "out").exists()

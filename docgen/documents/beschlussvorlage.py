@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from docgen.errors import Problem
+from docgen.formatting import datum
 from docgen.model import DocumentType, RenderTools
 from docgen.settings import Settings
 
@@ -62,8 +63,6 @@ def _entscheidung_rules(art: str, folge: list[Mapping[str, Any]]) -> list[Proble
 
 
 def _date_rules(folge: list[Mapping[str, Any]], vorlage_datum: str) -> list[Problem]:
-    from docgen.formatting import datum
-
     problems: list[Problem] = []
     previous: tuple[int, str] | None = None
     for i, beratung in enumerate(folge):

@@ -17,6 +17,7 @@ from typing import Any
 from babel.numbers import format_decimal
 
 from docgen.errors import Problem
+from docgen.formatting import datum
 from docgen.model import DocumentType, RenderTools
 from docgen.settings import Settings
 
@@ -49,8 +50,6 @@ def _zahl(wert: Any) -> Decimal | None:
 
 def zeitraum_regel(zeitraum: Mapping[str, Any], pfad: str, name: str) -> list[Problem]:
     """``von`` must not lie after ``bis``."""
-    from docgen.formatting import datum
-
     if zeitraum["von"] <= zeitraum["bis"]:
         return []
     return [Problem(
@@ -78,8 +77,6 @@ def _ziel_regeln(ziele: list[Mapping[str, Any]]) -> list[Problem]:
 
 
 def _personal_regeln(personal: list[Mapping[str, Any]], zeitraum: Mapping[str, Any]) -> list[Problem]:
-    from docgen.formatting import datum
-
     problems: list[Problem] = []
     for i, stelle in enumerate(personal):
         von, bis = stelle.get("besetzt_von"), stelle.get("besetzt_bis")

@@ -26,6 +26,7 @@ from docgen.documents import sachbericht as sb
 from docgen.documents import zuwendung as zw
 from docgen.documents import zuwendung_fristen as zf
 from docgen.errors import Problem
+from docgen.formatting import euro, prozent
 from docgen.model import DocumentType, RenderTools
 from docgen.schemas import schema_problems
 from docgen.settings import Settings
@@ -171,8 +172,6 @@ def _zeile(text: str, betrag: Decimal | None, fett: bool = False) -> dict[str, A
 
 def _zuwendung_zeilen(b: zw.Berechnung) -> list[dict[str, Any]]:
     """How Z follows from the recognised Ausgaben, by Finanzierungsart (B.5)."""
-    from docgen.formatting import euro, prozent
-
     fin, mittel = b.finanzierung, b.deckung
     hoechst = f"höchstens der Höchstbetrag von {euro(fin.hoechstbetrag)}"
     if fin.art == zf.ANTEIL:
@@ -199,8 +198,6 @@ def _zuwendung_zeilen(b: zw.Berechnung) -> list[dict[str, Any]]:
 
 
 def _ergebnis(b: zw.Berechnung) -> list[dict[str, Any]]:
-    from docgen.formatting import euro
-
     s = b.summen
     grundlage = s.ausgaben_ist if b.ausgaben else s.personal_ist
     zeilen = [_zeile("Zuwendungsfähige Ausgaben laut Abrechnung", grundlage)]

@@ -12,7 +12,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import multiprocessing
+import os
+import select
 import signal
+import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing.util import Finalize
 from pathlib import Path
@@ -24,6 +28,7 @@ from docgen.intake.ledger import Ledger
 from docgen.pipeline import JobResult, run_job
 from docgen.settings import Settings
 from docgen.stages.convert import Converter
+from docgen.stages.convert.factory import open_converter
 
 LEDGER_FILE = "ledger.sqlite"
 log = logging.getLogger("docgen.intake")
@@ -33,7 +38,24 @@ _converter: Converter | None = None
 _ledger: Ledger | None = None
 
 
-def _start(settings: Settings, log_level: int) -> None:
+def _watch_parent(parent: int, stop: Callable[[], None]) -> None:
+    """End this job process (and its LibreOffice) as soon as the process that started it is gone.
+
+    A parent killed by SIGKILL runs no clean-up, and job processes would wait for work forever;
+    a pidfd becomes readable when the parent exits, whatever ended it.
+    """
+    try:
+        fd = os.pidfd_open(parent)
+    except OSError:  # already gone
+        stop()
+        os._exit(0)
+    select.select([fd], [], [])
+    log.debug("Elternprozess %d beendet; Auftragsprozess %d räumt auf", parent, os.getpid())
+    stop()
+    os._exit(0)
+
+
+def _start(settings: Settings, log_level: int, parent: int) -> None:
     """Initialise a job process: its own single LibreOffice worker and ledger connection."""
     global _converter, _ledger
     # The parent decides about shutdown; a Ctrl-C or SIGTERM to the group must not kill jobs halfway.
@@ -42,12 +64,12 @@ def _start(settings: Settings, log_level: int) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("docgen").setLevel(log_level)
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
-    from docgen.api import open_converter
-
     context = open_converter(dataclasses.replace(settings, workers=1), pooled=True)
     _converter = context.__enter__()
     # multiprocessing ends its children without atexit; Finalize runs on that way out.
     Finalize(None, context.__exit__, args=(None, None, None), exitpriority=10)
+    threading.Thread(target=_watch_parent, args=(parent, lambda: context.__exit__(None, None, None)),
+                     daemon=True, name="eltern-waechter").start()
 
 
 def _job(work_file: Path, job_id: str, folders: Folders, settings: Settings) -> Outcome:
@@ -74,7 +96,7 @@ class JobProcesses:
         context = multiprocessing.get_context("forkserver")
         self._executor = ProcessPoolExecutor(
             max_workers=processes or settings.worker_count, mp_context=context, initializer=_start,
-            initargs=(settings, logging.getLogger("docgen").getEffectiveLevel()))
+            initargs=(settings, logging.getLogger("docgen").getEffectiveLevel(), os.getpid()))
 
     def submit(self, work_file: Path, job_id: str, folders: Folders) -> Future[Outcome]:
         return self._executor.submit(_job, work_file, job_id, folders, self.settings)
@@ -83,12 +105,14 @@ class JobProcesses:
         """One input file through the whole pipeline in a job process (see ``api.render_many``)."""
         return self._executor.submit(_render, path, out_dir, self.settings, bundle)
 
-    def close(self) -> None:
-        """Let running and queued jobs finish, then stop the processes and their LibreOffice."""
-        self._executor.shutdown(wait=True)
+    def close(self, *, cancel: bool = False) -> None:
+        """Let running (and, unless ``cancel``, queued) jobs finish, then stop the processes and
+        their LibreOffice."""
+        self._executor.shutdown(wait=True, cancel_futures=cancel)
 
     def __enter__(self) -> JobProcesses:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        # Interrupted (Ctrl-C, SIGTERM): queued jobs are dropped, running ones end, nothing is left.
+        self.close(cancel=exc_type is not None)

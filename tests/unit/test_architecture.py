@@ -1,0 +1,60 @@
+"""The architecture contract: imports point down the layers, and nothing dodges that inside a function."""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+
+
+def _lint_imports(project: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(project)}
+    return subprocess.run([str(LINT_IMPORTS), "--config", str(project / "pyproject.toml"), "--no-cache"],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_the_layers_contract_is_kept() -> None:
+    result = _lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 kept, 0 broken" in result.stdout
+
+
+def test_an_upward_import_breaks_the_contract(tmp_path: Path) -> None:
+    """The experiment the contract exists for: a stage that reaches up into the API fails `make lint`."""
+    shutil.copytree(ROOT / "docgen", tmp_path / "docgen", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    assemble = tmp_path / "docgen" / "stages" / "assemble.py"
+    assemble.write_text(assemble.read_text(encoding="utf-8") + "\nfrom docgen import api  # noqa: E402\n",
+                        encoding="utf-8")
+    result = _lint_imports(tmp_path)
+    assert result.returncode == 1
+    assert "BROKEN" in result.stdout
+    assert "docgen.stages.assemble -> docgen.api" in result.stdout
+
+
+def _function_level_docgen_imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for func in ast.walk(tree):
+        if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(func):
+            names = []
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("docgen"):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names if a.name.startswith("docgen")]
+            found += [f"{path.relative_to(ROOT)}:{node.lineno} {name}" for name in names]
+    return found
+
+
+def test_no_docgen_import_hides_inside_a_function() -> None:
+    """An import of our own code inside a function is how a circle gets dodged; move the shared type down."""
+    found = [hit for path in sorted((ROOT / "docgen").rglob("*.py")) for hit in _function_level_docgen_imports(path)]
+    assert found == []
