@@ -1,26 +1,66 @@
-"""``docgen verify``: is this bundle's seal intact, does it cover the whole file, does it match its receipt?"""
+"""``docgen verify``: was this bundle sealed by this installation, and is it unchanged since?
+
+GÜLTIG needs all of this, checked with pyHanko's own validation:
+
+* every signature in the file is intact (its signed bytes are unchanged);
+* at least one of them is trusted: made with this installation's seal (the configured
+  ``seal_cert``, the local seal, or a retired local seal) or chaining up to a trust root
+  configured in ``seal_trust_roots``;
+* after the last trusted seal nothing was added that changes content: pyHanko's
+  difference analysis of the later revisions allows at most validation data
+  (document timestamps, DSS); another signature, a form entry, an annotation or any
+  other change makes the bundle UNGÜLTIG, even when a later signature covers it;
+* the receipt next to the bundle, when there is one, is a JSON object whose hashes
+  match the file and the seal. A missing receipt (how every recipient gets a bundle)
+  is only a note; a malformed or contradicting one makes the verdict UNGÜLTIG.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko.keys.pemder import load_certs_from_pemder_data
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from docgen.errors import DocgenError, FileAccessError
+from docgen.errors import ConfigError, FileAccessError
 from docgen.settings import Settings
+from docgen.stages.seal import LOCAL_UNIT, installation_certificates
+
+HEX64 = re.compile(r"[0-9a-f]{64}")
+# What a later revision may add after the trusted seal without changing content.
+HARMLESS_AFTER_SEAL = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
+CHANGE_TEXT = {
+    ModificationLevel.FORM_FILLING: "eine weitere Signatur oder Formulareingaben",
+    ModificationLevel.ANNOTATIONS: "Kommentare oder Anmerkungen",
+    ModificationLevel.OTHER: "inhaltliche Änderungen",
+}
 
 
 @dataclass
 class Verdict:
     ok: bool
+    lines: list[str] = field(default_factory=list)  # what the user sees: reasons first, then facts and notes
+    reasons: list[str] = field(default_factory=list)  # why the bundle is UNGÜLTIG (empty when ok)
+
+
+@dataclass
+class _SealFacts:
+    """What the signature check found; ``fingerprint`` is the trusted seal's certificate."""
+
+    reasons: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
+    fingerprint: str | None = None
 
 
 def receipt_path(bundle: Path) -> Path:
@@ -35,85 +75,190 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _load_receipt(bundle: Path) -> dict[str, Any] | None:
-    path = receipt_path(bundle)
-    if not path.is_file():
-        return None
-    try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data
+def _as_asn1(cert: x509.Certificate) -> Any:
+    """The certificate as pyHanko's validator wants it (asn1crypto)."""
+    return next(iter(load_certs_from_pemder_data(cert.public_bytes(serialization.Encoding.PEM))))
+
+
+def _configured_roots(settings: Settings) -> list[x509.Certificate]:
+    """Certificates from ``seal_trust_roots`` (a PEM/DER file or a folder of them), if that setting exists."""
+    setting = getattr(settings, "seal_trust_roots", None)  # optional key, see the module docstring
+    if not setting:
+        return []
+    paths: list[Path] = []
+    for item in setting if isinstance(setting, list | tuple) else [setting]:
+        path = Path(item)
+        paths.extend(sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path])
+    certs: list[x509.Certificate] = []
+    for path in paths:
+        try:
+            data = path.read_bytes()
+            certs.extend(x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data
+                         else [x509.load_der_x509_certificate(data)])
+        except OSError as exc:
+            raise ConfigError(f"{path}: vertrauenswürdige Stelle (seal_trust_roots) nicht lesbar "
+                              f"({exc.strerror}).") from exc
+        except ValueError as exc:
+            raise ConfigError(f"{path}: kein Zertifikat (PEM oder DER) für seal_trust_roots.") from exc
+    return certs
 
 
 def trust_roots(settings: Settings) -> list[Any]:
-    """The seal certificate of this installation, if there is one: it is trusted for ``verify``."""
-    from docgen.stages.seal import load_seal
+    """The anchors ``verify`` trusts: this installation's seal certificates and the configured roots.
 
+    A seal certificate is trusted by itself (pinned), not through its issuer, so another
+    seal from the same certification authority is not taken for this installation's.
+    """
+    certs = installation_certificates(settings) + _configured_roots(settings)
+    return [_as_asn1(cert) for cert in certs]
+
+
+def _read_receipt(bundle: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """The receipt as a dict, or the reason it is unusable; (None, None) when there is none."""
+    path = receipt_path(bundle)
+    if not path.exists():
+        return None, None
     try:
-        key = load_seal(settings, settings.koerperschaft, create=False)
-    except DocgenError:
-        return []
-    return [key.signer.signing_cert]
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        return None, f"Der Beleg {path.name} ist nicht lesbar ({exc.strerror})."
+    except UnicodeDecodeError:
+        return None, f"Der Beleg {path.name} ist keine UTF-8-Textdatei und damit kein Beleg von docgen."
+    except ValueError as exc:
+        return None, f"Der Beleg {path.name} ist kein gültiges JSON ({exc})."
+    if not isinstance(data, dict):
+        return None, f"Der Beleg {path.name} ist kein JSON-Objekt und damit kein Beleg von docgen."
+    return data, None
 
 
-def _signature_lines(bundle: Path, receipt: dict[str, Any] | None, roots: list[Any]) -> tuple[bool, list[str]]:
+def _receipt_findings(bundle: Path, receipt: dict[str, Any], seal_fingerprint: str | None) -> tuple[
+        list[str], list[str]]:
+    """(reasons, lines) from comparing the file and its seal with the receipt."""
+    name = receipt_path(bundle).name
+    reasons: list[str] = []
+    lines: list[str] = []
+    outputs = receipt.get("ausgaben")
+    package = outputs.get("paket") if isinstance(outputs, dict) else None
+    expected = package.get("sha256") if isinstance(package, dict) else None
+    if not isinstance(expected, str) or not HEX64.fullmatch(expected):
+        reasons.append(f"Der Beleg {name} ist fehlerhaft: ausgaben.paket.sha256 fehlt oder ist kein SHA-256-Wert.")
+    elif expected != sha256_file(bundle):
+        reasons.append(f"Die Datei stimmt NICHT mit ihrem Beleg {name} überein (SHA-256 verschieden).")
+    else:
+        lines.append(f"Die Datei stimmt mit ihrem Beleg {name} überein.")
+    seal = receipt.get("siegel")
+    if not isinstance(seal, dict):
+        reasons.append(f"Der Beleg {name} vermerkt kein Siegel, die Datei trägt aber eines: der Beleg gehört nicht "
+                       "zu dieser Datei.")
+        return reasons, lines
+    recorded = seal.get("zertifikat_sha256")
+    if not isinstance(recorded, str) or not HEX64.fullmatch(recorded):
+        reasons.append(f"Der Beleg {name} ist fehlerhaft: siegel.zertifikat_sha256 fehlt oder ist kein "
+                       "SHA-256-Wert.")
+    elif seal_fingerprint is not None and recorded != seal_fingerprint:
+        reasons.append(f"Das Siegelzertifikat ist ein anderes als im Beleg {name} vermerkt.")
+    return reasons, lines
+
+
+def _subject(status: Any) -> str:
+    cert = status.signing_cert
+    return str(cert.subject.human_friendly) if cert is not None else "unbekannt"
+
+
+def _is_local_seal(status: Any) -> bool:
+    cert = status.signing_cert
+    text = str(cert.subject.human_friendly)
+    return bool(cert.self_signed) and (LOCAL_UNIT in text or "lokales Siegel" in text)
+
+
+def _validate_all(signatures: list[Any], roots: list[Any], facts: _SealFacts) -> list[tuple[int, Any, Any]]:
+    """Validate every signature (and document timestamp); broken ones become reasons."""
+    results = []
+    for number, sig in enumerate(signatures, start=1):
+        context = ValidationContext(trust_roots=roots, allow_fetching=False)
+        try:
+            if sig.sig_object_type == "/DocTimeStamp":
+                status: Any = validate_pdf_timestamp(sig, validation_context=context)
+            else:
+                status = validate_pdf_signature(sig, signer_validation_context=context)
+        except Exception as exc:  # a hostile or broken signature can fail in many ways inside pyHanko
+            facts.reasons.append(f"Signatur {number} ist beschädigt und nicht prüfbar ({type(exc).__name__}).")
+            continue
+        if not (status.intact and status.valid):
+            facts.reasons.append(f"Signatur {number} ({_subject(status)}) ist UNGÜLTIG: der gesiegelte Inhalt wurde "
+                                 "verändert.")
+            continue
+        results.append((number, sig, status))
+    return results
+
+
+def _seal_facts(bundle: Path, roots: list[Any]) -> _SealFacts:
+    facts = _SealFacts()
+    pinned = {cert.sha256 for cert in roots}
     with bundle.open("rb") as fh:
         try:
-            reader = PdfFileReader(fh, strict=False)
-            signatures = reader.embedded_signatures
+            signatures = list(PdfFileReader(fh, strict=False).embedded_signatures)
         except Exception as exc:  # a broken file can fail in many ways inside pyHanko
-            return False, [f"Die Datei lässt sich nicht als PDF lesen ({exc})."]
+            facts.reasons.append(f"Die Datei lässt sich nicht als PDF lesen ({type(exc).__name__}).")
+            return facts
         if not signatures:
-            return False, ["Das Dokument trägt kein Siegel (Entwurf oder nachträglich verändert)."]
-        sig = signatures[-1]
-        try:
-            status = validate_pdf_signature(sig, ValidationContext(trust_roots=roots, allow_fetching=False))
-        except Exception as exc:
-            return False, [f"Das Siegel ist beschädigt ({exc})."]
-        subject = status.signing_cert.subject.human_friendly
-        fingerprint = status.signing_cert.sha256.hex()
-        lines = []
-        ok = True
-        if status.intact and status.valid:
-            lines.append("Siegel unversehrt: der Inhalt wurde seit dem Siegeln nicht verändert.")
-        else:
-            ok = False
-            lines.append("Siegel UNGÜLTIG: der gesiegelte Inhalt wurde verändert.")
-        if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
-            lines.append("Das Siegel umfasst die gesamte Datei.")
-        else:
-            ok = False
-            lines.append("Das Siegel umfasst NICHT die gesamte Datei: nach dem Siegeln wurde etwas angefügt.")
-        lines.append(f"Gesiegelt von: {subject}")
-        lines.append("Zertifikat: vertrauenswürdig (Siegel dieser Installation oder vertrauenswürdige Stelle)."
-                     if status.trusted else
-                     "Zertifikat: Aussteller hier nicht als vertrauenswürdig hinterlegt (Fingerabdruck SHA-256 "
-                     f"{fingerprint}).")
-        expected = ((receipt or {}).get("siegel") or {}).get("zertifikat_sha256")
-        if expected and expected != fingerprint:
-            ok = False
-            lines.append("Das Siegelzertifikat ist ein anderes als im Beleg vermerkt.")
-        return ok, lines
+            facts.reasons.append("Das Dokument trägt kein Siegel (Entwurf oder nachträglich verändert).")
+            return facts
+        checked = _validate_all(signatures, roots, facts)
+    seals = [(n, s) for n, sig, s in checked if sig.sig_object_type == "/Sig"]
+    trusted = [(n, s) for n, s in seals if s.trusted]
+    for number, status in seals:
+        if not status.trusted:
+            facts.reasons.append(
+                f"Signatur {number} stammt nicht von dieser Installation und nicht von einer hier hinterlegten "
+                f"vertrauenswürdigen Stelle: {_subject(status)} (Fingerabdruck SHA-256 "
+                f"{status.signing_cert.sha256.hex()}).")
+    if not trusted:
+        if not facts.reasons:
+            facts.reasons.append("Das Dokument trägt kein gültiges Siegel dieser Installation.")
+        return facts
+    number, status = trusted[-1]
+    facts.fingerprint = status.signing_cert.sha256.hex()
+    facts.lines.append("Siegel unversehrt: der gesiegelte Inhalt wurde nicht verändert.")
+    level = status.modification_level
+    if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        facts.lines.append("Das Siegel umfasst die gesamte Datei.")
+    elif level in HARMLESS_AFTER_SEAL:
+        facts.lines.append("Das Siegel umfasst die Datei bis auf später angefügte Prüfdaten (Zeitstempel, "
+                           "Sperrinformationen); der Inhalt ist unverändert.")
+    else:
+        added = CHANGE_TEXT.get(level, "Änderungen, die sich nicht prüfen lassen") if level else \
+            "Änderungen, die sich nicht prüfen lassen"
+        facts.reasons.append(f"Das Siegel umfasst NICHT die gesamte Datei: nach dem Siegeln wurden {added} "
+                             "angefügt.")
+    facts.lines.append(f"Gesiegelt von: {_subject(status)}")
+    if status.signing_cert.sha256 in pinned:
+        facts.lines.append("Zertifikat: Siegel dieser Installation.")
+    else:
+        facts.lines.append("Zertifikat: ausgestellt von einer hier hinterlegten vertrauenswürdigen Stelle "
+                           f"({status.signing_cert.issuer.human_friendly}).")
+    if _is_local_seal(status):
+        facts.lines.append("Hinweis: lokales Siegel von docgen, kein qualifiziertes elektronisches Siegel.")
+    return facts
 
 
 def verify_bundle(bundle: Path, roots: list[Any] | None = None) -> Verdict:
+    """Check ``bundle`` against ``roots`` (see :func:`trust_roots`) and its receipt, if it has one."""
     if not bundle.is_file():
         raise FileAccessError(f"{bundle}: Datei nicht gefunden.")
-    receipt = _load_receipt(bundle)
-    ok, lines = _signature_lines(bundle, receipt, roots or [])
-    if receipt is None:
-        ok = False
-        lines.append(f"Kein Beleg gefunden ({receipt_path(bundle).name}); der Abgleich ist nicht möglich.")
-    else:
-        expected = receipt.get("ausgaben", {}).get("paket", {}).get("sha256")
-        if expected == sha256_file(bundle):
-            lines.append(f"Die Datei stimmt mit ihrem Beleg {receipt_path(bundle).name} überein.")
+    try:
+        facts = _seal_facts(bundle, roots or [])
+        receipt, receipt_problem = _read_receipt(bundle)
+        reasons, lines = list(facts.reasons), list(facts.lines)
+        if receipt_problem is not None:
+            reasons.append(receipt_problem)
+        elif receipt is None:
+            lines.append(f"Hinweis: kein Beleg ({receipt_path(bundle).name}) neben der Datei; geprüft wurde das "
+                         "Siegel allein.")
         else:
-            ok = False
-            lines.append(f"Die Datei stimmt NICHT mit ihrem Beleg {receipt_path(bundle).name} überein.")
-        if (receipt.get("siegel") or {}).get("qualifiziert") is False:
-            lines.append("Hinweis: lokales Siegel von docgen, kein qualifiziertes elektronisches Siegel.")
-    return Verdict(ok, lines)
-
-
+            more_reasons, more_lines = _receipt_findings(bundle, receipt, facts.fingerprint)
+            reasons += more_reasons
+            lines += more_lines
+    except OSError as exc:
+        raise FileAccessError(f"{bundle}: Datei nicht lesbar ({exc.strerror}).") from exc
+    return Verdict(not reasons, reasons + lines, reasons)

@@ -56,3 +56,22 @@ def make_pki(folder: Path, passphrase: str = "geheim-1234") -> Pki:
         b"siegel", seal_key, seal, [root], serialization.BestAvailableEncryption(passphrase.encode())))
     p12.chmod(0o600)
     return Pki(root_pem, p12, passphrase)
+
+
+def make_self_signed(folder: Path, cn: str, passphrase: str = "angreifer-1234") -> Path:
+    """A self-made seal anyone could create (the attacker's certificate), as PKCS#12."""
+    now = dt.datetime.now(dt.UTC)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=10))
+            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+            .sign(key, hashes.SHA256()))
+    folder.mkdir(parents=True, exist_ok=True)
+    p12 = folder / "selbstgemacht.p12"
+    p12.write_bytes(pkcs12.serialize_key_and_certificates(
+        b"selbstgemacht", key, cert, None, serialization.BestAvailableEncryption(passphrase.encode())))
+    return p12

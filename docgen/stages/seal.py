@@ -4,10 +4,16 @@ The certificate comes from the settings (a PKCS#12 file; its passphrase from
 ``DOCGEN_SEAL_PASSPHRASE`` or a passphrase file, never from the shared folders).
 Without one, docgen creates a local self-signed seal in the state directory on
 first use, so bundles are sealed out of the box; it is not a qualified seal.
+
+The seal's subject comes from the settings (``[koerperschaft] name``) and never from
+an input: an input may print another body in its header, but it cannot choose who
+seals. A local seal whose subject no longer matches the settings is retired (its
+certificate is kept, so bundles it sealed still verify) and a new one is made.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import secrets
@@ -34,6 +40,11 @@ PASSPHRASE_ENV = "DOCGEN_SEAL_PASSPHRASE"
 LOCAL_DIR = "siegel"
 LOCAL_P12 = "siegel.p12"
 LOCAL_PASS = "siegel.passwort"
+LOCAL_PEM = "siegel.pem"  # the certificate alone (public), so verify needs no passphrase
+RETIRED_DIR = "siegel-frueher"  # certificates of retired local seals, still trusted by verify
+LOCAL_UNIT = "docgen – lokales Siegel (nicht qualifiziert)"
+# X.509 upper bounds (RFC 5280): 64 characters for CN and O; cryptography counts CN in UTF-8 bytes.
+NAME_LIMIT = 64
 FIELD_NAME = "Siegel"
 # pyHanko writes its own name as the XMP producer when it signs and appends it to the
 # document information's producer unless it is already there. PDF/A wants both to
@@ -81,6 +92,11 @@ class SealKey:
         cert: Any = self.signer.signing_cert
         return str(cert.sha256.hex())
 
+    @property
+    def certificate(self) -> x509.Certificate:
+        cert: Any = self.signer.signing_cert
+        return x509.load_der_x509_certificate(cert.dump())
+
 
 def local_paths(settings: Settings) -> tuple[Path, Path]:
     folder = settings.state_dir / LOCAL_DIR
@@ -93,18 +109,55 @@ def _write_private(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
-def create_local_seal(settings: Settings, body: Koerperschaft) -> Path:
+def fit_name(name: str, limit: int = NAME_LIMIT, *, in_bytes: bool = False) -> str:
+    """``name`` shortened to ``limit`` characters (or UTF-8 bytes), at a word boundary, with „…“."""
+    def size(text: str) -> int:
+        return len(text.encode("utf-8")) if in_bytes else len(text)
+
+    name = " ".join(name.split())
+    if size(name) <= limit:
+        return name
+    cut = name
+    while cut and size(cut + "…") > limit:
+        cut = cut[:-1]
+    head, _, _ = cut.rpartition(" ")
+    if len(head) >= len(cut) * 2 // 3:  # break at a word when that does not lose too much
+        cut = head
+    return cut.rstrip(" -–,") + "…"
+
+
+def seal_subject(settings: Settings) -> x509.Name:
+    """The subject of the local seal: the configured body's name, never an input's."""
+    body: Koerperschaft | None = settings.koerperschaft
+    name = " ".join((body.name if body is not None else "").split())
+    if not name:
+        raise ConfigError("Für das lokale Siegel fehlt der Name der Körperschaft: bitte [koerperschaft] name = "
+                          "\"…\" in docgen.toml eintragen (oder DOCGEN_KOERPERSCHAFT_NAME setzen) oder ein "
+                          "Siegelzertifikat (seal_cert) einstellen.")
+    return x509.Name([
+        x509.NameAttribute(NameOID.COMMON_NAME, fit_name(name, in_bytes=True)),
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, LOCAL_UNIT),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, fit_name(name)),
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "DE"),
+    ])
+
+
+def create_local_seal(settings: Settings, body: Koerperschaft | None = None) -> Path:
     """Make a self-signed seal certificate (RSA 3072, 5 years) in the state directory.
 
-    Key and passphrase are written into a private temporary folder that is renamed into
-    place in one step, so concurrent jobs or daemons never see (or mix) half a seal.
+    The subject comes from ``settings.koerperschaft``; ``body`` is ignored (kept so old
+    callers still work). Key and passphrase are written into a private temporary folder
+    that is renamed into place in one step, so concurrent jobs or daemons never see (or
+    mix) half a seal.
     """
+    del body  # an input's body never names the seal
+    subject = seal_subject(settings)
     p12_path = local_paths(settings)[0]
     folder = p12_path.parent
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".siegel-", dir=folder.parent))
     try:
-        _make_seal_files(staging / LOCAL_P12, staging / LOCAL_PASS, body)
+        _make_seal_files(staging, subject)
         try:
             os.rename(staging, folder)  # atomic; fails when another job was first
         except OSError:
@@ -115,13 +168,8 @@ def create_local_seal(settings: Settings, body: Koerperschaft) -> Path:
     return p12_path
 
 
-def _make_seal_files(p12_path: Path, pass_path: Path, body: Koerperschaft) -> None:
+def _make_seal_files(folder: Path, name: x509.Name) -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
-    name = x509.Name([
-        x509.NameAttribute(NameOID.COMMON_NAME, f"{body.name} – lokales Siegel (nicht qualifiziert)"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, body.name),
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "DE"),
-    ])
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
@@ -136,13 +184,38 @@ def _make_seal_files(p12_path: Path, pass_path: Path, body: Koerperschaft) -> No
     passphrase = secrets.token_urlsafe(32).encode()
     blob = pkcs12.serialize_key_and_certificates(
         b"docgen-siegel", key, cert, None, serialization.BestAvailableEncryption(passphrase))
-    _write_private(pass_path, passphrase)
-    _write_private(p12_path, blob)
+    _write_private(folder / LOCAL_PASS, passphrase)
+    _write_private(folder / LOCAL_P12, blob)
+    (folder / LOCAL_PEM).write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def _retire_local_seal(settings: Settings, cert: x509.Certificate) -> None:
+    """Move the local seal out of the way, keeping its certificate so what it sealed still verifies.
+
+    The private key is deleted: nothing is sealed with it again. Two processes may race
+    here; the loser finds the folder gone and simply uses (or makes) the new seal.
+    """
+    folder = local_paths(settings)[0].parent
+    retired = settings.state_dir / RETIRED_DIR
+    retired.mkdir(parents=True, exist_ok=True)
+    fingerprint = cert.fingerprint(hashes.SHA256()).hex()
+    (retired / f"{fingerprint}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    doomed = settings.state_dir / f".siegel-alt-{secrets.token_hex(8)}"
+    try:
+        os.rename(folder, doomed)
+    except FileNotFoundError:
+        return
+    shutil.rmtree(doomed, ignore_errors=True)
 
 
 def _passphrase(settings: Settings, p12: Path, local: bool) -> bytes | None:
     if local:
-        return local_paths(settings)[1].read_bytes().strip()
+        try:
+            return local_paths(settings)[1].read_bytes().strip()
+        except OSError as exc:
+            raise ConfigError(f"{local_paths(settings)[1]}: Passwortdatei des lokalen Siegels nicht lesbar "
+                              f"({exc.strerror}). Bitte den Ordner „siegel“ im state_dir entfernen; docgen legt "
+                              "dann ein neues lokales Siegel an.") from exc
     if os.environ.get(PASSPHRASE_ENV):
         return os.environ[PASSPHRASE_ENV].encode()
     if settings.seal_passphrase_file is not None:
@@ -154,46 +227,165 @@ def _passphrase(settings: Settings, p12: Path, local: bool) -> bytes | None:
     return None
 
 
-def load_seal(settings: Settings, body: Koerperschaft, *, create: bool = True) -> SealKey:
-    """The configured seal, or the local self-signed one (made on first use when ``create``)."""
-    local = settings.seal_cert is None
-    p12 = settings.seal_cert if settings.seal_cert is not None else local_paths(settings)[0]
+def _refuse_shared_folders(settings: Settings, p12: Path) -> None:
     for label, folder in (("Eingangsordner", settings.inbox), ("Ausgabeordner", settings.outbox)):
         for secret in (p12, settings.seal_passphrase_file):
             if secret is not None and secret.resolve().is_relative_to(folder.resolve()):
                 raise ConfigError(f"{secret}: liegt im {label} {folder}. Schlüssel und Passwort des Siegels "
                                   "gehören nie in die geteilten Ordner; bitte an einen geschützten Ort legen.")
+
+
+def _make_local(settings: Settings) -> None:
+    p12 = local_paths(settings)[0]
+    try:
+        create_local_seal(settings)
+    except OSError as exc:
+        raise FileAccessError(f"{p12.parent}: lokales Siegel nicht anlegbar ({exc.strerror}).") from exc
+
+
+def load_seal(settings: Settings, body: Koerperschaft | None = None, *, create: bool = True) -> SealKey:
+    """The configured seal, or the local self-signed one (made on first use when ``create``).
+
+    ``body`` is ignored: the seal's subject comes from the settings only, never from an
+    input's ``koerperschaft``. With ``create`` a local seal whose subject no longer matches
+    ``settings.koerperschaft`` is retired and replaced; without it nothing is written.
+    """
+    del body
+    local = settings.seal_cert is None
+    p12 = settings.seal_cert if settings.seal_cert is not None else local_paths(settings)[0]
+    _refuse_shared_folders(settings, p12)
     if local and not p12.exists():
         if not create:
             raise ConfigError("Es ist noch kein Siegelzertifikat vorhanden.")
-        try:
-            create_local_seal(settings, body)
-        except OSError as exc:
-            raise FileAccessError(f"{p12.parent}: lokales Siegel nicht anlegbar ({exc.strerror}).") from exc
+        _make_local(settings)
+    key = _open_p12(settings, p12, local)
+    if local and create and key.certificate.subject != seal_subject(settings):
+        _retire_local_seal(settings, key.certificate)
+        _make_local(settings)
+        key = _open_p12(settings, p12, local)
+    return key
+
+
+def _open_p12(settings: Settings, p12: Path, local: bool) -> SealKey:
     try:
         data = p12.read_bytes()
+        stat = p12.stat()
     except OSError as exc:
         raise ConfigError(f"{p12}: Siegelzertifikat nicht lesbar ({exc.strerror}). Einstellung seal_cert "
                           "prüfen.") from exc
     passphrase = _passphrase(settings, p12, local)
-    stat = p12.stat()
     cache_key = (str(p12.resolve()), stat.st_mtime_ns, stat.st_size, passphrase)
     with _CACHE_LOCK:
         if cache_key in _CACHE:
             return _CACHE[cache_key]
     try:
-        base = signers.SimpleSigner.load_pkcs12_data(data, other_certs=[], passphrase=passphrase)
-        pyca_key = pkcs12.load_key_and_certificates(data, passphrase)[0]
+        pyca_key, pyca_cert, _ = pkcs12.load_key_and_certificates(data, passphrase)
     except ValueError as exc:
         hint = ("Das Passwort fehlt oder ist falsch: bitte in der Umgebungsvariable DOCGEN_SEAL_PASSPHRASE "
                 "oder in der Datei seal_passphrase_file angeben." if not local else
                 "Die lokale Siegeldatei ist beschädigt: bitte den Ordner „siegel“ im state_dir entfernen; "
                 "docgen legt dann ein neues lokales Siegel an.")
         raise ConfigError(f"{p12}: das Siegelzertifikat (PKCS#12) lässt sich nicht öffnen. {hint}") from exc
+    if pyca_key is None or pyca_cert is None:
+        raise ConfigError(f"{p12}: die PKCS#12-Datei enthält keinen privaten Schlüssel mit Zertifikat. Bitte "
+                          "die vollständige Siegeldatei (Schlüssel und Zertifikat) einstellen.")
+    try:
+        base = signers.SimpleSigner.load_pkcs12_data(data, other_certs=[], passphrase=passphrase)
+    except ValueError as exc:
+        raise ConfigError(f"{p12}: der Schlüssel des Siegelzertifikats wird nicht unterstützt ({exc}).") from exc
     key = SealKey(_CachedKeySigner(pyca_key, base), p12, local)
     with _CACHE_LOCK:
         _CACHE[cache_key] = key
     return key
+
+
+def _load_pem_file(path: Path) -> list[x509.Certificate]:
+    data = path.read_bytes()
+    if b"-----BEGIN" in data:
+        return x509.load_pem_x509_certificates(data)
+    return [x509.load_der_x509_certificate(data)]
+
+
+def installation_certificates(settings: Settings) -> list[x509.Certificate]:
+    """The certificates this installation seals (or sealed) with: the configured seal or the
+    local one, plus every retired local seal. Nothing is created or rotated here.
+
+    The local seal's certificate is read from its public PEM copy when there is one, so no
+    passphrase is needed; a configured PKCS#12 is opened with its passphrase.
+    """
+    certs: list[x509.Certificate] = []
+    pem = local_paths(settings)[0].with_name(LOCAL_PEM)
+    if settings.seal_cert is None and pem.is_file():
+        certs.extend(_load_pem_file(pem))
+    else:
+        with contextlib.suppress(ConfigError):  # no seal yet, or not readable here: other anchors only
+            certs.append(load_seal(settings, create=False).certificate)
+    retired = settings.state_dir / RETIRED_DIR
+    if retired.is_dir():
+        for path in sorted(retired.glob("*.pem")):
+            try:
+                certs.extend(_load_pem_file(path))
+            except (OSError, ValueError):
+                continue
+    return certs
+
+
+def _name_text(name: x509.Name) -> str:
+    labels = {NameOID.COMMON_NAME: "CN", NameOID.ORGANIZATIONAL_UNIT_NAME: "OU",
+              NameOID.ORGANIZATION_NAME: "O", NameOID.COUNTRY_NAME: "C"}
+    return ", ".join(f"{labels.get(a.oid, a.oid.dotted_string)}={a.value!s}" for a in name)
+
+
+def certificate_summary(cert: x509.Certificate) -> dict[str, Any]:
+    """Subject, issuer, SHA-256 fingerprint and validity of ``cert``, as text for people."""
+    return {
+        "subjekt": _name_text(cert.subject),
+        "aussteller": _name_text(cert.issuer),
+        "fingerabdruck_sha256": cert.fingerprint(hashes.SHA256()).hex(),
+        "gueltig_ab": cert.not_valid_before_utc.isoformat(timespec="seconds"),
+        "gueltig_bis": cert.not_valid_after_utc.isoformat(timespec="seconds"),
+        "selbst_ausgestellt": cert.subject == cert.issuer,
+    }
+
+
+def seal_summary(settings: Settings) -> dict[str, Any]:
+    """What ``docgen check`` shows about the seal; reads only, never creates or rotates a seal.
+
+    Keys: ``art`` ("konfiguriert" | "lokal"), ``vorhanden`` (bool), ``pfad``, ``qualifiziert``
+    (False for the local seal, None = unknown for a configured one), ``hinweis`` (German),
+    and when the certificate could be read ``subjekt``, ``aussteller``, ``fingerabdruck_sha256``,
+    ``gueltig_ab``, ``gueltig_bis``, ``selbst_ausgestellt``. For the local seal also
+    ``passt_zur_koerperschaft`` (False: the next sealing replaces it). Configuration errors
+    (an unreadable PKCS#12, a wrong passphrase, a key in a shared folder) raise ConfigError.
+    """
+    local = settings.seal_cert is None
+    p12 = settings.seal_cert if settings.seal_cert is not None else local_paths(settings)[0]
+    summary: dict[str, Any] = {"art": "lokal" if local else "konfiguriert", "pfad": str(p12),
+                               "qualifiziert": False if local else None}
+    if local and not p12.exists():
+        summary["vorhanden"] = False
+        summary["subjekt_geplant"] = _name_text(seal_subject(settings))
+        summary["hinweis"] = ("noch kein Siegel; beim ersten freigegebenen Paket legt docgen ein lokales, selbst "
+                              "ausgestelltes Siegel an (KEIN qualifiziertes Siegel)")
+        return summary
+    key = load_seal(settings, create=False)
+    summary["vorhanden"] = True
+    summary.update(certificate_summary(key.certificate))
+    if local:
+        try:
+            matches = key.certificate.subject == seal_subject(settings)
+        except ConfigError:
+            matches = False
+        summary["passt_zur_koerperschaft"] = matches
+        summary["hinweis"] = "lokales, selbst ausgestelltes Siegel von docgen – KEIN qualifiziertes Siegel"
+        if not matches:
+            summary["hinweis"] += ("; sein Name passt nicht zur eingestellten Körperschaft, beim nächsten Siegeln "
+                                   "wird es ersetzt")
+    else:
+        summary["hinweis"] = "Siegelzertifikat aus den Einstellungen (seal_cert)"
+    if key.certificate.not_valid_after_utc < dt.datetime.now(dt.UTC):
+        summary["hinweis"] += "; das Zertifikat ist ABGELAUFEN"
+    return summary
 
 
 def seal(pdf: Path, out: Path, key: SealKey, reason: str, location: str) -> Path:
