@@ -4,6 +4,12 @@ pypdf merges the documents in order, gives each a bookmark (with the headings
 LibreOffice exported nested below it), page labels and document metadata, lays
 the "ENTWURF" watermark over every page of a draft, and restores the PDF/A
 identification (XMP and output intent) that a merge drops.
+
+Before the merge every part is cleaned (see ``sanitize``: embedded files and actions
+that reach outside the bundle are removed) and checked for what would break PDF/A
+(fonts not embedded, encryption). The bundle claims PDF/A-2b only when every part
+passes; otherwise it carries no PDF/A identification, and ``Assembled.pdfa_findings``
+says in German which part broke it.
 """
 
 from __future__ import annotations
@@ -28,8 +34,10 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from docgen.pdfa import part_findings
 from docgen.richtext import clean_text
 from docgen.stages.convert import Converter
+from docgen.stages.sanitize import Removal, sanitize
 
 WATERMARK_OPACITY = 0.22
 
@@ -50,6 +58,31 @@ class BundleMeta:
     created: dt.datetime
     creator: str  # "docgen 0.1.0"
     producer: str
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """The merged bundle and what the merge found.
+
+    ``removed``: what was stripped from the parts (for the receipt: ``[r.as_dict() for r in
+    removed]``, messages ``r.message``). ``pdfa_findings``: German sentences naming the part
+    that keeps the bundle from being PDF/A-2b; empty means the bundle claims PDF/A-2b.
+    """
+
+    path: Path
+    removed: list[Removal]
+    pdfa_findings: list[str]
+
+    @property
+    def pdfa(self) -> bool:
+        return not self.pdfa_findings
+
+
+def describe(entry: BundleEntry) -> str:
+    """How messages name a part: "Anlage 2 „Plan“", "Hauptdokument „…“", "Freigabevermerk"."""
+    if entry.label == entry.title:
+        return entry.label
+    return f"{entry.label} „{entry.title}“"
 
 
 def page_count(pdf: Path) -> int:
@@ -115,7 +148,7 @@ def _pdf_date(moment: dt.datetime) -> str:
     return moment.strftime("D:%Y%m%d%H%M%S+00'00'")
 
 
-def xmp_packet(meta: BundleMeta) -> bytes:
+def xmp_packet(meta: BundleMeta, pdfa: bool = True) -> bytes:
     stamp = meta.created.strftime("%Y-%m-%dT%H:%M:%S+00:00")
     # XML cannot hold control characters; an input with one must still give well-formed XMP.
     meta = dataclasses.replace(meta, title=clean_text(meta.title), subject=clean_text(meta.subject),
@@ -124,13 +157,14 @@ def xmp_packet(meta: BundleMeta) -> bytes:
     def alt(value: str) -> str:
         return f'<rdf:Alt><rdf:li xml:lang="x-default">{escape(value)}</rdf:li></rdf:Alt>'
 
-    body = f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
-<x:xmpmeta xmlns:x="adobe:ns:meta/">
- <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+    identification = """
   <rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/">
    <pdfaid:part>2</pdfaid:part>
    <pdfaid:conformance>B</pdfaid:conformance>
-  </rdf:Description>
+  </rdf:Description>""" if pdfa else ""
+    body = f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">{identification}
   <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">
    <dc:format>application/pdf</dc:format>
    <dc:title>{alt(meta.title)}</dc:title>
@@ -153,7 +187,19 @@ def xmp_packet(meta: BundleMeta) -> bytes:
     return body.encode("utf-8")
 
 
-def _set_metadata(writer: PdfWriter, meta: BundleMeta, first: PdfReader) -> None:
+def _output_intent(reader: PdfReader) -> Any:
+    """The part's PDF/A output intent (GTS_PDFA1 with an ICC profile), if it has one."""
+    root: Any = reader.trailer["/Root"]
+    intents = root.get("/OutputIntents")
+    for intent in (intents.get_object() if intents is not None else []):
+        intent = intent.get_object()
+        if intent.get("/S") == "/GTS_PDFA1" and "/DestOutputProfile" in intent:
+            return intent
+    return None
+
+
+def _set_metadata(writer: PdfWriter, meta: BundleMeta, intent: Any) -> None:
+    """Document information, XMP, language; PDF/A identification and output intent only with ``intent``."""
     meta = dataclasses.replace(meta, title=clean_text(meta.title), subject=clean_text(meta.subject),
                                author=clean_text(meta.author))  # Info and XMP must agree (PDF/A)
     writer.add_metadata({
@@ -162,38 +208,56 @@ def _set_metadata(writer: PdfWriter, meta: BundleMeta, first: PdfReader) -> None
         "/CreationDate": _pdf_date(meta.created), "/ModDate": _pdf_date(meta.created),
     })
     stream = DecodedStreamObject()
-    stream.set_data(xmp_packet(meta))
+    stream.set_data(xmp_packet(meta, pdfa=intent is not None))
     stream[NameObject("/Type")] = NameObject("/Metadata")
     stream[NameObject("/Subtype")] = NameObject("/XML")
-    root = writer._root_object
+    root = writer.root_object
     root[NameObject("/Metadata")] = writer._add_object(stream)
     root[NameObject("/Lang")] = TextStringObject("de-DE")
-    first_root: Any = first.trailer["/Root"]
-    intents = first_root.get("/OutputIntents")
-    if intents is not None:
-        root[NameObject("/OutputIntents")] = intents.clone(writer)
-    else:
-        root[NameObject("/OutputIntents")] = ArrayObject()
+    if intent is not None:
+        root[NameObject("/OutputIntents")] = ArrayObject([writer._add_object(intent.clone(writer))])
+    elif "/OutputIntents" in root:
+        del root[NameObject("/OutputIntents")]
     root[NameObject("/ViewerPreferences")] = DictionaryObject(
         {NameObject("/DisplayDocTitle"): BooleanObject(True)})
     root[NameObject("/PageMode")] = NameObject("/UseOutlines")
 
 
-def assemble(entries: list[BundleEntry], meta: BundleMeta, out: Path, watermark: Path | None) -> Path:
-    """Merge ``entries`` into ``out`` with bookmarks, page labels, metadata and PDF/A identification."""
+def assemble_bundle(entries: list[BundleEntry], meta: BundleMeta, out: Path, watermark: Path | None) -> Assembled:
+    """Clean and merge ``entries`` into ``out`` with bookmarks, page labels and metadata.
+
+    The bundle is identified as PDF/A-2b (XMP and output intent) only when no part breaks it.
+    """
     writer = PdfWriter()
+    removed: list[Removal] = []
+    findings: list[str] = []
+    intent = None
     first_page = 0
     for entry in entries:
+        reader = PdfReader(entry.pdf)
+        where = describe(entry)
+        findings += part_findings(reader, where)
+        removed += sanitize(reader.trailer["/Root"], where)  # in memory, before append copies the objects
+        intent = intent if intent is not None else _output_intent(reader)
         plain = entry.label in (entry.title, "Hauptdokument")
         bookmark = entry.title if plain else f"{entry.label}: {entry.title}"
-        writer.append(str(entry.pdf), outline_item=bookmark, import_outline=True)
+        writer.append(reader, outline_item=bookmark, import_outline=True)
         last_page = first_page + entry.pages - 1
         prefix = {"Hauptdokument": ""}.get(entry.label, f"{entry.label} – ")
         writer.set_page_label(first_page, last_page, style=PageLabelStyle.DECIMAL, prefix=prefix or None, start=1)
         first_page = last_page + 1
+    # A safety net: whatever the merge brought along that the per-part pass did not see.
+    removed += sanitize(writer.root_object, "Paket")
     if watermark is not None:
         apply_watermark(writer, watermark)
-    _set_metadata(writer, meta, PdfReader(entries[0].pdf))
+    if intent is None and not findings:
+        findings.append("Paket: kein Bestandteil bringt ein PDF/A-Farbprofil (OutputIntent) mit")
+    _set_metadata(writer, meta, intent if not findings else None)
     with out.open("wb") as fh:
         writer.write(fh)
-    return out
+    return Assembled(out, removed, findings)
+
+
+def assemble(entries: list[BundleEntry], meta: BundleMeta, out: Path, watermark: Path | None) -> Path:
+    """:func:`assemble_bundle`, returning only the path (for callers that do not report findings)."""
+    return assemble_bundle(entries, meta, out, watermark).path

