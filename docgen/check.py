@@ -18,9 +18,9 @@ from pathlib import Path
 from docgen import documents
 from docgen.errors import ConfigError, DependencyMissing, DocgenError, SealError, TemplateProblem
 from docgen.model import DocumentType
-from docgen.richtext import HEADING_STYLE, LIST_STYLE, TABLE_STYLE
 from docgen.runner import ProgramTimeout, run
 from docgen.settings import Settings
+from docgen.stages.render import missing_styles, missing_styles_message
 from docgen.stages.seal import load_seal, local_paths
 
 # Templates every bundle uses besides the document types' own.
@@ -138,7 +138,7 @@ def check_templates(settings: Settings) -> list[CheckResult]:
         elif not zipfile.is_zipfile(path):
             results.append(CheckResult(f"Vorlage {name}", "fehlt", f"{path} ist keine Word-Datei"))
         else:
-            missing = missing_styles(path)
+            missing = missing_styles(path) if name not in SUPPORT_TEMPLATES else []
             if missing:
                 results.append(CheckResult(f"Vorlage {name}", "fehlt", f"{path}: es fehlen die Formatvorlagen "
                                            + ", ".join(f"„{m}“" for m in missing),
@@ -184,18 +184,6 @@ def check_seal(settings: Settings) -> CheckResult:
     return CheckResult(label, "ok", f"{key.subject} ({key.path})")
 
 
-def missing_styles(template: Path) -> list[str]:
-    """The styles rich text needs that ``template`` does not define (compared without case)."""
-    wanted = [HEADING_STYLE.format(level=n) for n in (2, 3)] + [LIST_STYLE, TABLE_STYLE]
-    try:
-        with zipfile.ZipFile(template) as archive:
-            xml = archive.read("word/styles.xml").decode("utf-8", "replace")
-    except (OSError, KeyError, zipfile.BadZipFile) as exc:
-        raise TemplateProblem(f"Vorlage {template.name}: keine gültige Word-Datei ({exc}).") from exc
-    defined = {name.lower() for name in re.findall(r'<w:name w:val="([^"]+)"', xml)}
-    return [name for name in wanted if name.lower() not in defined]
-
-
 def check_settings(settings: Settings) -> list[CheckResult]:
     """Which settings file was read, for which body, with which state directory."""
     source = str(settings.config_file) if settings.config_file else "keine Datei (Standardwerte und Umgebung)"
@@ -232,21 +220,15 @@ def preflight(settings: Settings, *, converter: bool, seal: bool, documents: Ite
     """
     if converter:
         _preflight_converter(settings)
-    names = {doc.template_file for doc in documents}
-    if names:
-        names.update(SUPPORT_TEMPLATES)
-    for name in sorted(names):
+    rich = {doc.template_file for doc in documents}  # templates that hold rich text need its styles
+    for name in sorted(rich | (set(SUPPORT_TEMPLATES) if rich else set())):
         path = settings.template_path(name)
         if not path.is_file():
             raise TemplateProblem(f"Vorlage {name} nicht gefunden (gesucht: {path}). Bitte templates_dir in der "
                                   "Konfiguration prüfen oder die Vorlage zurücklegen.")
-        missing = missing_styles(path)
+        missing = missing_styles(path) if name in rich else []
         if missing:
-            raise TemplateProblem(
-                f"Vorlage {path.name}: es fehlt die Formatvorlage „{missing[0]}“"
-                + (f" (und {', '.join(f'„{m}“' for m in missing[1:])})" if missing[1:] else "")
-                + ". Die Vorlage ist fehlerhaft, nicht die Eingabe: bitte die Formatvorlage in Word anlegen "
-                "oder die Vorlagen-Verantwortlichen informieren.")
+            raise TemplateProblem(missing_styles_message(path, missing))
     if seal:
         try:
             load_seal(settings, settings.koerperschaft)

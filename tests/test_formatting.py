@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from docgen.formatting import NBSP, cent, datum, datum_lang, euro, prozent, zahl
+from docgen.formatting import datum, datum_lang
+from docgen.numbers import NBSP, cent, euro, prozent, zahl
 
 
 @pytest.mark.parametrize(("value", "short", "long"), [

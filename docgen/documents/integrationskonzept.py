@@ -28,8 +28,9 @@ from decimal import Decimal
 from typing import Any
 
 from docgen.errors import Problem
-from docgen.formatting import datum, to_decimal, zahl
+from docgen.formatting import datum
 from docgen.model import DocumentType, RenderTools
+from docgen.numbers import to_decimal, zahl
 from docgen.settings import Settings
 
 KREIS = "Kreis"

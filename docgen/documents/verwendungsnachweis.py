@@ -26,8 +26,8 @@ from docgen.documents import sachbericht as sb
 from docgen.documents import zuwendung as zw
 from docgen.documents import zuwendung_fristen as zf
 from docgen.errors import Problem
-from docgen.formatting import euro, prozent
 from docgen.model import DocumentType, RenderTools
+from docgen.numbers import euro, prozent
 from docgen.schemas import schema_problems
 from docgen.settings import Settings
 

@@ -1,0 +1,75 @@
+"""The one number module: money and quantities as ``Decimal``, rounded half-up, printed the German way.
+
+Every figure docgen computes or prints goes through here: the grant arithmetic
+(``docgen.documents.zuwendung``), the template filters (``docgen.formatting``)
+and messages. Rules: never a float; round half-up to cents (administrative
+practice, not Babel's half-even); never print "-0,00"; German digit grouping
+from Babel (``1.234,56``) with a no-break space before "€" and "%".
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from babel.numbers import format_decimal
+
+LOCALE = "de_DE"
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+HUNDERT = Decimal(100)
+NBSP = "\u00a0"
+
+__all__ = ["CENT", "HUNDERT", "NBSP", "ZERO", "cent", "euro", "prozent", "to_decimal", "to_money", "zahl"]
+
+
+def to_decimal(value: Any) -> Decimal:
+    """A finite Decimal from a Decimal, an int or a numeric string; float and bool are refused."""
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
+        raise TypeError(f"erwartet Zahl oder Zahlentext, nicht {type(value).__name__}")
+    try:
+        number = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
+    except InvalidOperation as exc:
+        raise ValueError(f"{value!r} ist keine Zahl") from exc
+    if not number.is_finite():
+        raise ValueError(f"{value!r} ist keine endliche Zahl")
+    return number
+
+
+def _round(value: Decimal, places: int) -> Decimal:
+    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return rounded if rounded else abs(rounded)  # -0.00 → 0.00
+
+
+def cent(value: Any) -> Decimal:
+    """Round to cents, half-up; never "-0.00"."""
+    try:
+        return _round(to_decimal(value), 2)
+    except InvalidOperation as exc:  # more digits than the decimal context holds
+        raise ValueError(f"{value!r} ist zu groß") from exc
+
+
+def to_money(value: Any) -> Decimal:
+    """An amount from the input (``Decimal``, ``int`` or ``"1234.50"``) in cents, half-up."""
+    return cent(value)
+
+
+def zahl(value: Any, nachkommastellen: int = 2) -> str:
+    """``1234.5`` → ``1.234,50`` (half-up, German grouping, never "-0,00")."""
+    pattern = "#,##0" + ("." + "0" * nachkommastellen if nachkommastellen else "")
+    rounded = _round(to_decimal(value), nachkommastellen)
+    return str(format_decimal(rounded, format=pattern, locale=LOCALE, decimal_quantization=True))
+
+
+def euro(value: Any, nachkommastellen: int = 2) -> str:
+    """``1234.5`` → ``1.234,50 €`` (no-break space before the sign); empty for no value."""
+    if value is None or value == "":
+        return ""
+    return f"{zahl(value, nachkommastellen)}{NBSP}€"
+
+
+def prozent(value: Any, nachkommastellen: int = 2) -> str:
+    """``60`` → ``60,00 %`` (the value is already in percent); empty for no value."""
+    if value is None or value == "":
+        return ""
+    return f"{zahl(value, nachkommastellen)}{NBSP}%"
