@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
@@ -22,8 +24,12 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from docgen.settings import Koerperschaft, Settings
 from docgen.stages.assemble import BundleEntry, BundleMeta, assemble_bundle, page_count
 from docgen.stages.sanitize import sanitize
+from docgen.stages.seal import load_seal, seal
+from docgen.verify import trust_roots, verify_bundle
+from tests.pki import make_pki
 
 ROOT = Path(__file__).resolve().parent.parent
 ANLAGE = ROOT / "examples" / "anlagen" / "zielerreichung-2024-2025.pdf"
@@ -170,3 +176,22 @@ def test_javascript_name_tree_and_open_action_are_removed(tmp_path: Path) -> Non
                                              "Anlage 3 „Skript“: Programmstart „calc.exe“ entfernt"}
     assert "/OpenAction" not in writer._root_object
     assert "/JavaScript" not in writer._root_object["/Names"]
+
+
+def test_signature_of_a_signed_anlage_is_dropped_and_the_bundle_seal_verifies(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path / "pki")
+    signed = tmp_path / "bescheid.pdf"
+    signer = signers.SimpleSigner.load_pkcs12(str(pki.seal_p12), passphrase=pki.passphrase.encode())
+    assert signer is not None
+    with ANLAGE.open("rb") as fh, signed.open("wb") as out:
+        signers.sign_pdf(IncrementalPdfFileWriter(fh, strict=False), signers.PdfSignatureMetadata(
+            field_name="Bescheid", subfilter=fields.SigSeedSubFilter.PADES), signer=signer, output=out)
+    entries = [BundleEntry("Hauptdokument", "Vorlage", ANLAGE, 1), BundleEntry("Anlage 1", "Bescheid", signed, 1)]
+    result = assemble_bundle(entries, META, tmp_path / "paket.pdf", None)
+    assert [r.message for r in result.removed] == [
+        "Anlage 1 „Bescheid“: Signatur der Originaldatei „Bescheid“ entfernt"]
+    settings = Settings(state_dir=tmp_path / "state", inbox=tmp_path / "in", outbox=tmp_path / "out",
+                        koerperschaft=Koerperschaft(name="Kreis Musterland"))
+    sealed = seal(result.path, tmp_path / "gesiegelt.pdf", load_seal(settings), reason="Freigabe", location="x")
+    verdict = verify_bundle(sealed, trust_roots(settings))
+    assert verdict.ok, verdict.lines

@@ -7,8 +7,9 @@ path), start a program (``Launch``), send or load form data (``SubmitForm``,
 ``ImportData``), run scripts or play media. A seal would vouch for all of it, and
 PDF/A forbids most of it, so the assemble stage strips every such object from each
 part before the merge and reports each removal (German, naming the part) for the
-receipt. Ordinary links (``http``, ``https``, ``mailto``) and jumps inside the
-document stay.
+receipt. A part's own digital signature is dropped too: it covers the part's original
+bytes and cannot be valid inside the bundle, whose seal covers everything instead.
+Ordinary links (``http``, ``https``, ``mailto``) and jumps inside the document stay.
 """
 
 from __future__ import annotations
@@ -149,6 +150,12 @@ class _Cleaner:
                                   else ("eingebettete_datei", "eingebettete Datei"))
                     self.note(code, what, name)
                 del item[key]
+        if item.get("/FT") == "/Sig" and "/V" in item:
+            # A part's own signature covers the bytes of its original file, never the bundle's: after
+            # the merge it could only ever fail (and make the bundle's verification fail), so its value
+            # goes; the field and its visible stamp stay as the part showed them.
+            self.note("signatur", "Signatur der Originaldatei", _text(item.get("/T")))
+            del item[NameObject("/V")]
         if "/EF" in item:  # a file specification that holds the file itself
             self.note("eingebettete_datei", "eingebettete Datei", _text(item))
             del item[NameObject("/EF")]
