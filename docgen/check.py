@@ -21,7 +21,7 @@ from docgen.model import DocumentType
 from docgen.runner import ProgramTimeout, run
 from docgen.settings import Settings
 from docgen.stages.render import missing_styles, missing_styles_message
-from docgen.stages.seal import load_seal, local_paths
+from docgen.stages.seal import load_seal, seal_summary
 
 # Templates every bundle uses besides the document types' own.
 SUPPORT_TEMPLATES = ("freigabevermerk.docx", "entwurf.docx")
@@ -164,24 +164,27 @@ def check_folder(label: str, path: Path, setting: str) -> CheckResult:
 
 
 def check_seal(settings: Settings) -> CheckResult:
-    """Which seal signs the bundles, and whether its key is kept private."""
+    """Which seal signs the bundles (subject, issuer, fingerprint, validity) and whether its key is private."""
     label = "Siegelzertifikat"
-    if settings.seal_cert is None and not local_paths(settings)[0].exists():
-        return CheckResult(label, "ok", "noch keines; beim ersten freigegebenen Paket legt docgen ein lokales, "
-                           "selbst ausgestelltes Siegel an (KEIN qualifiziertes Siegel)")
     try:
-        key = load_seal(settings, settings.koerperschaft, create=False)
+        info = seal_summary(settings)
     except DocgenError as exc:
         return CheckResult(label, "fehlt", exc.message, "Einstellungen seal_cert und Passwort prüfen")
-    mode = key.path.stat().st_mode & 0o777
+    if not info.get("vorhanden"):
+        planned = info.get("subjekt_geplant", "")
+        return CheckResult(label, "ok", f"{info['hinweis']}; Inhaber wird „{planned}“")
+    detail = (f"Inhaber „{info.get('subjekt', '?')}“, ausgestellt von „{info.get('aussteller', '?')}“, "
+              f"gültig {info.get('gueltig_ab', '?')} bis {info.get('gueltig_bis', '?')}, "
+              f"SHA-256 {str(info.get('fingerabdruck_sha256', '?'))[:16]}… ({info['pfad']})")
+    key_file = Path(info["pfad"])
+    mode = key_file.stat().st_mode & 0o777 if key_file.exists() else 0
     if mode & 0o077:
-        return CheckResult(label, "warnung", f"{key.path} ist für andere lesbar (Rechte {oct(mode)})",
-                           f"chmod 600 {key.path}")
-    if key.local:
-        return CheckResult(label, "warnung", f"lokales, selbst ausgestelltes Siegel ({key.path}) – KEIN "
-                           "qualifiziertes elektronisches Siegel", "für die Veröffentlichung seal_cert auf das "
-                           "Siegelzertifikat der Körperschaft setzen")
-    return CheckResult(label, "ok", f"{key.subject} ({key.path})")
+        return CheckResult(label, "warnung", f"{key_file} ist für andere lesbar (Rechte {oct(mode)}); {detail}",
+                           f"chmod 600 {key_file}")
+    if info["art"] == "lokal" or "ABGELAUFEN" in info["hinweis"]:
+        return CheckResult(label, "warnung", f"{info['hinweis']}; {detail}",
+                           "für die Veröffentlichung seal_cert auf das Siegelzertifikat der Körperschaft setzen")
+    return CheckResult(label, "ok", f"{info['hinweis']}; {detail}")
 
 
 def check_settings(settings: Settings) -> list[CheckResult]:

@@ -2,7 +2,7 @@
 
 Every error a user can meet is a :class:`DocgenError` subclass whose message is
 German, names the file (and, where there is one, the JSON path) and says what to
-do. The CLI translates them once, at the edge, into the exit codes of design.md.
+do. The CLI translates them once, at the edge, into the exit codes of docs/contracts.md.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Exit codes of the ``docgen`` command (binding, see design.md)."""
+    """Exit codes of the ``docgen`` command (binding, see docs/contracts.md)."""
 
     OK = 0
     INTERNAL = 1
