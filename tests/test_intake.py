@@ -32,7 +32,7 @@ def env_for(folders: dict[str, Path], **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCGEN_")}
     env.update(DOCGEN_INBOX=str(folders["inbox"]), DOCGEN_OUTBOX=str(folders["outbox"]),
                DOCGEN_STATE_DIR=str(folders["state"]), DOCGEN_STABLE_SECONDS="1", DOCGEN_WORKERS="2",
-               DOCGEN_RESCAN_SECONDS="5")
+               DOCGEN_RESCAN_SECONDS="5", DOCGEN_KOERPERSCHAFT_NAME="Kreis Musterland")
     env.update(extra)
     return env
 
