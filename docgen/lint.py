@@ -1,10 +1,20 @@
 """``docgen lint-template``: check a Word template before it meets real data.
 
-For administrators who edit templates in Word. It lists every variable the
-template uses that neither the schema of its dokumentart nor the render
-context defines, every tag that Word split across runs (such a tag does not
-work), and unbalanced ``{% %}`` blocks — each with the text of the paragraph
-where it occurs.
+For administrators who edit templates in Word. In one pass it lists, each with
+its paragraph (number and text), in German:
+
+- tags that Word split across runs (such a tag does not work),
+- unbalanced ``{% %}`` blocks and any other broken tag,
+- typographic quotes (“ ” „ ‘ ’) inside tags, which Word's AutoCorrect types,
+- filters and tests that docgen does not know (rendering would fail),
+- variables that neither the schema of the template's dokumentart nor the render
+  context defines,
+- styles that rich text needs and the template lacks.
+
+The dokumentart comes from ``--dokumentart``, else from the template's own
+metadata (the custom document property ``dokumentart``, or the core property
+``category``, "Kategorie" in Word), else from the file name; when none says it,
+linting stops with a usage error instead of calling an unchecked template clean.
 """
 
 from __future__ import annotations
@@ -12,93 +22,290 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from docxtpl import DocxTemplate
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
+from lxml import etree
 
 from docgen import documents
-from docgen.errors import TemplateProblem
+from docgen.errors import DocgenError, ExitCode, TemplateProblem
 from docgen.model import DocumentType
 from docgen.resources import examples_dir, templates_dir
 from docgen.schemas import load_schema, standalone_schema_text
 from docgen.settings import Settings
-from docgen.stages.render import RenderTools, koerperschaft_for, load_template
+from docgen.stages.render import (
+    TELL_OWNERS,
+    RenderTools,
+    jinja_env,
+    koerperschaft_for,
+    load_template,
+    missing_styles,
+    missing_styles_message,
+)
 
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 PARTS = re.compile(r"word/(document|header\d*|footer\d*)\.xml")
 BLOCK_TAG = re.compile(r"\{%-?\s*(?:[prtc]{1,2}\s+)?(\w+)")
+TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 OPENERS = {"if": "endif", "for": "endfor", "macro": "endmacro", "block": "endblock", "with": "endwith",
            "filter": "endfilter", "call": "endcall", "set": None}
 MIDDLES = {"elif": "if", "else": None}
+TYPOGRAPHIC_QUOTES = "“”„‟‘’‚‛«»‹›"
+
+# Templates that belong to every bundle besides the document types' own, and the variables
+# their context holds (the pipeline's sign-off page; the watermark has none).
+SUPPORT_KINDS: dict[str, set[str]] = {
+    "freigabevermerk": {
+        "koerperschaft.name", "koerperschaft.verwaltungsspitze", "koerperschaft.anschrift", "koerperschaft.logo",
+        "bezug", "titel", "freigegeben", "inhalt", "inhalt[].label", "inhalt[].titel", "inhalt[].seiten",
+        "mitzeichnungen", "mitzeichnungen[].rolle", "mitzeichnungen[].name", "mitzeichnungen[].datum",
+        "unterzeichnung", "unterzeichnung.zusatz", "unterzeichnung.name", "unterzeichnung.funktion",
+        "unterzeichnung.datum", "eingabe", "sha256", "erzeugt", "version",
+    },
+    "entwurf": set(),
+}
+
+
+class LintUsageError(DocgenError):
+    """The dokumentart to lint against is unknown or cannot be told (exit 2)."""
+
+    exit_code = ExitCode.USAGE
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    part: str  # e.g. "word/document.xml"
+    number: int  # 1-based within its part, in document order (table cells included)
+    runs: list[str]
+
+    @property
+    def text(self) -> str:
+        return "".join(self.runs)
+
+    @property
+    def where(self) -> str:
+        kind = re.fullmatch(r"word/(document|header|footer)(\d*)\.xml", self.part)
+        label = {"document": "im Haupttext", "header": "in Kopfzeile", "footer": "in Fußzeile"}
+        name = label[kind.group(1)] if kind else self.part
+        return f"Absatz {self.number} {name}" + (f" {kind.group(2)}" if kind and kind.group(2) else "")
 
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # "variable", "geteilt", "block"
+    kind: str  # "geteilt", "block", "anfuehrung", "syntax", "filter", "variable", "formatvorlage"
     message: str
-    paragraph: str
+    paragraph: str  # the paragraph's text ("" = the template as a whole)
+    where: str = ""  # "Absatz 12 im Haupttext"
 
     def render(self, template: str) -> str:
-        where = self.paragraph if len(self.paragraph) <= 90 else self.paragraph[:87] + "…"
-        return f"{template}: {self.message} – im Absatz: „{where}“"
+        if not self.where:
+            return f"{template}: {self.message}"
+        text = self.paragraph if len(self.paragraph) <= 90 else self.paragraph[:87] + "…"
+        return f"{template}: {self.message} – im Absatz: „{text}“ ({self.where})"
 
 
-def _paragraphs(template: Path) -> list[tuple[str, list[str]]]:
-    """(part name, run texts) for every paragraph of the body, headers and footers."""
+def _finding(kind: str, message: str, para: Paragraph | None) -> Finding:
+    return Finding(kind, message, para.text if para else "", para.where if para else "")
+
+
+# -- reading the template -------------------------------------------------------------------
+
+def _own_runs(para: Any) -> Iterator[Any]:
+    """The runs of a paragraph, without those of paragraphs nested in it (text boxes)."""
+    for run in para.iter(f"{W}r"):
+        parent = run.getparent()
+        while parent is not None and parent.tag != f"{W}p":
+            parent = parent.getparent()
+        if parent is para:
+            yield run
+
+
+def read_paragraphs(template: Path) -> list[Paragraph]:
+    """Every paragraph of the body, headers and footers; a broken file is a template error."""
+    try:
+        with zipfile.ZipFile(template) as archive:
+            names = archive.namelist()
+            if "word/document.xml" not in names:
+                raise TemplateProblem(f"Vorlage {template.name}: keine gültige Word-Datei (der Bestandteil "
+                                      f"word/document.xml fehlt). {TELL_OWNERS}")
+            parts = sorted((n for n in names if PARTS.fullmatch(n)), key=_part_order)
+            xml = {name: archive.read(name) for name in parts}
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise TemplateProblem(f"Vorlage {template.name}: keine Word-Datei (.docx) ({exc}).") from exc
     found = []
-    with zipfile.ZipFile(template) as archive:
-        for name in sorted(n for n in archive.namelist() if PARTS.fullmatch(n)):
-            xml = archive.read(name).decode("utf-8")
-            for para in re.findall(r"<w:p[ >].*?</w:p>", xml, flags=re.S):
-                runs = ["".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", run))
-                        for run in re.findall(r"<w:r[ >].*?</w:r>", para, flags=re.S)]
-                found.append((name, [r for r in runs if r]))
+    for name in parts:
+        try:
+            root = etree.fromstring(xml[name])
+        except etree.XMLSyntaxError as exc:
+            raise TemplateProblem(f"Vorlage {template.name}: keine gültige Word-Datei ({name} ist kein "
+                                  f"gültiges XML: {exc.msg}). {TELL_OWNERS}") from exc
+        for number, para in enumerate(root.iter(f"{W}p"), start=1):
+            runs = ["".join(t.text or "" for t in run.iter(f"{W}t")) for run in _own_runs(para)]
+            found.append(Paragraph(name, number, [r for r in runs if r]))
     return found
 
 
-def split_tags(paragraphs: list[tuple[str, list[str]]]) -> list[Finding]:
+def _part_order(name: str) -> tuple[int, str]:
+    return (0 if name == "word/document.xml" else 1 if "header" in name else 2, name)
+
+
+# -- structure: split tags, blocks, quotes --------------------------------------------------
+
+def split_tags(paragraphs: list[Paragraph]) -> list[Finding]:
     findings = []
-    for _part, runs in paragraphs:
-        text = "".join(runs)
+    for para in paragraphs:
+        text = para.text
         boundaries, pos = set(), 0
-        for run in runs[:-1]:
+        for run in para.runs[:-1]:
             pos += len(run)
             boundaries.add(pos)
         for match in re.finditer(r"\{[{%].*?[}%]\}|\{[{%][^}%]*$", text):
             start, end = match.span()
             if any(start < b < end for b in boundaries) or not match.group().endswith(("}}", "%}")):
-                findings.append(Finding("geteilt", f"Platzhalter „{match.group()}“ ist von Word auf mehrere "
-                                        "Textabschnitte verteilt; bitte den Platzhalter löschen und in einem Zug "
-                                        "neu tippen", text))
+                findings.append(_finding("geteilt", f"Platzhalter „{match.group()}“ ist von Word auf mehrere "
+                                         "Textabschnitte verteilt; bitte den Platzhalter löschen und in einem Zug "
+                                         "neu tippen", para))
     return findings
 
 
-def unbalanced(paragraphs: list[tuple[str, list[str]]]) -> list[Finding]:
-    stack: list[tuple[str, str]] = []
+def unbalanced(paragraphs: list[Paragraph]) -> list[Finding]:
+    stack: list[tuple[str, Paragraph]] = []
     findings = []
-    for _part, runs in paragraphs:
-        text = "".join(runs)
-        for match in BLOCK_TAG.finditer(text):
+    for para in paragraphs:
+        for match in BLOCK_TAG.finditer(para.text):
             word = match.group(1)
             if word in OPENERS and OPENERS[word] is not None:
-                stack.append((word, text))
+                stack.append((word, para))
             elif word.startswith("end"):
                 opener = word[3:]
                 if stack and stack[-1][0] == opener:
                     stack.pop()
                 else:
-                    findings.append(Finding("block", f"„{{% {word} %}}“ ohne passendes „{{% {opener} … %}}“",
-                                            text))
+                    findings.append(_finding("block", f"„{{% {word} %}}“ ohne passendes „{{% {opener} … %}}“",
+                                             para))
             elif word in MIDDLES and (not stack or stack[-1][0] not in ("if", "for")):
-                findings.append(Finding("block", f"„{{% {word} %}}“ außerhalb eines if/for-Blocks", text))
-    findings += [Finding("block", f"„{{% {word} … %}}“ wird nicht geschlossen (es fehlt „{{% end{word} %}}“)",
-                         text) for word, text in stack]
+                findings.append(_finding("block", f"„{{% {word} %}}“ außerhalb eines if/for-Blocks", para))
+    findings += [_finding("block", f"„{{% {word} … %}}“ wird nicht geschlossen (es fehlt „{{% end{word} %}}“)",
+                          para) for word, para in stack]
     return findings
 
+
+def typographic_quotes(paragraphs: list[Paragraph]) -> list[Finding]:
+    findings = []
+    for para in paragraphs:
+        for match in TAG.finditer(para.text):
+            quotes = sorted({c for c in match.group() if c in TYPOGRAPHIC_QUOTES})
+            if quotes:
+                findings.append(_finding(
+                    "anfuehrung", f"im Platzhalter „{match.group()}“ stehen typografische Anführungszeichen "
+                    f"({' '.join(quotes)}), die Word beim Tippen einsetzt; bitte gerade Anführungszeichen "
+                    "(\" oder ') verwenden (AutoKorrektur: „Gerade Anführungszeichen durch typografische "
+                    "ersetzen“ ausschalten)", para))
+    return findings
+
+
+# -- Jinja: syntax, filters, variables ------------------------------------------------------
+
+_DOCXTPL_PREFIX = re.compile(r"\{([{%#])(?:p|tr|tc|r)\s")
+_DOCXTPL_CELL = re.compile(r"\{%-?\s*(colspan|cellbg)\s+([^%]*?)-?%\}")
+_DOCXTPL_MERGE = re.compile(r"\{%-?\s*(vm|hm)\s*-?%\}")
+_STRAIGHT = str.maketrans({c: '"' for c in "“”„‟«»‹›"} | {c: "'" for c in "‘’‚‛"})
+
+
+def _line(para: Paragraph) -> str:
+    """A paragraph as docxtpl hands it to Jinja: special prefixes dropped, quotes straightened."""
+    text = _DOCXTPL_PREFIX.sub(lambda m: "{" + m.group(1) + " ", para.text)
+    text = _DOCXTPL_CELL.sub(lambda m: "{{ " + m.group(2) + " }}", text)
+    text = _DOCXTPL_MERGE.sub("", text)
+    return TAG.sub(lambda m: m.group().translate(_STRAIGHT), text).replace("\n", " ")
+
+
+def _without_tags(line: str) -> str:
+    return re.sub(r"\{[{%#].*?[}%#]\}|\{[{%#].*$", "", line)
+
+
+def jinja_check(paragraphs: list[Paragraph], skip: set[int]) -> tuple[list[Finding], list[tuple[str, int]]]:
+    """Syntax errors, unknown filters and tests, and the variables used (path, line).
+
+    One line per paragraph, so Jinja's line numbers point at paragraphs. Paragraphs in
+    ``skip`` (already reported as broken) and each one with a syntax error are parsed without
+    their tags, so the rest of the template is still checked.
+    """
+    lines = [_without_tags(_line(p)) if i in skip else _line(p) for i, p in enumerate(paragraphs)]
+    findings: list[Finding] = []
+    env = SandboxedEnvironment()
+    tree = None
+    for _attempt in range(50):
+        try:
+            tree = env.parse("\n".join(lines))
+            break
+        except TemplateSyntaxError as exc:
+            index = min(max((exc.lineno or 1) - 1, 0), len(paragraphs) - 1)
+            para = paragraphs[index] if paragraphs else None
+            if index not in skip:
+                findings.append(_finding("syntax", f"fehlerhafter Platzhalter: {exc.message}", para))
+            if lines[index] == _without_tags(lines[index]):
+                break  # nothing left to remove here: give up on the Jinja checks
+            skip.add(index)
+            lines[index] = _without_tags(lines[index])
+    if tree is None:
+        return findings, []
+    known = jinja_env()
+    for node in tree.find_all((nodes.Filter, nodes.Test)):
+        table, noun = (known.filters, "Filter") if isinstance(node, nodes.Filter) else (known.tests, "Test")
+        if node.name not in table:
+            para = paragraphs[min(node.lineno - 1, len(paragraphs) - 1)]
+            names = ", ".join(sorted(n for n in table if not n.startswith("_")))
+            findings.append(_finding("filter", f"unbekannter {noun} „{node.name}“ (das Erzeugen würde "
+                                     f"scheitern); bekannt sind: {names}", para))
+    used: list[tuple[str, int]] = []
+    _visit(tree, {}, used)
+    return findings, [(p, line) for p, line in used if p and not p.startswith(("loop", "range"))]
+
+
+def used_paths(source: str) -> set[str]:
+    """Dotted variable paths a Jinja source uses (loop variables resolved to ``list[]``, scoped)."""
+    found: list[tuple[str, int]] = []
+    _visit(SandboxedEnvironment().parse(source), {}, found)
+    return {p for p, _line in found if p and not p.startswith(("loop", "range"))}
+
+
+def _visit(node: nodes.Node, loops: dict[str, str], found: list[tuple[str, int]]) -> None:
+    if isinstance(node, nodes.For):
+        _visit(node.iter, loops, found)
+        inner = dict(loops)
+        iterable = _dotted(node.iter, loops)
+        if isinstance(node.target, nodes.Name) and iterable:
+            inner[node.target.name] = iterable + "[]"
+        for child in [*node.body, *node.else_]:
+            _visit(child, inner, found)
+        if node.test is not None:
+            _visit(node.test, inner, found)
+        return
+    if isinstance(node, (nodes.Getattr, nodes.Name)) and isinstance(getattr(node, "ctx", "load"), str):
+        path = _dotted(node, loops)
+        if path:
+            found.append((path, node.lineno))
+            return
+    for child in node.iter_child_nodes():
+        _visit(child, loops, found)
+
+
+def _dotted(node: nodes.Node, loops: dict[str, str]) -> str:
+    if isinstance(node, nodes.Name):
+        return loops.get(node.name, node.name)
+    if isinstance(node, nodes.Getattr):
+        base = _dotted(node.node, loops)
+        return f"{base}.{node.attr}" if base else ""
+    return ""
+
+
+# -- what a dokumentart defines -------------------------------------------------------------
 
 def _schema_paths(schema: Any, defs: dict[str, Any], prefix: str, out: set[str], depth: int = 0) -> None:
     if depth > 12 or not isinstance(schema, dict):
@@ -149,83 +356,11 @@ def known_paths(doc: DocumentType, settings: Settings) -> set[str]:
     load_schema.cache_clear()
     example = json.loads((examples_dir() / doc.example_file).read_text(encoding="utf-8"),
                          parse_float=Decimal)
-    tpl = load_template(settings.template_path(doc.template_file))
+    # The shipped template serves only as the source of style ids while the context is built.
+    tpl = load_template(templates_dir() / doc.template_file)
     context = doc.context(example, RenderTools(tpl, settings, koerperschaft_for(example, settings)))
     _context_paths(context, "", paths)
     return paths
-
-
-def used_paths(source: str) -> set[str]:
-    """Dotted variable paths a Jinja source uses (loop variables resolved to ``list[]``, scoped)."""
-    found: set[str] = set()
-    _visit(SandboxedEnvironment().parse(source), {}, found)
-    return {p for p in found if p and not p.startswith(("loop", "range"))}
-
-
-def _visit(node: nodes.Node, loops: dict[str, str], found: set[str]) -> None:
-    if isinstance(node, nodes.For):
-        _visit(node.iter, loops, found)
-        inner = dict(loops)
-        iterable = _dotted(node.iter, loops)
-        if isinstance(node.target, nodes.Name) and iterable:
-            inner[node.target.name] = iterable + "[]"
-        for child in [*node.body, *node.else_]:
-            _visit(child, inner, found)
-        if node.test is not None:
-            _visit(node.test, inner, found)
-        return
-    if isinstance(node, (nodes.Getattr, nodes.Name)) and isinstance(getattr(node, "ctx", "load"), str):
-        path = _dotted(node, loops)
-        if path:
-            found.add(path)
-            return
-    for child in node.iter_child_nodes():
-        _visit(child, loops, found)
-
-
-def _dotted(node: nodes.Node, loops: dict[str, str]) -> str:
-    if isinstance(node, nodes.Name):
-        return loops.get(node.name, node.name)
-    if isinstance(node, nodes.Getattr):
-        base = _dotted(node.node, loops)
-        return f"{base}.{node.attr}" if base else ""
-    return ""
-
-
-def _jinja_source(template: Path) -> str:
-    tpl = DocxTemplate(str(template))
-    tpl.init_docx()
-    parts = [tpl.patch_xml(tpl.get_xml())]
-    for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
-        parts += [tpl.patch_xml(tpl.get_part_xml(part)) for _rel, part in tpl.get_headers_footers(uri)]
-    return "\n".join(parts)
-
-
-def lint(template: Path, settings: Settings, dokumentart: str | None = None) -> list[Finding]:
-    if not template.is_file() or not zipfile.is_zipfile(template):
-        raise TemplateProblem(f"{template}: keine Word-Datei (.docx).")
-    paragraphs = _paragraphs(template)
-    findings = split_tags(paragraphs) + unbalanced(paragraphs)
-    if findings:
-        return findings  # variables can only be read from a template whose tags are whole
-    doc = documents.get(dokumentart) if dokumentart else next(
-        (d for d in documents.registry().values() if d.template_file == template.name), None)
-    if doc is None:
-        return findings
-    try:
-        used = used_paths(_jinja_source(template))
-    except TemplateSyntaxError as exc:
-        return [Finding("block", f"fehlerhafter Platzhalter: {exc.message}", "")]
-    known = known_paths(doc, settings)
-    for path in sorted(used):
-        if _is_known(path, known):
-            continue
-        texts = ["".join(r) for _n, r in paragraphs]
-        attr = "." + path.rsplit(".", 1)[-1].removesuffix("[]")
-        where = next((t for t in texts if path in t), "") or next((t for t in texts if attr in t), "")
-        findings.append(Finding("variable", f"die Variable „{path}“ ist weder im Schema von "
-                                f"„{doc.name}“ noch in den berechneten Werten definiert", where))
-    return findings
 
 
 def _is_known(path: str, known: set[str]) -> bool:
@@ -234,6 +369,97 @@ def _is_known(path: str, known: set[str]) -> bool:
     if any(k.startswith(path + ".") or k.startswith(path + "[]") for k in known):
         return True  # a prefix of a known path (e.g. a loop over it)
     return any(k.endswith("*") and path.startswith(k[:-1]) for k in known)
+
+
+# -- which dokumentart ----------------------------------------------------------------------
+
+def known_kinds() -> list[str]:
+    return [*documents.names(), *SUPPORT_KINDS]
+
+
+def _metadata(template: Path) -> tuple[str | None, str | None]:
+    """(custom property ``dokumentart``, core property ``category``) of the template, if set."""
+    custom = category = None
+    with zipfile.ZipFile(template) as archive:
+        names = set(archive.namelist())
+        try:
+            if "docProps/custom.xml" in names:
+                root = etree.fromstring(archive.read("docProps/custom.xml"))
+                for prop in root:
+                    if str(prop.get("name", "")).strip().lower() == "dokumentart":
+                        custom = "".join(prop.itertext()).strip()
+            if "docProps/core.xml" in names:
+                root = etree.fromstring(archive.read("docProps/core.xml"))
+                for element in root:
+                    if etree.QName(element).localname == "category":
+                        category = (element.text or "").strip()
+        except etree.XMLSyntaxError:
+            pass  # damaged metadata: the file name may still tell
+    return custom or None, category or None
+
+
+def dokumentart_of(template: Path, flag: str | None) -> str:
+    """The dokumentart a template is for: flag › custom property › category › file name."""
+    kinds = known_kinds()
+    listing = ", ".join(kinds)
+    if flag is not None:
+        if flag.lower() not in kinds:
+            raise LintUsageError(f"Unbekannte Dokumentart „{flag}“ (--dokumentart). Bekannt sind: {listing}.")
+        return flag.lower()
+    custom, category = _metadata(template)
+    if custom is not None:
+        if custom.lower() not in kinds:
+            raise LintUsageError(f"{template.name}: die Dokumenteigenschaft „dokumentart“ nennt „{custom}“, "
+                                 f"eine unbekannte Dokumentart. Bekannt sind: {listing}. Bitte die Eigenschaft "
+                                 "korrigieren oder --dokumentart angeben.")
+        return custom.lower()
+    if category is not None and category.lower() in kinds:
+        return category.lower()
+    by_file = {doc.template_file: doc.name for doc in documents.registry().values()}
+    by_file.update({f"{kind}.docx": kind for kind in SUPPORT_KINDS})
+    if template.name in by_file:
+        return by_file[template.name]
+    raise LintUsageError(
+        f"{template.name}: für welche Dokumentart die Vorlage ist, sagt weder --dokumentart noch ihre "
+        "Dokumenteigenschaft „Kategorie“ (oder „dokumentart“) noch ihr Dateiname; ungeprüft wird sie nicht "
+        f"als sauber gemeldet. Bitte --dokumentart angeben (bekannt sind: {listing}).")
+
+
+# -- the whole check ------------------------------------------------------------------------
+
+def lint(template: Path, settings: Settings, dokumentart: str | None = None) -> list[Finding]:
+    """Every finding about ``template``, in one pass; a file that is no DOCX is a TemplateProblem."""
+    if not template.is_file() or not zipfile.is_zipfile(template):
+        raise TemplateProblem(f"{template}: keine Word-Datei (.docx).")
+    kind = dokumentart_of(template, dokumentart)
+    paragraphs = read_paragraphs(template)
+    load_template(template)  # python-docx must open it, as rendering will
+    structural = split_tags(paragraphs) + unbalanced(paragraphs) + typographic_quotes(paragraphs)
+    broken = {para_index for para_index, para in enumerate(paragraphs)
+              if any(f.where == para.where and f.kind in ("geteilt", "block") for f in structural)}
+    jinja_findings, used = jinja_check(paragraphs, broken)
+    findings = structural + jinja_findings + _variables(kind, used, paragraphs, settings)
+    missing = missing_styles(template)
+    if missing:
+        findings.append(Finding("formatvorlage", missing_styles_message(template, missing), ""))
+    order = {para.where: i for i, para in enumerate(paragraphs)}
+    return sorted(findings, key=lambda f: order.get(f.where, len(order)))
+
+
+def _variables(kind: str, used: list[tuple[str, int]], paragraphs: list[Paragraph],
+               settings: Settings) -> list[Finding]:
+    doc = documents.get(kind)
+    known = known_paths(doc, settings) if doc is not None else SUPPORT_KINDS[kind]
+    findings = []
+    reported: set[str] = set()
+    for path, line in used:
+        if path in reported or _is_known(path, known):
+            continue
+        reported.add(path)
+        para = paragraphs[min(max(line - 1, 0), len(paragraphs) - 1)] if paragraphs else None
+        findings.append(_finding("variable", f"die Variable „{path}“ ist weder im Schema von „{kind}“ noch in "
+                                 "den berechneten Werten definiert", para))
+    return findings
 
 
 def shipped_templates() -> list[Path]:

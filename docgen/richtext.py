@@ -39,7 +39,7 @@ TABLE_STYLE = "Table Grid"
 # the text no longer fits readably on an A4 page in portrait (proved by tests/test_richtext.py
 # and bench/render_size.py --wide with real LibreOffice): such a table is refused.
 NORMAL_COLUMNS = 6
-MAX_COLUMNS = 20
+MAX_COLUMNS = 12
 MIN_FONT_HALF_POINTS = 14  # 7 pt: the floor for a scaled table
 COMPACT_MARGIN = 28  # twips (0.05 cm) left and right in a scaled table's cells
 DEFAULT_TEXT_WIDTH = 9355  # twips: A4 portrait with 2.5 cm and 2 cm margins
@@ -75,8 +75,11 @@ def required_styles() -> list[str]:
 class Limits:
     """How much rich text one document may hold (all its block lists together)."""
 
-    items: int = 20_000  # paragraphs, headings, list items and table rows
-    cells: int = 50_000  # table cells
+    # LibreOffice needs the time: on 2 cores a 2,000-row table converts in about 13 s, 4,000 rows
+    # take over 30 s (the default convert_timeout); 4,000 list items about 6 s (bench/render_size.py).
+    items: int = 10_000  # paragraphs, headings, list items and table rows
+    table_rows: int = 2_500  # rows of all tables
+    cells: int = 10_000  # cells of all tables
     columns: int = MAX_COLUMNS  # per table
 
 
@@ -128,6 +131,10 @@ def _add_text(run: Any, text: str) -> None:
                 t.set(XML_SPACE, "preserve")
 
 
+def _number(value: int) -> str:
+    return f"{value:,}".replace(",", ".")  # German thousands separator
+
+
 def _text(value: Any) -> str:
     return clean_text(value if isinstance(value, str) else str(value))
 
@@ -144,6 +151,7 @@ class BlockBuilder:
         self.deadline = deadline  # time.monotonic() value after which building stops
         self.timeout = timeout  # for the message only
         self.items = 0
+        self.rows = 0
         self.cells = 0
 
     def build(self, value: Any, heading_level: int = 2) -> BlockXml:
@@ -174,10 +182,10 @@ class BlockBuilder:
     def _count(self, items: int, path: str) -> None:
         self.items += items
         if self.items > self.limits.items:
-            raise BlockProblem(path, f"zu viel Text für ein Dokument: mehr als {self.limits.items:,} Absätze, "
-                               "Überschriften, Listenpunkte und Tabellenzeilen zusammen "
-                               f"(höchstens {self.limits.items:,}). Bitte den Inhalt kürzen oder als "
-                               "PDF-Anlage beifügen.".replace(",", "."), "umfang.bloecke")
+            raise BlockProblem(path, f"zu viel Text für ein Dokument: mehr als {_number(self.limits.items)} "
+                               "Absätze, Überschriften, Listenpunkte und Tabellenzeilen zusammen (höchstens "
+                               f"{_number(self.limits.items)}). Bitte den Inhalt kürzen oder als PDF-Anlage "
+                               "beifügen.", "umfang.bloecke")
 
     def _clock(self, path: str) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
@@ -233,11 +241,16 @@ class BlockBuilder:
                                "A4-Seite. Bitte die Tabelle aufteilen oder als PDF-Anlage beifügen.",
                                "umfang.spalten")
         self._count(len(rows) + (1 if header else 0), path + "/zeilen")
+        self.rows += len(rows) + (1 if header else 0)
+        if self.rows > self.limits.table_rows:
+            raise BlockProblem(path + "/zeilen", f"zu viele Tabellenzeilen für ein Dokument (höchstens "
+                               f"{_number(self.limits.table_rows)} in allen Tabellen zusammen). Bitte die "
+                               "Tabelle kürzen oder als PDF-Anlage beifügen.", "umfang.zeilen")
         self.cells += width * (len(rows) + (1 if header else 0))
         if self.cells > self.limits.cells:
             raise BlockProblem(path, f"zu viele Tabellenzellen für ein Dokument (höchstens "
-                               f"{self.limits.cells:,}). Bitte die Tabelle kürzen oder als PDF-Anlage "
-                               "beifügen.".replace(",", "."), "umfang.zellen")
+                               f"{_number(self.limits.cells)}). Bitte die Tabelle kürzen oder als PDF-Anlage "
+                               "beifügen.", "umfang.zellen")
         if width == 0:
             return
         layout = _Layout.equal(width) if width <= NORMAL_COLUMNS else _Layout.by_content(
@@ -316,7 +329,7 @@ class _Layout:
             for col, value in enumerate(row):
                 text = _text(value)
                 lengths[col] = max(lengths[col], min(len(text), 40))
-                words[col] = max(words[col], min(max((len(w) for w in text.split()), default=1), 14))
+                words[col] = max(words[col], min(max((len(w) for w in text.split()), default=1), 16))
         base = [int(w * char) + 2 * COMPACT_MARGIN for w in words]
         room = text_width - sum(base)
         if room <= 0:  # not even the longest words fit: share the width by them (words will break)

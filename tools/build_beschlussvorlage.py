@@ -118,6 +118,8 @@ def build() -> DocumentObject:
     _abschnitte(doc)
     _unterzeichnung(doc)
     doc.core_properties.title = "Beschlussvorlage"
+    # lint-template and the preflight read the dokumentart from here (Word: Datei → Eigenschaften → Kategorie).
+    doc.core_properties.category = "beschlussvorlage"
     doc.core_properties.author = "docgen"
     doc.core_properties.language = "de-DE"
     return doc

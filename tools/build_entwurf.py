@@ -18,4 +18,6 @@ def build() -> DocumentObject:
     run.font.size = Pt(88)
     run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
     doc.core_properties.title = "Wasserzeichen ENTWURF"
+    # lint-template and the preflight read the dokumentart from here (Word: Datei → Eigenschaften → Kategorie).
+    doc.core_properties.category = "entwurf"
     return doc

@@ -67,5 +67,7 @@ def build() -> DocumentObject:
         cell_text(cells[1], value, size=9)
     set_widths(table, [4.5, 12.0])
     doc.core_properties.title = "Freigabevermerk"
+    # lint-template and the preflight read the dokumentart from here (Word: Datei → Eigenschaften → Kategorie).
+    doc.core_properties.category = "freigabevermerk"
     doc.core_properties.language = "de-DE"
     return doc

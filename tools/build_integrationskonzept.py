@@ -395,6 +395,8 @@ def build() -> DocumentObject:
     _schluss(doc)
     _update_fields_on_open(doc)
     doc.core_properties.title = "Integrationskonzept"
+    # lint-template and the preflight read the dokumentart from here (Word: Datei → Eigenschaften → Kategorie).
+    doc.core_properties.category = "integrationskonzept"
     doc.core_properties.author = "docgen"
     doc.core_properties.language = "de-DE"
     return doc

@@ -316,6 +316,8 @@ def build() -> DocumentObject:
     _rest(doc)
     _unterschrift(doc)
     doc.core_properties.title = "Sachbericht"
+    # lint-template and the preflight read the dokumentart from here (Word: Datei → Eigenschaften → Kategorie).
+    doc.core_properties.category = "sachbericht"
     doc.core_properties.author = "docgen"
     doc.core_properties.language = "de-DE"
     return doc

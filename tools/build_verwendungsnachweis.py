@@ -349,6 +349,8 @@ def build() -> DocumentObject:
     _ergebnis(doc)
     _bestaetigung(doc)
     doc.core_properties.title = "Verwendungsnachweis"
+    # lint-template and the preflight read the dokumentart from here (Word: Datei → Eigenschaften → Kategorie).
+    doc.core_properties.category = "verwendungsnachweis"
     doc.core_properties.author = "docgen"
     doc.core_properties.language = "de-DE"
     return doc
