@@ -3,7 +3,10 @@
 # exact command. Idempotent: does nothing when everything is already there.
 set -eu
 
-PACKAGES="libreoffice-writer-nogui python3-uno fonts-liberation2 fonts-crosextra-carlito fontconfig poppler-utils python3-venv libnss3-tools"
+# LibreOffice and fonts for the documents; poppler and NSS tools for the tests' PDF and seal checks;
+# German hyphenation patterns; Chromium (+ driver) for the web app's browser tests; Redis and
+# PostgreSQL for the workers past one machine (the tests start their own throw-away instances).
+PACKAGES="libreoffice-writer-nogui python3-uno fonts-liberation2 fonts-crosextra-carlito fontconfig poppler-utils python3-venv libnss3-tools hyphen-de chromium chromium-driver redis-server postgresql"
 
 missing=""
 command -v soffice >/dev/null 2>&1 || missing="$missing libreoffice-writer-nogui"
@@ -16,6 +19,11 @@ fi
 command -v pdftotext >/dev/null 2>&1 || missing="$missing poppler-utils"
 command -v certutil >/dev/null 2>&1 || missing="$missing libnss3-tools"
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || missing="$missing python3-venv"
+[ -e /usr/share/hyphen/hyph_de_DE.dic ] || missing="$missing hyphen-de"
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v chromedriver >/dev/null 2>&1 || missing="$missing chromium-driver"
+command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
 
 if [ -z "$missing" ]; then
     exit 0
