@@ -10,9 +10,12 @@ GÜLTIG needs all of this, checked with pyHanko's own validation:
   difference analysis of the later revisions allows at most validation data
   (document timestamps, DSS); another signature, a form entry, an annotation or any
   other change makes the bundle UNGÜLTIG, even when a later signature covers it;
-* the receipt next to the bundle, when there is one, is a JSON object whose hashes
-  match the file and the seal. A missing receipt (how every recipient gets a bundle)
-  is only a note; a malformed or contradicting one makes the verdict UNGÜLTIG.
+* the receipt, when there is one, is a JSON object whose hashes match the file and
+  the seal. A missing receipt (how every recipient gets a bundle) is only a note; a
+  malformed or contradicting one makes the verdict UNGÜLTIG. The receipt of a bundle
+  ``x.pdf`` is ``x.receipt.json`` beside it (entry ``paket``); for the internal bundle
+  ``x/x-intern.pdf`` it is ``x.receipt.json`` one folder up (entry ``paket_intern``).
+  Receipts before issue 11 name ``erzeugnisse`` ``ausgaben``; both are read.
 """
 
 from __future__ import annotations
@@ -113,11 +116,20 @@ def trust_roots(settings: Settings) -> list[Any]:
     return [_as_asn1(cert) for cert in certs]
 
 
-def _read_receipt(bundle: Path) -> tuple[dict[str, Any] | None, str | None]:
-    """The receipt as a dict, or the reason it is unusable; (None, None) when there is none."""
-    path = receipt_path(bundle)
-    if not path.exists():
-        return None, None
+def find_receipt(bundle: Path) -> tuple[Path, str] | None:
+    """The receipt that describes ``bundle`` and the entry of ``erzeugnisse`` that names it."""
+    beside = receipt_path(bundle)
+    if beside.exists():
+        return beside, "paket"
+    folder = bundle.parent
+    above = folder.parent / f"{folder.name}.receipt.json"
+    if bundle.stem.startswith(folder.name) and above.exists():
+        return above, "paket_intern"
+    return None
+
+
+def _read_receipt(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """The receipt as a dict, or the reason it is unusable."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -131,17 +143,18 @@ def _read_receipt(bundle: Path) -> tuple[dict[str, Any] | None, str | None]:
     return data, None
 
 
-def _receipt_findings(bundle: Path, receipt: dict[str, Any], seal_fingerprint: str | None) -> tuple[
-        list[str], list[str]]:
+def _receipt_findings(bundle: Path, found: tuple[Path, str], receipt: dict[str, Any],
+                      seal_fingerprint: str | None) -> tuple[list[str], list[str]]:
     """(reasons, lines) from comparing the file and its seal with the receipt."""
-    name = receipt_path(bundle).name
+    name, entry = found[0].name, found[1]
     reasons: list[str] = []
     lines: list[str] = []
-    outputs = receipt.get("ausgaben")
-    package = outputs.get("paket") if isinstance(outputs, dict) else None
+    outputs = receipt.get("erzeugnisse", receipt.get("ausgaben"))
+    package = outputs.get(entry) if isinstance(outputs, dict) else None
     expected = package.get("sha256") if isinstance(package, dict) else None
     if not isinstance(expected, str) or not HEX64.fullmatch(expected):
-        reasons.append(f"Der Beleg {name} ist fehlerhaft: ausgaben.paket.sha256 fehlt oder ist kein SHA-256-Wert.")
+        reasons.append(f"Der Beleg {name} ist fehlerhaft: erzeugnisse.{entry}.sha256 fehlt oder ist kein "
+                       "SHA-256-Wert.")
     elif expected != sha256_file(bundle):
         reasons.append(f"Die Datei stimmt NICHT mit ihrem Beleg {name} überein (SHA-256 verschieden).")
     else:
@@ -248,17 +261,19 @@ def verify_bundle(bundle: Path, roots: list[Any] | None = None) -> Verdict:
         raise FileAccessError(f"{bundle}: Datei nicht gefunden.")
     try:
         facts = _seal_facts(bundle, roots or [])
-        receipt, receipt_problem = _read_receipt(bundle)
         reasons, lines = list(facts.reasons), list(facts.lines)
-        if receipt_problem is not None:
-            reasons.append(receipt_problem)
-        elif receipt is None:
+        found = find_receipt(bundle)
+        if found is None:
             lines.append(f"Hinweis: kein Beleg ({receipt_path(bundle).name}) neben der Datei; geprüft wurde das "
                          "Siegel allein.")
         else:
-            more_reasons, more_lines = _receipt_findings(bundle, receipt, facts.fingerprint)
-            reasons += more_reasons
-            lines += more_lines
+            receipt, problem = _read_receipt(found[0])
+            if receipt is None:
+                reasons.append(problem or f"Der Beleg {found[0].name} ist unbrauchbar.")
+            else:
+                more_reasons, more_lines = _receipt_findings(bundle, found, receipt, facts.fingerprint)
+                reasons += more_reasons
+                lines += more_lines
     except OSError as exc:
         raise FileAccessError(f"{bundle}: Datei nicht lesbar ({exc.strerror}).") from exc
     return Verdict(not reasons, reasons + lines, reasons)

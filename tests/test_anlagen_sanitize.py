@@ -7,6 +7,7 @@ real assemble stage (no LibreOffice), then searched object by object for anythin
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from docgen.stages.assemble import BundleEntry, BundleMeta, assemble_bundle, pag
 from docgen.stages.sanitize import sanitize
 from docgen.stages.seal import load_seal, seal
 from docgen.verify import trust_roots, verify_bundle
+from tests.conftest import CliResult
 from tests.pki import make_pki
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -195,3 +197,29 @@ def test_signature_of_a_signed_anlage_is_dropped_and_the_bundle_seal_verifies(tm
     sealed = seal(result.path, tmp_path / "gesiegelt.pdf", load_seal(settings), reason="Freigabe", location="x")
     verdict = verify_bundle(sealed, trust_roots(settings))
     assert verdict.ok, verdict.lines
+
+
+@pytest.mark.slow
+def test_render_strips_a_hostile_anlage_and_the_bundle_verifies(docgen: Callable[..., CliResult],
+                                                                 write_json: Callable[[str, Any], Path],
+                                                                 example: dict[str, Any], tmp_path: Path) -> None:
+    """End to end with real LibreOffice: the parts the Anlagen check lets through (an embedded .exe, a GoToR
+    link to a share, a file: link) never reach the sealed bundle, and verify says GÜLTIG."""
+    writer = PdfWriter(clone_from=ANLAGE)
+    writer.add_attachment("setup.exe", b"MZ\x90\x00 nicht ausfuehren")
+    _add_annots(writer.pages[0], writer, [
+        _link(writer, _action("/GoToR", F=TextStringObject(UNC), D=ArrayObject([FloatObject(0)])), 600),
+        _link(writer, _action("/URI", URI=TextStringObject("file:///etc/passwd")), 560)])
+    with (tmp_path / "anlagen" / "plan.pdf").open("wb") as fh:
+        writer.write(fh)
+    example["anlagen"] = [{"titel": "Plan", "datei": "anlagen/plan.pdf"}]
+    env = {"DOCGEN_KOERPERSCHAFT_NAME": "Landeshauptstadt Düsseldorf"}
+    result = docgen("render", write_json("plan.json", example), "--out", tmp_path / "out", env=env)
+    assert result.returncode == 0, result.stderr
+    bundle = tmp_path / "out" / "plan.pdf"
+    objects = _everything(PdfReader(bundle).trailer["/Root"])
+    assert not [o for o in objects if o.get("/S") in FORBIDDEN_ACTIONS or "/EF" in o or "/EmbeddedFiles" in o]
+    assert not [o for o in objects if o.get("/S") == "/URI" and str(o["/URI"]).startswith("file:")]
+    verdict = docgen("verify", bundle, env=env)
+    assert verdict.returncode == 0, verdict.stdout
+    assert verdict.stdout.startswith("plan.pdf: GÜLTIG")

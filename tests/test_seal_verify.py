@@ -73,7 +73,7 @@ def sealed_bundle(tmp_path: Path, settings: Settings, name: str = "paket.pdf", *
     if receipt:
         receipt_path(out).write_text(json.dumps({
             "status": "freigegeben",
-            "ausgaben": {"paket": {"datei": out.name, "sha256": sha256_file(out)}},
+            "erzeugnisse": {"paket": {"datei": out.name, "sha256": sha256_file(out)}},
             "siegel": {"gesiegelt": True, "zertifikat_sha256": key.fingerprint},
         }), encoding="utf-8")
     return out
@@ -108,7 +108,7 @@ def sign_again(pdf: Path, out: Path, signer: signers.SimpleSigner) -> Path:
 
 def edit_receipt_to_match(bundle: Path, original: Path, fingerprint: str) -> None:
     data = json.loads(receipt_path(original).read_text(encoding="utf-8"))
-    data["ausgaben"]["paket"]["sha256"] = sha256_file(bundle)
+    data["erzeugnisse"]["paket"]["sha256"] = sha256_file(bundle)
     data["siegel"]["zertifikat_sha256"] = fingerprint
     receipt_path(bundle).write_text(json.dumps(data), encoding="utf-8")
 
@@ -311,8 +311,10 @@ def test_draft_without_seal_is_invalid(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("content", "reason"), [
     ("kein json", "Der Beleg paket.receipt.json ist kein gültiges JSON"),
     ("[1, 2]", "Der Beleg paket.receipt.json ist kein JSON-Objekt und damit kein Beleg von docgen."),
-    ('{"ausgaben": {"paket": {"sha256": "abc"}}, "siegel": {}}',
-     "Der Beleg paket.receipt.json ist fehlerhaft: ausgaben.paket.sha256 fehlt oder ist kein SHA-256-Wert."),
+    ('{"erzeugnisse": {"paket": {"sha256": "abc"}}, "siegel": {}}',
+     "Der Beleg paket.receipt.json ist fehlerhaft: erzeugnisse.paket.sha256 fehlt oder ist kein SHA-256-Wert."),
+    ('{"erzeugnisse": {"paket": "kaputt"}}',
+     "Der Beleg paket.receipt.json ist fehlerhaft: erzeugnisse.paket.sha256 fehlt oder ist kein SHA-256-Wert."),
     ('{"ausgaben": {"paket": {"sha256": "' + "0" * 64 + '"}}, "siegel": null}',
      "Die Datei stimmt NICHT mit ihrem Beleg paket.receipt.json überein (SHA-256 verschieden)."),
 ])
@@ -360,3 +362,29 @@ def test_cli_verify_exit_codes(tmp_path: Path, pki: Pki) -> None:
                            env={**os.environ, "DOCGEN_STATE_DIR": str(settings.state_dir)},
                            capture_output=True, text=True, timeout=120)
     assert piped.stdout == "falsch.pdf: UNGÜLTIG\n" and "Interner Fehler" not in piped.stderr
+
+
+def test_receipt_from_before_issue_11_is_read(tmp_path: Path, pki: Pki) -> None:
+    settings = settings_for(tmp_path, pki=pki)
+    bundle = sealed_bundle(tmp_path, settings)
+    data = json.loads(receipt_path(bundle).read_text(encoding="utf-8"))
+    data["ausgaben"] = data.pop("erzeugnisse")
+    receipt_path(bundle).write_text(json.dumps(data), encoding="utf-8")
+    verdict = verify_bundle(bundle, trust_roots(settings))
+    assert verdict.ok and "Die Datei stimmt mit ihrem Beleg paket.receipt.json überein." in verdict.lines
+
+
+def test_internal_bundle_is_checked_against_the_receipt_one_folder_up(tmp_path: Path, pki: Pki) -> None:
+    settings = settings_for(tmp_path, pki=pki)
+    public = sealed_bundle(tmp_path, settings, "antrag.pdf")
+    (tmp_path / "antrag").mkdir()
+    internal = sealed_bundle(tmp_path / "antrag", settings, "antrag-intern.pdf", receipt=False)
+    data = json.loads(receipt_path(public).read_text(encoding="utf-8"))
+    data["erzeugnisse"]["paket_intern"] = {"datei": "antrag/antrag-intern.pdf", "sha256": sha256_file(internal)}
+    receipt_path(public).write_text(json.dumps(data), encoding="utf-8")
+    verdict = verify_bundle(internal, trust_roots(settings))
+    assert verdict.ok and "Die Datei stimmt mit ihrem Beleg antrag.receipt.json überein." in verdict.lines
+    data["erzeugnisse"]["paket_intern"]["sha256"] = "1" * 64
+    receipt_path(public).write_text(json.dumps(data), encoding="utf-8")
+    assert verify_bundle(internal, trust_roots(settings)).reasons == [
+        "Die Datei stimmt NICHT mit ihrem Beleg antrag.receipt.json überein (SHA-256 verschieden)."]
