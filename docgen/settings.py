@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from docgen.errors import ConfigError
 from docgen.resources import templates_dir
@@ -83,6 +84,27 @@ class Settings:
     vorlage_nummer_pattern: str = r"^\S(.*\S)?$"
     seal_cert: Path | None = None
     seal_passphrase_file: Path | None = None
+    zeitzone: str = "Europe/Berlin"  # every time shown in documents and receipts
+    # The hot folder refuses inputs with "freigabe" (bodies that seal only through the web app).
+    eingang_ohne_freigabe: bool = False
+    # docgen web (see docs/contracts.md, HTTP API)
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    web_socket: Path | None = None  # a unix socket instead of host and port
+    web_auth: str = "lokal"  # "lokal": docgen's own users; "proxy": user and groups from the reverse proxy
+    web_proxy_user_header: str = "X-Remote-User"
+    web_proxy_groups_header: str = "X-Remote-Groups"
+    web_proxy_from: str = "127.0.0.1"  # proxy mode: the only address requests may come from
+    web_gruppe_sachbearbeitung: str = "docgen-sachbearbeitung"  # proxy mode: group → role
+    web_gruppe_freigabe: str = "docgen-freigabe"
+    web_gruppe_admin: str = "docgen-admin"
+    max_upload_bytes: int = 20_000_000  # one request to docgen web
+    # Past one machine (see docs/architecture.md): unset = one machine, SQLite ledger, no broker.
+    broker_url: str | None = None  # e.g. redis://host:6379/0 or redis+socket:///run/redis/redis.sock
+    ledger_url: str | None = None  # postgresql://…; unset = SQLite in the state directory
+    lease_seconds: float = 60.0  # a job's lease in the ledger; renewed by a heartbeat
+    max_attempts: int = 3  # then the input goes to failed/ with a report
+    visibility_timeout: float = 3600.0  # Redis redelivers an unacknowledged task after this long
     koerperschaft: Koerperschaft = field(default_factory=Koerperschaft)
     config_file: Path | None = None  # the settings file that was read; set by load_settings, not a key
 
@@ -100,12 +122,17 @@ class Settings:
 
 
 _PATH_KEYS = {"inbox", "outbox", "state_dir", "templates_dir", "seal_cert", "seal_passphrase_file"}
-_FLOAT_KEYS = {"convert_timeout", "start_timeout", "stable_seconds", "rescan_seconds", "ledger_timeout"}
+_FLOAT_KEYS = {"convert_timeout", "start_timeout", "stable_seconds", "rescan_seconds", "ledger_timeout",
+               "lease_seconds", "visibility_timeout"}
 _NONNEGATIVE_FLOAT_KEYS = {"poll"}
-_INT_KEYS = {"workers", "max_jobs_per_worker", "max_input_bytes", "max_anlagen", "max_pages"}
-_CHOICES = {"converter": ("pool", "einzeln")}
+_INT_KEYS = {"workers", "max_jobs_per_worker", "max_input_bytes", "max_anlagen", "max_pages", "web_port",
+             "max_upload_bytes", "max_attempts"}
+_BOOL_KEYS = {"eingang_ohne_freigabe"}
+_CHOICES = {"converter": ("pool", "einzeln"), "web_auth": ("lokal", "proxy")}
 _NOT_KEYS = {"koerperschaft", "config_file"}  # tables and bookkeeping, not plain keys
 MAX_SECONDS = 86_400.0  # a timeout or delay longer than a day is a typo
+_BOOL_WORDS = {"true": True, "1": True, "ja": True, "yes": True, "false": False, "0": False, "nein": False,
+               "no": False}
 
 
 def _bad(source: str, key: str, value: Any, expected: str) -> ConfigError:
@@ -132,6 +159,12 @@ def _coerce(key: str, value: Any, source: str, *, typed: bool) -> Any:
         if not math.isfinite(number) or number > MAX_SECONDS or (number <= 0 if positive else number < 0):
             raise _bad(source, key, value, f"{expected}, höchstens {MAX_SECONDS:g}")
         return number
+    if key in _BOOL_KEYS:
+        if isinstance(value, bool):
+            return value
+        if not typed and isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
+            return _BOOL_WORDS[value.strip().lower()]
+        raise _bad(source, key, value, "true oder false")
     if key in _INT_KEYS:
         if isinstance(value, bool) or (typed and not isinstance(value, int)):
             raise _bad(source, key, value, "eine ganze Zahl ≥ 0")
@@ -146,6 +179,12 @@ def _coerce(key: str, value: Any, source: str, *, typed: bool) -> Any:
         raise _bad(source, key, value, "einen Text in Anführungszeichen")
     if key in _CHOICES and value not in _CHOICES[key]:
         raise _bad(source, key, value, " oder ".join(f'"{c}"' for c in _CHOICES[key]))
+    if key == "zeitzone":
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"{source}: zeitzone = {value!r} ist keine bekannte Zeitzone (z. B. "
+                              "\"Europe/Berlin\").") from None
     if key == "vorlage_nummer_pattern":
         try:
             re.compile(value)
