@@ -156,7 +156,7 @@ def _receipt_findings(bundle: Path, found: tuple[Path, str], receipt: dict[str, 
         reasons.append(f"Der Beleg {name} ist fehlerhaft: erzeugnisse.{entry}.sha256 fehlt oder ist kein "
                        "SHA-256-Wert.")
     elif expected != sha256_file(bundle):
-        reasons.append(f"Die Datei stimmt NICHT mit ihrem Beleg {name} überein (SHA-256 verschieden).")
+        reasons.append(f"Die Datei stimmt NICHT mit ihrem Beleg {name} überein.")
     else:
         lines.append(f"Die Datei stimmt mit ihrem Beleg {name} überein.")
     seal = receipt.get("siegel")

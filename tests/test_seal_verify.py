@@ -181,7 +181,7 @@ def test_seal_summary_for_check(tmp_path: Path, pki: Pki) -> None:
     assert "O=Landeshauptstadt Düsseldorf" in summary["subjekt"]
     assert len(summary["fingerabdruck_sha256"]) == 64 and summary["gueltig_bis"] > summary["gueltig_ab"]
     assert summary["passt_zur_koerperschaft"] is True
-    assert "KEIN qualifiziertes Siegel" in summary["hinweis"]
+    assert "KEIN qualifiziertes elektronisches Siegel" in summary["hinweis"]
     configured = seal_summary(settings_for(tmp_path, pki=pki))
     assert configured["art"] == "konfiguriert" and configured["qualifiziert"] is None
     assert "CN=Test-Wurzel" in configured["aussteller"] and not configured["selbst_ausgestellt"]
@@ -298,7 +298,7 @@ def test_one_changed_byte_is_invalid(tmp_path: Path, pki: Pki) -> None:
     bundle.write_bytes(bytes(data))
     verdict = verify_bundle(bundle, trust_roots(settings))
     assert not verdict.ok
-    assert "Die Datei stimmt NICHT mit ihrem Beleg paket.receipt.json überein (SHA-256 verschieden)." \
+    assert "Die Datei stimmt NICHT mit ihrem Beleg paket.receipt.json überein." \
         in verdict.reasons
     assert any("ist UNGÜLTIG: der gesiegelte Inhalt wurde verändert." in r for r in verdict.reasons)
 
@@ -316,7 +316,7 @@ def test_draft_without_seal_is_invalid(tmp_path: Path) -> None:
     ('{"erzeugnisse": {"paket": "kaputt"}}',
      "Der Beleg paket.receipt.json ist fehlerhaft: erzeugnisse.paket.sha256 fehlt oder ist kein SHA-256-Wert."),
     ('{"ausgaben": {"paket": {"sha256": "' + "0" * 64 + '"}}, "siegel": null}',
-     "Die Datei stimmt NICHT mit ihrem Beleg paket.receipt.json überein (SHA-256 verschieden)."),
+     "Die Datei stimmt NICHT mit ihrem Beleg paket.receipt.json überein."),
 ])
 def test_malformed_receipt_is_invalid(tmp_path: Path, pki: Pki, content: str, reason: str) -> None:
     settings = settings_for(tmp_path, pki=pki)
@@ -387,4 +387,4 @@ def test_internal_bundle_is_checked_against_the_receipt_one_folder_up(tmp_path: 
     data["erzeugnisse"]["paket_intern"]["sha256"] = "1" * 64
     receipt_path(public).write_text(json.dumps(data), encoding="utf-8")
     assert verify_bundle(internal, trust_roots(settings)).reasons == [
-        "Die Datei stimmt NICHT mit ihrem Beleg antrag.receipt.json überein (SHA-256 verschieden)."]
+        "Die Datei stimmt NICHT mit ihrem Beleg antrag.receipt.json überein."]

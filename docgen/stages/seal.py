@@ -366,7 +366,7 @@ def seal_summary(settings: Settings) -> dict[str, Any]:
         summary["vorhanden"] = False
         summary["subjekt_geplant"] = _name_text(seal_subject(settings))
         summary["hinweis"] = ("noch kein Siegel; beim ersten freigegebenen Paket legt docgen ein lokales, selbst "
-                              "ausgestelltes Siegel an (KEIN qualifiziertes Siegel)")
+                              "ausgestelltes Siegel an (KEIN qualifiziertes elektronisches Siegel)")
         return summary
     key = load_seal(settings, create=False)
     summary["vorhanden"] = True
@@ -377,7 +377,8 @@ def seal_summary(settings: Settings) -> dict[str, Any]:
         except ConfigError:
             matches = False
         summary["passt_zur_koerperschaft"] = matches
-        summary["hinweis"] = "lokales, selbst ausgestelltes Siegel von docgen – KEIN qualifiziertes Siegel"
+        summary["hinweis"] = ("lokales, selbst ausgestelltes Siegel von docgen – KEIN qualifiziertes elektronisches "
+                              "Siegel")
         if not matches:
             summary["hinweis"] += ("; sein Name passt nicht zur eingestellten Körperschaft, beim nächsten Siegeln "
                                    "wird es ersetzt")
