@@ -1,9 +1,11 @@
 """The ``docgen`` command: parse arguments, set up logging, call the API, format, map errors to exit codes.
 
 No business logic lives here (see docgen.api): every command is one API call
-whose result is printed here. Every DocgenError becomes its German message(s) on
-stderr and its exit code; anything else is a bug: exit 1, with the traceback in
-the log (shown with --verbose).
+whose result is printed here. The library is imported inside each command, not
+at the top: ``docgen --help`` and ``docgen validate`` must not pay for loading
+LibreOffice glue, pyHanko and the PDF tools they do not use (start-up time).
+Every DocgenError becomes its German message(s) on stderr and its exit code;
+anything else is a bug: exit 1, with the traceback in the log (--verbose).
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from docgen import __version__, api
+from docgen import __version__
 from docgen.errors import DocgenError, ExitCode, Interrupted, Problem
-from docgen.settings import Settings
+from docgen.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from docgen import api
 
 log = logging.getLogger("docgen")
 
@@ -37,7 +42,7 @@ class Context:
         self.quiet = quiet
 
     def settings(self, **overrides: Any) -> Settings:
-        return api.load_settings(self.config, overrides)
+        return load_settings(self.config, overrides)
 
 
 def _setup_logging(verbose: bool, quiet: bool) -> None:
@@ -150,6 +155,8 @@ def _first_code(current: int, error: DocgenError) -> int:
 @_command
 def validate(obj: Context, files: tuple[Path, ...]) -> int:
     """Prüft JSON-Dateien gegen Schema und Fachregeln (meldet alle Fehler auf einmal)."""
+    from docgen import api
+
     worst = 0
     for path, result in zip(files, api.validate_files(files, obj.settings()), strict=True):
         if isinstance(result, DocgenError):
@@ -173,6 +180,8 @@ def validate(obj: Context, files: tuple[Path, ...]) -> int:
 def render(obj: Context, files: tuple[Path, ...], out_dir: Path | None, docx_only: bool, no_bundle: bool,
            workers: int | None) -> int:
     """Erzeugt DOCX und PDF/A aus einer oder mehreren JSON-Dateien."""
+    from docgen import api
+
     if docx_only and no_bundle:
         raise click.UsageError("--docx-only und --no-bundle schließen sich aus.")
     settings = obj.settings(workers=workers or min(len(files), os.cpu_count() or 1))
@@ -207,6 +216,8 @@ def _report(path: Path, result: api.JobResult) -> None:
 @_command
 def verify(obj: Context, bundle: Path) -> int:
     """Prüft Siegel und Beleg eines Dokumentenpakets (0 = gültig, 8 = ungültig)."""
+    from docgen import api
+
     verdict = api.verify(bundle, obj.settings())
     click.echo(f"{bundle.name}: {'GÜLTIG' if verdict.ok else 'UNGÜLTIG'}")
     for line in verdict.lines:
@@ -220,6 +231,8 @@ def verify(obj: Context, bundle: Path) -> int:
 @_command
 def example(obj: Context, dokumentart: str) -> int:
     """Gibt eine gültige Beispiel-Eingabe (Entwurf) für DOKUMENTART aus."""
+    from docgen import api
+
     click.echo(api.example(dokumentart), nl=False)
     return 0
 
@@ -230,6 +243,8 @@ def example(obj: Context, dokumentart: str) -> int:
 @_command
 def schema(obj: Context, dokumentart: str) -> int:
     """Gibt das JSON-Schema für DOKUMENTART aus."""
+    from docgen import api
+
     click.echo(api.schema(dokumentart), nl=False)
     return 0
 
@@ -239,6 +254,8 @@ def schema(obj: Context, dokumentart: str) -> int:
 @_command
 def check(obj: Context) -> int:
     """Prüft Einstellungen, LibreOffice, Schriften, Vorlagen, Siegel und Ordner."""
+    from docgen import api
+
     results = api.check(obj.settings())
     for result in results:
         mark = {"ok": "OK     ", "warnung": "WARNUNG", "fehlt": "FEHLT  "}[result.status]
@@ -258,6 +275,8 @@ def check(obj: Context) -> int:
 @_command
 def watch(obj: Context, inbox: Path | None, outbox: Path | None, poll: float | None, workers: int | None) -> int:
     """Überwacht den Eingangsordner und verarbeitet jede abgelegte JSON-Datei (Dienst)."""
+    from docgen import api
+
     return api.watch(obj.settings(inbox=inbox, outbox=outbox, poll=poll, workers=workers))
 
 
@@ -273,6 +292,8 @@ def watch(obj: Context, inbox: Path | None, outbox: Path | None, poll: float | N
 def batch(obj: Context, inbox: Path | None, outbox: Path | None, due_before: dt.datetime | None,
           workers: int | None, as_json: bool) -> int:
     """Verarbeitet einmal alles Wartende im Eingangsordner (für cron/systemd-Timer); Exit 10 bei Fehlern."""
+    from docgen import api
+
     settings = obj.settings(inbox=inbox, outbox=outbox, workers=workers)
     with contextlib.ExitStack() as stack:
         bars: list[Any] = []
@@ -338,6 +359,8 @@ def _summary_json(report: api.BatchReport) -> dict[str, Any]:
 @_command
 def status(obj: Context, limit: int, as_json: bool) -> int:
     """Zeigt wartende, laufende, fertige und fehlgeschlagene Aufträge aus dem Auftragsbuch."""
+    from docgen import api
+
     report = api.status(obj.settings(), limit)
     if as_json:
         click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
@@ -371,6 +394,8 @@ def lint_template(obj: Context, templates: tuple[Path, ...], dokumentart: str | 
 
     Ohne Angabe werden alle mitgelieferten Vorlagen geprüft. Exit 0 = sauber, 5 = Befunde.
     """
+    from docgen import api
+
     findings_total = 0
     for template, findings in api.lint_templates(templates, obj.settings(), dokumentart):
         findings_total += len(findings)

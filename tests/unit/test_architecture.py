@@ -54,7 +54,14 @@ def _function_level_docgen_imports(path: Path) -> list[str]:
     return found
 
 
+# The command line imports the library inside each command so that `docgen --help` starts in a tenth of
+# a second; that is a start-up choice at the very top, not a circle being dodged.
+LAZY_FOR_START_UP = {"docgen/cli.py"}
+
+
 def test_no_docgen_import_hides_inside_a_function() -> None:
     """An import of our own code inside a function is how a circle gets dodged; move the shared type down."""
-    found = [hit for path in sorted((ROOT / "docgen").rglob("*.py")) for hit in _function_level_docgen_imports(path)]
+    found = [hit for path in sorted((ROOT / "docgen").rglob("*.py"))
+             if str(path.relative_to(ROOT)) not in LAZY_FOR_START_UP
+             for hit in _function_level_docgen_imports(path)]
     assert found == []
