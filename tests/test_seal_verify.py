@@ -25,6 +25,7 @@ from docgen.errors import ConfigError, ExitCode
 from docgen.settings import Koerperschaft, Settings
 from docgen.stages.seal import (
     RETIRED_DIR,
+    _replace_local_seal,
     load_seal,
     local_paths,
     seal,
@@ -166,6 +167,16 @@ def test_a_wrongly_named_local_seal_is_retired_and_what_it_sealed_still_verifies
     assert len(list((settings.state_dir / RETIRED_DIR).glob("*.pem"))) == 1
     assert not list(settings.state_dir.glob(".siegel-*"))
     assert verify_bundle(old, trust_roots(settings)).ok
+
+
+def test_a_late_process_never_retires_the_new_seal(tmp_path: Path) -> None:
+    load_seal(settings_for(tmp_path, name="Bundeskanzleramt"))
+    settings = settings_for(tmp_path)
+    new = load_seal(settings)
+    # A job process that read the old seal before the first one replaced it now tries to replace it too.
+    late = _replace_local_seal(settings, local_paths(settings)[0])
+    assert late.fingerprint == new.fingerprint
+    assert len(list((settings.state_dir / RETIRED_DIR).glob("*.pem"))) == 1
 
 
 def test_seal_summary_for_check(tmp_path: Path, pki: Pki) -> None:

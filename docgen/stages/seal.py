@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import os
 import secrets
 import shutil
@@ -260,10 +261,33 @@ def load_seal(settings: Settings, body: Koerperschaft | None = None, *, create: 
         _make_local(settings)
     key = _open_p12(settings, p12, local)
     if local and create and key.certificate.subject != seal_subject(settings):
-        _retire_local_seal(settings, key.certificate)
-        _make_local(settings)
-        key = _open_p12(settings, p12, local)
+        key = _replace_local_seal(settings, p12)
     return key
+
+
+def _replace_local_seal(settings: Settings, p12: Path) -> SealKey:
+    """Retire the wrongly named local seal and make a new one, one process at a time.
+
+    Job processes may all notice at once; under the lock each looks again, so only the first
+    replaces the seal and none ever retires the new one another process just made.
+    """
+    lock_path = settings.state_dir / ".siegel.lock"
+    try:
+        lock = os.open(lock_path, os.O_WRONLY | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise FileAccessError(f"{lock_path}: Sperrdatei für das lokale Siegel nicht anlegbar "
+                              f"({exc.strerror}).") from exc
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        key = _open_p12(settings, p12, True) if p12.exists() else None
+        if key is None or key.certificate.subject != seal_subject(settings):
+            if key is not None:
+                _retire_local_seal(settings, key.certificate)
+            _make_local(settings)
+            key = _open_p12(settings, p12, True)
+        return key
+    finally:
+        os.close(lock)  # releases the lock
 
 
 def _open_p12(settings: Settings, p12: Path, local: bool) -> SealKey:
