@@ -17,11 +17,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from docgen.intake import batch
+from docgen.intake.hotfolder import Folders, prepare_folders
+from docgen.intake.jobs import Outcome
+from docgen.settings import Settings
 from tests.conftest import ROOT
 from tests.test_intake import DaemonProcess, bundles, drop, env_for, example_data, jsons, wait_until
 
@@ -298,6 +304,44 @@ def test_due_before_with_malformed_beratungsfolge(hotfolder: dict[str, Path]) ->
     for name in MALFORMED:
         report = json.loads((inbox / "failed" / name.replace(".json", ".fehler.json")).read_text(encoding="utf-8"))
         assert report["exit_code"] == 4 and any(f["pfad"].startswith("/beratungsfolge") for f in report["fehler"])
+
+
+class _DyingPool:
+    """Job processes of which one dies mid-job (injected fault): its future fails, the other job is done."""
+
+    def __init__(self, *args: object) -> None:
+        self.submitted = 0
+
+    def __enter__(self) -> _DyingPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def submit(self, work_file: Path, job_id: str, folders: Folders) -> Future[Outcome]:
+        future: Future[Outcome] = Future()
+        self.submitted += 1
+        if work_file.name == "stirbt.json":
+            future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+        else:
+            future.set_result(Outcome(job_id, work_file.name, "beschlussvorlage", True, 0, "", 0.1, "x.pdf"))
+        return future
+
+
+def test_a_dying_job_process_fails_only_its_job(hotfolder: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    inbox = hotfolder["inbox"]
+    for name in ("stirbt.json", "lebt.json"):
+        write_aged(inbox, name, "{}")
+    monkeypatch.setattr(batch, "JobProcesses", _DyingPool)
+    settings = Settings(inbox=inbox, outbox=hotfolder["outbox"], state_dir=hotfolder["state"], workers=1)
+    folders = prepare_folders(inbox, hotfolder["outbox"], hotfolder["state"])
+    report = batch.run_batch(settings, folders, None)
+    assert sorted((o.name, o.ok, o.exit_code) for o in report.outcomes) == [("lebt.json", True, 0),
+                                                                            ("stirbt.json", False, 1)]
+    died = next(o for o in report.outcomes if not o.ok)
+    assert died.message == ("stirbt.json: Auftrag abgebrochen (BrokenProcessPool); die Eingabe bleibt im "
+                            "Arbeitsordner und wird beim nächsten Lauf erneut bearbeitet.")
+    assert any(p.name == "stirbt.json" for p in (inbox / ".in-arbeit").glob("*/*.json"))  # kept for the next run
 
 
 # Real LibreOffice from here on

@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -36,6 +37,8 @@ from docgen.intake.hotfolder import (
     short_name,
     unclaim,
 )
+from docgen.intake.jobs import left_over, take
+from docgen.intake.ledger import Ledger
 from tests.conftest import ROOT
 
 
@@ -295,3 +298,70 @@ def test_lock_file_as_symlink_is_refused(folders: Folders, tmp_path: Path) -> No
         InboxLock(folders.inbox, "docgen watch").acquire()
     assert "ist ein Verweis (Symlink)" in excinfo.value.message
     assert not (tmp_path / "fremd").exists()
+
+
+# take and left_over (docgen/intake/jobs.py): the ledger and the folders together
+
+def _ledger(folders: Folders) -> Ledger:
+    return Ledger(folders.state / "ledger.sqlite", timeout=0.2)
+
+
+def test_take_claims_and_registers(folders: Folders) -> None:
+    ledger = _ledger(folders)
+    taken = take(_drop(folders.inbox, "a.json"), folders, ledger)
+    assert taken is not None and taken.refused is None and taken.work_file is not None
+    assert taken.work_file.parent == folders.work / taken.job_id
+    row = ledger.get(taken.job_id)
+    assert row is not None and (row.input_name, row.state) == ("a.json", "genommen")
+    assert take(folders.inbox / "weg.json", folders, ledger) is None
+    ledger.close()
+
+
+def test_take_refuses_an_overlong_name_at_once(folders: Folders) -> None:
+    ledger = _ledger(folders)
+    taken = take(_drop(folders.inbox, b"\xe4" * 150 + b".json"), folders, ledger)
+    assert taken is not None and taken.work_file is None and taken.refused is not None
+    assert (taken.refused.ok, taken.refused.exit_code) == (False, 4)
+    assert taken.refused.message.startswith(f"{taken.refused.name}: der Dateiname ist zu lang (455 Byte")
+    row = ledger.get(taken.job_id)
+    assert row is not None and (row.state, row.error_code) == ("fehlgeschlagen", 4)
+    assert list(folders.work.iterdir()) == [] and candidates(folders.inbox) == []
+    ledger.close()
+
+
+def test_take_hands_the_file_back_when_the_ledger_is_locked(folders: Folders) -> None:
+    ledger = _ledger(folders)
+    path = _drop(folders.inbox, "a.json")
+    other = sqlite3.connect(ledger.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(FileAccessError) as excinfo:
+            take(path, folders, ledger)
+        assert "Auftragsbuch gesperrt oder defekt" in excinfo.value.message
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert path.is_file() and list(folders.work.iterdir()) == []
+    ledger.close()
+
+
+def test_left_over_recovers_what_it_can(folders: Folders, tmp_path: Path) -> None:
+    ledger = _ledger(folders)
+    for job, name in (("job-fertig", "fertig.json"), ("job-halb", "halb.json")):
+        (folders.work / job).mkdir()
+        _drop(folders.work / job, name)
+    (folders.outbox / "fertig.pdf").write_bytes(b"%PDF-1.7\n")
+    (folders.outbox / "fertig.receipt.json").write_text('{"auftrag": "job-fertig"}', encoding="utf-8")
+    (folders.outbox / "halb.receipt.json").write_text('{"auftrag": "job-halb"}', encoding="utf-8")
+    (folders.outbox / "fremd.receipt.json").write_text("[]", encoding="utf-8")
+    elsewhere = tmp_path / "woanders"
+    elsewhere.mkdir()
+    folders.processed.rmdir()
+    folders.processed.symlink_to(elsewhere, target_is_directory=True)  # the published job cannot be archived
+    with InboxLock(folders.inbox, "docgen batch") as lock:
+        again = left_over(folders, ledger, lock)
+    assert again == [("job-halb", folders.work / "job-halb" / "halb.json")]  # the other one still recovered
+    assert (folders.work / "job-fertig" / "fertig.json").is_file() and list(elsewhere.iterdir()) == []
+    assert sorted(p.name for p in folders.outbox.iterdir()) == ["fertig.pdf", "fertig.receipt.json",
+                                                                  "fremd.receipt.json"]
+    ledger.close()
