@@ -8,9 +8,9 @@ the same inbox refuses to start (exit 9). Whatever is waiting at start is
 processed; jobs a crash left in the work area are finished first. One file that
 cannot be taken (its name too long, a rename refused) is reported or skipped,
 never blocking the files after it; if a shared folder is replaced by a symlink
-while running, no new file is taken until it is a real folder again. Jobs run concurrently on the
-warm LibreOffice pool while the main thread keeps watching. SIGTERM/SIGINT: stop
-taking files, let running jobs finish, stop the pool, exit 0.
+while running, no new file is taken until it is a real folder again. Jobs run
+concurrently in job processes while the main thread keeps watching.
+SIGTERM/SIGINT: stop taking files, let running jobs finish, stop the pool, exit 0.
 """
 
 from __future__ import annotations
