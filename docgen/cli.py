@@ -219,10 +219,15 @@ def verify(obj: Context, bundle: Path) -> int:
     from docgen import api
 
     verdict = api.verify(bundle, obj.settings())
-    click.echo(f"{bundle.name}: {'GÜLTIG' if verdict.ok else 'UNGÜLTIG'}")
-    for line in verdict.lines:
-        click.echo(f"  {line}")
-    return 0 if verdict.ok else int(ExitCode.SEAL)
+    code = 0 if verdict.ok else int(ExitCode.SEAL)
+    try:  # `docgen verify X | head -1`: the verdict's code stands even when the reader stops early
+        click.echo(f"{bundle.name}: {'GÜLTIG' if verdict.ok else 'UNGÜLTIG'}")
+        for line in verdict.lines:
+            click.echo(f"  {line}")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+    return code
 
 
 @main.command()

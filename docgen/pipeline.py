@@ -21,10 +21,18 @@ from typing import Any
 from docgen import __version__
 from docgen.errors import ConfigError, FileAccessError, InvalidInput, Problem
 from docgen.model import Job, Part
-from docgen.pdfa import check_pdfa
+from docgen.pdfa import check_pdfa, pdfa_warning
 from docgen.receipt import build_receipt, file_entry, sha256_bytes, write_receipt
 from docgen.settings import Settings
-from docgen.stages.assemble import BundleEntry, BundleMeta, assemble, page_count, page_ranges, watermark_page
+from docgen.stages.assemble import (
+    Assembled,
+    BundleEntry,
+    BundleMeta,
+    assemble_bundle,
+    page_count,
+    page_ranges,
+    watermark_page,
+)
 from docgen.stages.convert import Converter
 from docgen.stages.publish import publish_file, publish_new_file, reserve_stem, rollback
 from docgen.stages.render import koerperschaft_for, render_document, render_template
@@ -224,6 +232,7 @@ class _Bundle:
     pdf: Path
     entries: list[BundleEntry]  # the Freigabevermerk last
     seal: dict[str, Any] | None
+    assembled: Assembled
 
 
 def _bundle(job: Job, work: _Work, variant: _Variant, settings: Settings, converter: Converter,
@@ -243,21 +252,21 @@ def _bundle(job: Job, work: _Work, variant: _Variant, settings: Settings, conver
         watermark = watermark_page(settings.template_path(WATERMARK_TEMPLATE), settings.state_dir / "cache",
                                    converter)
     out = work.root / f"bundle{variant.suffix}.pdf"
-    bundle = assemble(entries, _meta(job, settings, created, not draft, variant), out, watermark)
+    assembled = assemble_bundle(entries, _meta(job, settings, created, not draft, variant), out, watermark)
+    bundle = assembled.path
     work.timed("assemble", start)
     if draft:
-        return _Bundle(variant, bundle, entries, None)
+        return _Bundle(variant, bundle, entries, None, assembled)
     start = time.perf_counter()
-    body = koerperschaft_for(job.data, settings)
-    key = load_seal(settings, settings.koerperschaft)
+    key = load_seal(settings)  # the seal is the configured body's, never the input's
     sealed = seal(bundle, work.root / f"bundle{variant.suffix}-sealed.pdf", key,
-                  reason=f"Freigabe {job.document.reference(job.data)}", location=body.name)
+                  reason=f"Freigabe {job.document.reference(job.data)}", location=settings.koerperschaft.name)
     work.timed("seal", start)
     info = {"gesiegelt": True, "standard": "PAdES B-B", "unterzeichner": key.subject,
             "zertifikat_sha256": key.fingerprint, "qualifiziert": False if key.local else None,
             "hinweis": ("lokales, selbst ausgestelltes Siegel von docgen – kein qualifiziertes Siegel"
                         if key.local else "Siegelzertifikat aus den Einstellungen")}
-    return _Bundle(variant, sealed, entries, info)
+    return _Bundle(variant, sealed, entries, info, assembled)
 
 
 def _contents(entries: list[BundleEntry]) -> list[dict[str, Any]]:
@@ -282,9 +291,13 @@ def _receipt(job: Job, work: _Work, stem: str, bundles: list[_Bundle], generated
     if public.variant.withheld:
         outputs["zurueckgehalten"] = [{"nr": p.label, "titel": p.title, "pfad": p.json_path}
                                       for p in public.variant.withheld]
-    if checks["pdfa"]["ergebnis"] != "bestanden":
-        warnings.append(Problem("", "das Paket besteht die PDF/A-Strukturprüfung nicht: "
-                                f"{checks['pdfa']['pruefungen']}", "pdfa.nicht_bestanden", "warning"))
+    for name, bundle in zip(("pdfa", "pdfa_intern"), bundles, strict=False):
+        text = pdfa_warning(checks[name], bundle.assembled.pdfa_findings)
+        if text:
+            warnings.append(Problem("", text, "pdfa.nicht_bestanden", "warning"))
+    # What assembling took out of the Anlagen (embedded files, outward links …), once per Anlage.
+    removed = {r.message: r for bundle in bundles for r in bundle.assembled.removed}
+    warnings += [Problem("", r.message, f"anlage.entfernt.{r.code}", "warning") for r in removed.values()]
     figures = job.document.figures(job.data) if job.document.figures else None
     receipt = build_receipt(job=job, settings=work.settings, created=created.isoformat(timespec="seconds"),
                             status="entwurf" if draft else "freigegeben", contents=_contents(public.entries),
@@ -292,6 +305,7 @@ def _receipt(job: Job, work: _Work, stem: str, bundles: list[_Bundle], generated
                             timings=work.timings,
                             extra_templates=[SIGNOFF_TEMPLATE] + ([WATERMARK_TEMPLATE] if draft else []),
                             figures=figures)
+    receipt["entfernt"] = [r.as_dict() for r in removed.values()]
     if work.job_id:
         receipt["auftrag"] = work.job_id
     return receipt

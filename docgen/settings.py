@@ -84,6 +84,7 @@ class Settings:
     vorlage_nummer_pattern: str = r"^\S(.*\S)?$"
     seal_cert: Path | None = None
     seal_passphrase_file: Path | None = None
+    seal_trust_roots: Path | None = None  # PEM/DER file or folder: roots `docgen verify` trusts besides our seal
     zeitzone: str = "Europe/Berlin"  # every time shown in documents and receipts
     # The hot folder refuses inputs with "freigabe" (bodies that seal only through the web app).
     eingang_ohne_freigabe: bool = False
@@ -121,7 +122,8 @@ class Settings:
         return templates_dir() / name
 
 
-_PATH_KEYS = {"inbox", "outbox", "state_dir", "templates_dir", "seal_cert", "seal_passphrase_file"}
+_PATH_KEYS = {"inbox", "outbox", "state_dir", "templates_dir", "seal_cert", "seal_passphrase_file",
+              "seal_trust_roots", "web_socket"}
 _FLOAT_KEYS = {"convert_timeout", "start_timeout", "stable_seconds", "rescan_seconds", "ledger_timeout",
                "lease_seconds", "visibility_timeout"}
 _NONNEGATIVE_FLOAT_KEYS = {"poll"}
