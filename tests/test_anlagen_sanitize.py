@@ -7,6 +7,7 @@ real assemble stage (no LibreOffice), then searched object by object for anythin
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -223,3 +224,10 @@ def test_render_strips_a_hostile_anlage_and_the_bundle_verifies(docgen: Callable
     verdict = docgen("verify", bundle, env=env)
     assert verdict.returncode == 0, verdict.stdout
     assert verdict.stdout.startswith("plan.pdf: GÜLTIG")
+    receipt = json.loads((tmp_path / "out" / "plan.receipt.json").read_text(encoding="utf-8"))
+    assert {(r["bestandteil"], r["code"]) for r in receipt["entfernt"]} >= {
+        ("Anlage 1 „Plan“", "eingebettete_datei"), ("Anlage 1 „Plan“", "fremdverweis")}
+    assert all(w["stufe"] == "warning" and w["code"].startswith("anlage.entfernt.")
+               for w in receipt["warnungen"] if w["code"].startswith("anlage.entfernt"))
+    assert any("setup.exe" in w["meldung"] for w in receipt["warnungen"])
+    assert "Hinweis: plan.json: " in result.stderr
