@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from docgen import __version__
 from docgen.errors import ConfigError, FileAccessError, InvalidInput, Problem
@@ -183,7 +184,7 @@ def _signoff(job: Job, work: _Work, variant: _Variant, entries: list[BundleEntry
         "unterzeichnung": unterzeichnung,
         "eingabe": job.source.name,
         "sha256": sha256_bytes(job.raw),
-        "erzeugt": created.astimezone().strftime("%d.%m.%Y, %H:%M:%S Uhr (UTC%z)"),
+        "erzeugt": created.strftime("%d.%m.%Y, %H:%M Uhr"),
         "version": __version__,
     }
     name = f"freigabevermerk{variant.suffix}.docx"
@@ -367,7 +368,8 @@ def run_job(
     (``out_dir/<name>.pdf``), no bundle, seal or receipt; otherwise the bundle,
     its receipt and the folder with the single documents (see README, "Outputs").
     """
-    created = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    # Every time shown (Freigabevermerk, receipt, PDF metadata) in the body's zone, not the server's.
+    created = dt.datetime.now(ZoneInfo(settings.zeitzone)).replace(microsecond=0)
     start = time.perf_counter()
     job = validate_file(path, settings, base_dir)
     _require_body(job, settings)

@@ -140,3 +140,19 @@ def test_docx_only_needs_no_converter(tmp_path: Path, settings: Settings, write:
     result = run_job(write("wort.json", _draft()), tmp_path / "out", settings, None, docx_only=True)
     assert result.docx == tmp_path / "out" / "wort.docx" and result.pdf is None
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["wort.docx"]
+
+
+def test_times_are_in_the_configured_zone_not_the_servers(tmp_path: Path, settings: Settings,
+                                                          write: Callable[..., Path],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+    import time as time_module
+    from zoneinfo import ZoneInfo
+
+    monkeypatch.setenv("TZ", "UTC")
+    time_module.tzset()
+    result = run_job(write("zeit.json", _draft()), tmp_path / "out", replace(settings, zeitzone="Europe/Berlin"),
+                     FakeConverter())
+    assert result.receipt is not None
+    created = dt.datetime.fromisoformat(json.loads(result.receipt.read_text(encoding="utf-8"))["erzeugt_am"])
+    assert created.utcoffset() == ZoneInfo("Europe/Berlin").utcoffset(created.replace(tzinfo=None))
