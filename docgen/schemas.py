@@ -5,26 +5,44 @@ each other by ``$id`` (``gemeinsam.schema.json`` holds the shared parts). A
 validator per schema is built once per process. :func:`schema_problems` turns
 jsonschema's errors into :class:`~docgen.errors.Problem` objects: a JSON path, a
 German message that says what is expected, and a stable code.
+
+Two input rules live here because every schema uses them. Money (format ``geldbetrag``, see
+:func:`money_problem`): a JSON number or a text with a point as decimal sign, no thousands
+separators and at most two decimals, judged by the digits as written (``1.150`` has three and is
+refused, with "meinten Sie 1150?"); German notation ("1.234,56") is refused with the value meant.
+Domain rules (:func:`regelwerk`) run even when the schema found problems, but each only if the
+input fields it reads passed the schema (:func:`schema_broken`), so all problems come in one run.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
-from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from referencing import Registry, Resource
 
 from docgen.errors import Problem
 from docgen.resources import schemas_dir
+from docgen.settings import Settings
 
 DATE_HINT = "(erwartet JJJJ-MM-TT)"
+# Schema formats of amounts in euros: the name and whether a negative amount is refused.
+MONEY_FORMATS = {"geldbetrag": False, "geldbetrag_nicht_negativ": True}
+MONEY_DIGITS = 15  # digits before the decimal point
 
-__all__ = ["DATE_HINT", "load_schema", "pointer", "schema_problems", "schemas_dir", "show"]
+__all__ = [
+    "DATE_HINT", "MONEY_FORMATS", "Regel", "date_hint", "load_schema", "money_problem", "pointer", "regelwerk",
+    "schema_broken", "schema_problems", "schemas_dir", "show",
+]
 
 
 @cache
@@ -45,12 +63,102 @@ def load_schema(schema_file: str) -> dict[str, Any]:
 
 
 @cache
+def _format_checker() -> FormatChecker:
+    checker = FormatChecker(formats=())
+    checker.checkers = dict(Draft202012Validator.FORMAT_CHECKER.checkers)
+    for name, not_negative in MONEY_FORMATS.items():
+        checker.checks(name)(lambda value, nn=not_negative: money_problem(value, nn) is None)
+    return checker
+
+
+@cache
 def _validator(schema_file: str) -> Draft202012Validator:
     return Draft202012Validator(
         load_schema(schema_file),
         registry=_schema_registry(),
-        format_checker=Draft202012Validator.FORMAT_CHECKER,
+        format_checker=_format_checker(),
     )
+
+
+# --- money and dates as clerks write them ----------------------------------------------------
+
+_PLAIN_MONEY = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,2})?")  # MONEY_DIGITS before the point
+_GERMAN_MONEY = re.compile(r"(-?)([0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,([0-9]{1,2}))?")
+_CURRENCY = re.compile(r"\s*(€|EUR|Euro)\s*$|^\s*(€|EUR)\s*", re.IGNORECASE)
+CENT = Decimal("0.01")
+
+
+def _cents(value: Decimal) -> str:
+    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def _too_many_decimals(text: str) -> str:
+    """The message for an amount written with more than two decimals, as number or text."""
+    digits = text.lstrip("-").partition(".")
+    if len(digits[0]) <= 3 and len(digits[2]) == 3:  # 1.150: a German thousands point
+        meant, small = text.replace(".", ""), _cents(Decimal(text))
+        return (f"{text} hat drei Nachkommastellen; ein Betrag hat höchstens zwei. Der Punkt ist in JSON das "
+                f"Dezimalzeichen, kein Tausenderpunkt – meinten Sie {meant}? Dann bitte {meant} schreiben "
+                f"(für {small.replace('.', ',')} € bitte {small}).")
+    return (f"{text} hat {len(digits[2])} Nachkommastellen; ein Betrag hat höchstens zwei. Bitte auf Cent "
+            f"runden, z. B. {_cents(Decimal(text))}.")
+
+
+def money_problem(value: Any, not_negative: bool = False) -> str | None:
+    """Why ``value`` is no amount in euros as the input contract writes it, or None if it is one.
+
+    A JSON number counts with the decimals it was written with (parsed as ``Decimal``, which keeps
+    them); a text must look like ``1234.56``. German notation is never guessed at: "1.234,56",
+    "1234,5" or "1.150 €" are refused and the message names the value meant (1234.56, 1234.50, 1150).
+    Other types are left to the schema's ``type``.
+    """
+    if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -2:
+            return _too_many_decimals(str(value))
+        return None
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if _PLAIN_MONEY.fullmatch(text) and text == value:
+        if not_negative and text.startswith("-"):
+            return f"{show(value)}: der Betrag darf nicht negativ sein."
+        return None
+    bare = _CURRENCY.sub("", text).replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+    if re.fullmatch(r"-?[0-9]+\.[0-9]{3,}", bare):
+        return f"{show(value)}: " + _too_many_decimals(bare)
+    german = _GERMAN_MONEY.fullmatch(bare)
+    if german and (german.group(3) or "." in bare or bare != text):
+        meant = f"{german.group(1)}{german.group(2).replace('.', '')}.{(german.group(3) or '00').ljust(2, '0')}"
+        return (f"{show(value)} ist in deutscher Schreibweise geschrieben; in der Eingabe steht ein Betrag ohne "
+                f"Tausenderpunkte und Währungszeichen, mit Punkt vor den Cent. Bitte {meant} schreiben.")
+    if _PLAIN_MONEY.fullmatch(bare):
+        return f"{show(value)}: bitte ohne Leerzeichen und Währungszeichen schreiben: {bare}."
+    return (f"{show(value)} ist kein Geldbetrag (erwartet eine Zahl wie 1234.56 oder einen Text wie "
+            f"\"1234.56\", höchstens {MONEY_DIGITS} Stellen vor dem Punkt und zwei danach).")
+
+
+_GERMAN_DATE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{2}|[0-9]{4})")
+_LOOSE_ISO = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:[T ][0-9:.]+Z?)?")
+
+
+def date_hint(value: Any) -> str | None:
+    """The ISO date meant by a date written otherwise ("28.11.2024", "2025-9-1"), if it is one."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if german := _GERMAN_DATE.fullmatch(text):
+        day, month, year = (int(g) for g in german.groups())
+        year += 2000 if year < 100 else 0
+    elif iso := _LOOSE_ISO.fullmatch(text):
+        year, month, day = (int(g) for g in iso.groups())
+    else:
+        return None
+    try:
+        meant = datetime.date(year, month, day).isoformat()
+    except ValueError:
+        return None
+    return meant if meant != value else None
 
 
 def pointer(parts: Iterable[Any]) -> str:
@@ -110,7 +218,13 @@ def _german(error: ValidationError, fallback: str | None = None) -> tuple[str, s
         message = f"unbekanntes Feld {fields} (Tippfehler?). Erlaubt sind: {allowed}."
         return path or "/", message, "schema.unbekanntes_feld"
     if kind == "format" and error.validator_value == "date":
-        return path, f"{show(value)} ist kein gültiges Datum {DATE_HINT}.", "schema.datum"
+        hint = date_hint(value)
+        meant = f": bitte \"{hint}\" schreiben." if hint else "."
+        return path, f"{show(value)} ist kein gültiges Datum {DATE_HINT}{meant}", "schema.datum"
+    money = schema.get("format")
+    if kind in {"format", "pattern", "multipleOf"} and money in MONEY_FORMATS:
+        message = money_problem(value, MONEY_FORMATS[money]) or f"{show(value)} ist kein gültiger Geldbetrag."
+        return path, message, "schema.geldbetrag"
     if kind == "type":
         expected = error.validator_value
         names = [expected] if isinstance(expected, str) else list(expected)
@@ -180,6 +294,64 @@ def schema_problems(data: Any, schema_file: str) -> list[Problem]:
                 seen.add((path, message))
                 problems.append(Problem(path, message, code))
     return problems
+
+
+# --- domain rules that run beside the schema --------------------------------------------------
+
+_BROKEN: ContextVar[frozenset[str]] = ContextVar("docgen_schema_broken", default=frozenset())
+
+
+@contextmanager
+def schema_broken(paths: Iterable[str]) -> Iterator[None]:
+    """While active, rules (:func:`regelwerk`) skip checks that read one of these JSON paths.
+
+    The paths are those where the schema (or the parser) found a problem; a check reading at,
+    above or below one of them would see data of the wrong shape.
+    """
+    token = _BROKEN.set(frozenset(paths))
+    try:
+        yield
+    finally:
+        _BROKEN.reset(token)
+
+
+def broken_paths(problems: Iterable[Problem]) -> set[str]:
+    """The JSON paths whose values are not shaped as the schema says (an unknown field breaks none)."""
+    return {p.path for p in problems if p.level == "error" and p.code != "schema.unbekanntes_feld"}
+
+
+@dataclass(frozen=True)
+class Regel:
+    """One domain check and the JSON paths of the input it reads (e.g. ``/berichtszeitraum``)."""
+
+    pruefe: Callable[[Mapping[str, Any], Settings], list[Problem]]
+    liest: tuple[str, ...]
+
+    def touches(self, broken: Iterable[str]) -> bool:
+        return any(b == f or b.startswith(f + "/") or f.startswith(b + "/") or not b or b == "/"
+                   for f in self.liest for b in broken)
+
+
+def regelwerk(*regeln: Regel) -> Callable[[Mapping[str, Any], Settings], list[Problem]]:
+    """A document type's ``rules``: every check, each on data that passed the schema.
+
+    Without schema problems (:func:`schema_broken` inactive) every check runs as is, and a crash is
+    a bug that surfaces. With them, a check runs only if none of the paths it reads is broken, and
+    a check that still meets data of an unexpected shape is skipped: its cause is reported already.
+    """
+    def rules(data: Mapping[str, Any], settings: Settings) -> list[Problem]:
+        broken = _BROKEN.get()
+        found: list[Problem] = []
+        for regel in regeln:
+            if not broken:
+                found += regel.pruefe(data, settings)
+            elif not regel.touches(broken):
+                try:
+                    found += regel.pruefe(data, settings)
+                except Exception:  # shape differs from the schema, which reported it
+                    continue
+        return found
+    return rules
 
 
 def _inline_refs(node: Any, prefix: str) -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 from docgen.errors import Problem
 from docgen.formatting import datum
 from docgen.model import DocumentType, RenderTools
+from docgen.schemas import Regel, regelwerk
 from docgen.settings import Settings
 
 ENTSCHEIDUNG = "Entscheidung"
@@ -88,31 +89,48 @@ def _date_rules(folge: list[Mapping[str, Any]], vorlage_datum: str) -> list[Prob
     return problems
 
 
-def rules(data: Mapping[str, Any], settings: Settings) -> list[Problem]:
+def _oeffentlich_rule(data: Mapping[str, Any], settings: Settings) -> list[Problem]:
     vorlage = data["vorlage"]
-    folge = list(data["beratungsfolge"])
-    problems = _entscheidung_rules(vorlage["art"], folge)
-    problems += _date_rules(folge, vorlage["datum"])
-    if not vorlage["oeffentlich"] and not vorlage.get("begruendung_nichtoeffentlichkeit"):
-        problems.append(Problem(
-            "/vorlage/begruendung_nichtoeffentlichkeit",
-            "eine nichtöffentliche Vorlage braucht eine Begründung der Nichtöffentlichkeit. "
-            "Bitte das Feld ergänzen oder „oeffentlich“ auf true setzen.",
-            "vorlage.begruendung_fehlt"))
-    pattern = settings.vorlage_nummer_pattern
-    if not re.fullmatch(pattern, vorlage["nummer"]):
-        problems.append(Problem(
-            "/vorlage/nummer",
-            f"„{vorlage['nummer']}“ entspricht nicht dem Nummernformat der Körperschaft "
-            f"({pattern}; Einstellung vorlage_nummer_pattern).", "vorlage.nummer_format"))
-    gremien = " ".join(b["gremium"] for b in folge)
-    if "ntegration" in vorlage["betreff"] and "Integration" not in gremien:
-        problems.append(Problem(
-            "/beratungsfolge",
-            "die Vorlage betrifft die Integration, aber weder Integrationsrat noch "
-            "Integrationsausschuss sind in der Beratungsfolge (§ 27 GO NRW).",
-            "beratungsfolge.integrationsrat", "warning"))
-    return problems
+    if vorlage["oeffentlich"] or vorlage.get("begruendung_nichtoeffentlichkeit"):
+        return []
+    return [Problem(
+        "/vorlage/begruendung_nichtoeffentlichkeit",
+        "eine nichtöffentliche Vorlage braucht eine Begründung der Nichtöffentlichkeit. "
+        "Bitte das Feld ergänzen oder „oeffentlich“ auf true setzen.",
+        "vorlage.begruendung_fehlt")]
+
+
+def _nummer_rule(data: Mapping[str, Any], settings: Settings) -> list[Problem]:
+    nummer, pattern = data["vorlage"]["nummer"], settings.vorlage_nummer_pattern
+    if re.fullmatch(pattern, nummer):
+        return []
+    return [Problem(
+        "/vorlage/nummer",
+        f"„{nummer}“ entspricht nicht dem Nummernformat der Körperschaft "
+        f"({pattern}; Einstellung vorlage_nummer_pattern).", "vorlage.nummer_format")]
+
+
+def _integrationsrat_rule(data: Mapping[str, Any], settings: Settings) -> list[Problem]:
+    gremien = " ".join(b["gremium"] for b in data["beratungsfolge"])
+    if "ntegration" not in data["vorlage"]["betreff"] or "Integration" in gremien:
+        return []
+    return [Problem(
+        "/beratungsfolge",
+        "die Vorlage betrifft die Integration, aber weder Integrationsrat noch "
+        "Integrationsausschuss sind in der Beratungsfolge (§ 27 GO NRW).",
+        "beratungsfolge.integrationsrat", "warning")]
+
+
+# Each rule with the fields it reads: it runs when they passed the schema (docgen.schemas.regelwerk).
+rules = regelwerk(
+    Regel(lambda d, s: _entscheidung_rules(d["vorlage"]["art"], list(d["beratungsfolge"])),
+          ("/vorlage/art", "/beratungsfolge")),
+    Regel(lambda d, s: _date_rules(list(d["beratungsfolge"]), d["vorlage"]["datum"]),
+          ("/beratungsfolge", "/vorlage/datum")),
+    Regel(_oeffentlich_rule, ("/vorlage/oeffentlich", "/vorlage/begruendung_nichtoeffentlichkeit")),
+    Regel(_nummer_rule, ("/vorlage/nummer",)),
+    Regel(_integrationsrat_rule, ("/vorlage/betreff", "/beratungsfolge")),
+)
 
 
 def context(data: Mapping[str, Any], tools: RenderTools) -> dict[str, Any]:

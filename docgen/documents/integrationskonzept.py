@@ -31,6 +31,7 @@ from docgen.errors import Problem
 from docgen.formatting import datum
 from docgen.model import DocumentType, RenderTools
 from docgen.numbers import to_decimal, zahl
+from docgen.schemas import Regel, regelwerk
 from docgen.settings import Settings
 
 KREIS = "Kreis"
@@ -265,9 +266,13 @@ def offene_platzhalter(data: Mapping[str, Any]) -> list[Problem]:
     ]
 
 
-def rules(data: Mapping[str, Any], settings: Settings) -> list[Problem]:
-    return (offene_platzhalter(data) + _traeger_rules(data, settings) + _beteiligung_rules(data)
-            + _feld_rules(data))
+# Each rule with the fields it reads: it runs when they passed the schema (docgen.schemas.regelwerk).
+rules = regelwerk(
+    Regel(lambda d, s: offene_platzhalter(d), ("",)),  # the outline reads the whole document
+    Regel(_traeger_rules, ("/traeger", "/koerperschaft")),
+    Regel(lambda d, s: _beteiligung_rules(d), ("/beteiligung", "/traeger/typ")),
+    Regel(lambda d, s: _feld_rules(d), ("/handlungsfelder",)),
+)
 
 
 # --- render context ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from babel.numbers import format_decimal
 from docgen.errors import Problem
 from docgen.formatting import datum
 from docgen.model import DocumentType, RenderTools
-from docgen.settings import Settings
+from docgen.schemas import Regel, regelwerk
 
 ERREICHT = "erreicht"
 # The KI's Handlungsfelder in the order the report presents them (domain.md C.2).
@@ -103,12 +103,15 @@ def _feld_regeln(data: Mapping[str, Any]) -> list[Problem]:
         "massnahmen.handlungsfeld_ohne_massnahme", "warning") for feld in ohne]
 
 
-def rules(data: Mapping[str, Any], settings: Settings) -> list[Problem]:
-    problems = zeitraum_regel(data["berichtszeitraum"], "/berichtszeitraum", "Berichtszeitraum")
-    problems += _ziel_regeln(list(data["ziele"]))
-    problems += _personal_regeln(list(data.get("personal", [])), data["berichtszeitraum"])
-    problems += _feld_regeln(data)
-    return problems
+# Each rule with the fields it reads: it runs when they passed the schema (docgen.schemas.regelwerk).
+rules = regelwerk(
+    Regel(lambda d, s: zeitraum_regel(d["berichtszeitraum"], "/berichtszeitraum", "Berichtszeitraum"),
+          ("/berichtszeitraum",)),
+    Regel(lambda d, s: _ziel_regeln(list(d["ziele"])), ("/ziele",)),
+    Regel(lambda d, s: _personal_regeln(list(d.get("personal", [])), d["berichtszeitraum"]),
+          ("/personal", "/berichtszeitraum")),
+    Regel(lambda d, s: _feld_regeln(d), ("/massnahmen", "/ziele")),
+)
 
 
 # --- render context --------------------------------------------------------------------------
@@ -127,6 +130,13 @@ def kennzahl(wert: Any) -> str:
     if isinstance(wert, Decimal | int) and not isinstance(wert, bool):
         return str(format_decimal(wert, locale="de_DE"))
     return str(wert)
+
+
+def kooperation(eintrag: str | Mapping[str, Any]) -> dict[str, Any]:
+    """A Kooperation for the template: a plain partner name or ``{partner, form}``."""
+    if isinstance(eintrag, str):
+        return {"partner": eintrag, "form": None}
+    return {"partner": eintrag["partner"], "form": eintrag.get("form")}
 
 
 def freigabe_context(data: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -209,7 +219,7 @@ def context(data: Mapping[str, Any], tools: RenderTools) -> dict[str, Any]:
         "abweichungen": optional("abweichungen", 3),
         "personal": personal,
         "personal_vzae": sum((Decimal(p["vzae"]) for p in personal), Decimal(0)),
-        "kooperationen": [{"partner": k["partner"], "form": k.get("form")} for k in data.get("kooperationen", [])],
+        "kooperationen": [kooperation(k) for k in data.get("kooperationen", [])],
         "oeffentlichkeitsarbeit": optional("oeffentlichkeitsarbeit"),
         "ausblick": tools.blocks(data["ausblick"]),
         "freigabe": freigabe,

@@ -4,18 +4,23 @@ JSON is parsed with ``Decimal`` for numbers (money is never a float); a UTF-8
 byte-order mark is accepted, UTF-16 and binary files are named as such. Values
 that parse but mean nothing are refused with their path: ``NaN``/``Infinity``,
 numbers with more than 15 digits before the point, and lone UTF-16 surrogates
-(``\\ud800``), which no later stage could write as UTF-8. The document is then
-checked against its JSON Schema (Draft 2020-12, formats checked) and against the
-domain rules of its document type. All problems are collected and reported with
-their JSON path.
+(``\\ud800``), which no later stage could write as UTF-8; a key given twice in one
+object; characters that would not reach paper as written (see :data:`PRINTABLE`).
+The document is then checked against its JSON Schema (Draft 2020-12, formats
+checked), against the domain rules of its document type (each on the parts that
+passed the schema) and its Anlagen are looked at: every problem of all three
+rounds is reported at once, with its JSON path.
 """
 
 from __future__ import annotations
 
+import collections
+import itertools
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,11 +28,14 @@ from typing import Any
 from docgen import documents
 from docgen.errors import FileAccessError, InvalidInput, Problem
 from docgen.model import DocumentType, Job, Part
-from docgen.schemas import pointer, schema_problems, show
+from docgen.schemas import broken_paths, pointer, schema_broken, schema_problems, show
 from docgen.settings import Settings
 from docgen.stages.anlagen import check_pdf, resolve
 
-__all__ = ["check_data", "collect_parts", "parse_json", "pointer", "read_input", "show", "validate_file"]
+__all__ = [
+    "PRINTABLE", "check_data", "collect_parts", "parse_json", "pointer", "read_input", "read_json", "show",
+    "validate_file",
+]
 
 
 def read_input(path: Path, limit: int | None = None) -> bytes:
@@ -54,7 +62,19 @@ def read_input(path: Path, limit: int | None = None) -> bytes:
 
 
 def parse_json(raw: bytes, filename: str) -> Any:
-    """Parse UTF-8 JSON (BOM accepted) with Decimal numbers, or raise InvalidInput."""
+    """Parse UTF-8 JSON (BOM accepted) with Decimal numbers, or raise InvalidInput with every problem."""
+    data, problems = read_json(raw, filename)
+    if problems:
+        raise InvalidInput(filename, problems)
+    return data
+
+
+def read_json(raw: bytes, filename: str) -> tuple[Any, list[Problem]]:
+    """Parse UTF-8 JSON; raise InvalidInput if it is no JSON text, else return the data and its problems.
+
+    The problems are values docgen refuses (numbers, lone surrogates, characters, keys given twice);
+    each refused number is replaced by ``None`` so the schema and rules can look at the rest.
+    """
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     if not raw.strip():
@@ -75,8 +95,10 @@ def parse_json(raw: bytes, filename: str) -> Any:
         raise InvalidInput(filename, [Problem(
             "", f"Zeile {line}: die Datei ist nicht UTF-8-kodiert (vermutlich Windows-1252). "
             "Bitte im Editor als „UTF-8“ speichern.", "json.kodierung")]) from None
+    twice: dict[int, list[str]] = {}
     try:
-        data = json.loads(text, parse_float=_parse_float, parse_int=_parse_int, parse_constant=_Unusable.constant)
+        data = json.loads(text, parse_float=_parse_float, parse_int=_parse_int, parse_constant=_Unusable.constant,
+                          object_pairs_hook=_keys_once(twice))
     except json.JSONDecodeError as exc:
         raise InvalidInput(filename, [Problem(
             "", f"Zeile {exc.lineno}, Spalte {exc.colno}: kein gültiges JSON ({_json_reason(exc.msg)}).",
@@ -84,10 +106,20 @@ def parse_json(raw: bytes, filename: str) -> Any:
     except RecursionError:
         raise InvalidInput(filename, [Problem(
             "", "die Datei ist zu tief verschachtelt.", "json.verschachtelung")]) from None
-    problems = _unusable_values(data)
-    if problems:
-        raise InvalidInput(filename, problems)
-    return data
+    if isinstance(data, _Unusable):
+        raise InvalidInput(filename, [Problem("", data.message, data.code)])
+    return data, _unusable_values(data, twice)
+
+
+def _keys_once(twice: dict[int, list[str]]) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
+    """An ``object_pairs_hook`` that notes, per object, the keys that occur more than once."""
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            counts = collections.Counter(k for k, _ in pairs)
+            twice[id(obj)] = [k for k, n in counts.items() if n > 1]
+        return obj
+    return hook
 
 
 def _looks_like_utf16(raw: bytes) -> bool:
@@ -140,30 +172,115 @@ def _escaped(text: str) -> str:
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def _unusable_values(data: Any) -> list[Problem]:
-    """Refused numbers and strings with lone surrogates (\\ud800: no character, not writable as UTF-8)."""
+def _unusable_values(data: Any, twice: Mapping[int, list[str]]) -> list[Problem]:
+    """Refused numbers, strings that cannot reach paper as written, and keys given twice.
+
+    Refused numbers are replaced by ``None`` in place; at most ``MAX_PROBLEMS`` are reported.
+    """
     problems: list[Problem] = []
-    stack: list[tuple[str, Any]] = [("", data)]  # iterative: the data may be nested ~1,000 deep
-    while stack and len(problems) < 20:
-        path, value = stack.pop()
+    stack: list[tuple[str, Any, Any, Any]] = [("", data, None, None)]  # iterative: nested ~1,000 deep
+    while stack:
+        path, value, parent, key = stack.pop()
         if isinstance(value, _Unusable):
             problems.append(Problem(path, value.message, value.code))
-        elif isinstance(value, str) and _SURROGATE.search(value):
-            found = ", ".join(sorted({_escaped(c) for c in _SURROGATE.findall(value)})[:3])
-            problems.append(Problem(path, f"der Text enthält ein ungültiges Zeichen ({found}: ein einzelnes "
-                                    "UTF-16-Surrogat, kein Schriftzeichen). Bitte das Zeichen entfernen.",
-                                    "json.unicode"))
+            parent[key] = None
+        elif isinstance(value, str):
+            problems += _text_problems(path, value)
         elif isinstance(value, dict):
-            for key in reversed(list(value)):
-                if _SURROGATE.search(key):
-                    problems.append(Problem(path or "/", f"der Feldname „{_escaped(key)}“ enthält ein ungültiges "
-                                            "Zeichen (ein einzelnes UTF-16-Surrogat). Bitte korrigieren.",
-                                            "json.unicode"))
-                else:
-                    stack.append((f"{path}/{key.replace('~', '~0').replace('/', '~1')}", value[key]))
+            for name in twice.get(id(value), []):
+                problems.append(Problem(f"{path}/{_escape_key(name)}", f"das Feld „{_escaped(name)}“ steht in "
+                                        "diesem Objekt mehrfach; bitte nur einmal angeben (welcher Wert gemeint "
+                                        "ist, bleibt sonst offen).", "json.doppelter_schluessel"))
+            for name in reversed(list(value)):
+                found = _text_problems(path or "/", name, key=True)
+                problems += found
+                if not found:
+                    stack.append((f"{path}/{_escape_key(name)}", value[name], value, name))
         elif isinstance(value, list):
-            stack.extend((f"{path}/{i}", item) for i, item in reversed(list(enumerate(value))))
-    return problems
+            stack.extend((f"{path}/{i}", item, value, i) for i, item in reversed(list(enumerate(value))))
+    return problems[:MAX_PROBLEMS]
+
+
+def _escape_key(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+# --- characters that reach paper as written ----------------------------------------------------
+
+MAX_PROBLEMS = 50
+# The characters of the documents' font, Liberation Sans (every template uses it, in all four
+# styles): Latin (with Vietnamese), Greek, Cyrillic, punctuation, currency, arrows, simple maths
+# and bullets. Deliberately left out although the font has them: the right-to-left Hebrew block,
+# every control and invisible format character (bidi overrides, embeddings, isolates and marks,
+# which can reverse "100.000,00" on the page; zero-width characters) except the soft hyphen
+# U+00AD. C0 control characters (U+0000–U+001F) are let through: the renderer removes them.
+# tests/test_input_rules.py checks every character here against the installed font files.
+PRINTABLE: tuple[tuple[int, int], ...] = (
+    (0x20, 0x7E), (0xA0, 0x36F), (0x374, 0x375), (0x37A, 0x37E), (0x384, 0x38A), (0x38C, 0x38C),
+    (0x38E, 0x3A1), (0x3A3, 0x3CE), (0x3D0, 0x513), (0x51A, 0x51D), (0x1E00, 0x1E9B), (0x1E9E, 0x1E9E),
+    (0x1EA0, 0x1EF9), (0x1F00, 0x1F15), (0x1F18, 0x1F1D), (0x1F20, 0x1F45), (0x1F48, 0x1F4D),
+    (0x1F50, 0x1F57), (0x1F59, 0x1F59), (0x1F5B, 0x1F5B), (0x1F5D, 0x1F5D), (0x1F5F, 0x1F7D),
+    (0x1F80, 0x1FB4), (0x1FB6, 0x1FC4), (0x1FC6, 0x1FD3), (0x1FD6, 0x1FDB), (0x1FDD, 0x1FEF),
+    (0x1FF2, 0x1FF4), (0x1FF6, 0x1FFE), (0x2000, 0x200A), (0x2010, 0x2010), (0x2012, 0x2022),
+    (0x2026, 0x2026), (0x202F, 0x2030), (0x2032, 0x2034), (0x2039, 0x203A), (0x203C, 0x203C),
+    (0x203E, 0x203E), (0x2044, 0x2044), (0x2074, 0x2079), (0x207F, 0x2089), (0x2090, 0x2094),
+    (0x20A0, 0x20B5), (0x20BF, 0x20BF), (0x2105, 0x2105), (0x2113, 0x2113), (0x2116, 0x2117),
+    (0x2122, 0x2122), (0x2126, 0x2126), (0x212E, 0x212E), (0x2153, 0x2154), (0x215B, 0x215E),
+    (0x2190, 0x2195), (0x21D4, 0x21D4), (0x2202, 0x2202), (0x2206, 0x2206), (0x220F, 0x220F),
+    (0x2211, 0x2212), (0x2215, 0x2215), (0x2219, 0x221A), (0x221E, 0x221F), (0x2229, 0x2229),
+    (0x222B, 0x222B), (0x2248, 0x2248), (0x2260, 0x2261), (0x2264, 0x2265), (0x25A0, 0x25A1),
+    (0x25AA, 0x25AB), (0x25CB, 0x25CB), (0x25CF, 0x25CF), (0x25E6, 0x25E6),
+    (0xFB01, 0xFB02),
+)
+_REFUSED = re.compile("[^\x00-\x1f" + "".join(
+    f"\\u{a:04x}-\\u{b:04x}" for a, b in PRINTABLE) + "]")
+_DIRECTION = {0x202A: "Richtungseinbettung", 0x202B: "Richtungseinbettung", 0x202C: "Ende einer Richtungsvorgabe",
+              0x202D: "Richtungsumkehr", 0x202E: "Richtungsumkehr", 0x2066: "Richtungsisolierung",
+              0x2067: "Richtungsisolierung", 0x2068: "Richtungsisolierung", 0x2069: "Ende einer Richtungsisolierung",
+              0x200E: "Richtungsmarke", 0x200F: "Richtungsmarke", 0x061C: "Richtungsmarke"}
+_NAMED = {0x7F: "Steuerzeichen DEL", 0x85: "Steuerzeichen NEL, Zeilenwechsel", 0x200B: "Leerzeichen ohne Breite",
+          0x2028: "Zeilentrenner", 0x2029: "Absatztrenner", 0xFEFF: "Leerzeichen ohne Breite/BOM",
+          0xFFFC: "Objekt-Platzhalter", 0xFFFD: "Ersatzzeichen für ein unlesbares Zeichen"}
+
+
+def _character(char: str) -> tuple[str, str]:
+    """``U+202E (Richtungsumkehr)`` and the kind: "richtung", "unsichtbar" or "schrift"."""
+    code = ord(char)
+    kind = unicodedata.category(char)
+    if code in _DIRECTION:
+        return f"U+{code:04X} ({_DIRECTION[code]})", "richtung"
+    if code in _NAMED or kind in {"Cc", "Cf", "Zl", "Zp"}:
+        return f"U+{code:04X} ({_NAMED.get(code, 'Steuerzeichen' if kind == 'Cc' else 'Formatzeichen')})", "unsichtbar"
+    name = unicodedata.name(char, "").title() or ("privates Zeichen" if kind == "Co" else "nicht belegt")
+    shown = f"„{char}“, " if kind not in {"Co", "Cn", "Mn", "Me"} else ""
+    return f"U+{code:04X} ({shown}{name})", "schrift"
+
+
+_WHY = {
+    "richtung": "es steuert die Schreibrichtung und kann Text auf der Seite umdrehen (aus 100.000,00 würde "
+                "00,000.001). Bitte das Zeichen entfernen.",
+    "unsichtbar": "es ist ein unsichtbares Steuer- oder Formatzeichen und würde als Kästchen gedruckt oder "
+                  "verschwinden. Bitte das Zeichen entfernen.",
+    "schrift": "die Schrift der Dokumente (Liberation Sans) enthält es nicht; es würde als leeres Kästchen "
+               "gedruckt. Bitte das Zeichen entfernen oder umschreiben (z. B. in lateinischer Umschrift).",
+}
+
+
+def _text_problems(path: str, text: str, key: bool = False) -> list[Problem]:
+    """A lone surrogate or a character the documents cannot show in ``text`` (a value or a key)."""
+    where = f"der Feldname „{_escaped(text)[:40]}“" if key else "der Text"
+    if _SURROGATE.search(text):
+        found = ", ".join(sorted({_escaped(c) for c in _SURROGATE.findall(text)})[:3])
+        return [Problem(path, f"{where} enthält ein ungültiges Zeichen ({found}: ein einzelnes UTF-16-Surrogat, "
+                        "kein Schriftzeichen). Bitte das Zeichen entfernen.", "json.unicode")]
+    refused = list(dict.fromkeys(_REFUSED.findall(text)))
+    if not refused:
+        return []
+    described = [_character(c) for c in refused[:3]]
+    more = f" und {len(refused) - 3} weitere" if len(refused) > 3 else ""
+    names = ", ".join(d for d, _ in described)
+    kind = described[0][1]
+    return [Problem(path, f"{where} enthält das Zeichen {names}{more}: {_WHY[kind]}", f"text.zeichen_{kind}")]
 
 
 _JSON_REASONS = {
@@ -204,85 +321,191 @@ def document_type(data: Any, filename: str) -> DocumentType:
 def check_data(data: Any, filename: str, settings: Settings) -> tuple[DocumentType, list[Problem]]:
     """Schema and domain rules for already parsed data; raises InvalidInput on errors.
 
-    Returns the document type and the warnings. Domain rules run only on data that
-    passed the schema, so they can rely on its shape.
+    Returns the document type and the warnings. The rules run beside the schema, each on the
+    fields that passed it (:func:`docgen.schemas.regelwerk`).
     """
     doc = document_type(data, filename)
-    problems = schema_problems(data, doc.schema_file)
-    if not problems:
-        problems = doc.rules(data, settings)
+    problems = _check(data, doc, settings)
     errors = [p for p in problems if p.level == "error"]
     if errors:
         raise InvalidInput(filename, errors)
     return doc, [p for p in problems if p.level == "warning"]
 
 
+def _check(data: Mapping[str, Any], doc: DocumentType, settings: Settings,
+           refused: frozenset[str] = frozenset()) -> list[Problem]:
+    """Schema problems and rule findings of one document; ``refused``: paths the parser refused."""
+    schema = [p for p in schema_problems(data, doc.schema_file) if p.path not in refused]
+    with schema_broken(broken_paths(schema) | refused):
+        return schema + doc.rules(data, settings)
+
+
 def validate_file(path: Path, settings: Settings, base_dir: Path | None = None) -> Job:
-    """Read, parse and check ``path``; Anlagen are looked up relative to ``base_dir`` (default: its folder)."""
+    """Read, parse and check ``path``; Anlagen are looked up relative to ``base_dir`` (default: its folder).
+
+    Every problem is reported at once: refused values, schema, domain rules and Anlagen. A missing
+    or unreadable Anlage alone is a file access error (exit 7); with other problems it is listed
+    among them (exit 4).
+    """
     raw = read_input(path, settings.max_input_bytes)
-    data = parse_json(raw, path.name)
-    doc, warnings = check_data(data, path.name, settings)
-    parts = collect_parts(data, doc, path, settings, base_dir or path.parent)
+    data, problems = read_json(raw, path.name)
+    try:
+        doc = document_type(data, path.name)
+    except InvalidInput as exc:
+        raise InvalidInput(path.name, problems + exc.problems) from None
+    problems += _check(data, doc, settings, frozenset(p.path for p in problems))
+    parts, found = collect_parts(data, doc, path, settings, base_dir or path.parent)
+    problems += found
+    errors = [p for p in problems if p.level == "error"]
+    if any(p.code not in FILE_ACCESS for p in errors):
+        raise InvalidInput(path.name, errors)
+    if errors:
+        raise FileAccessError("\n".join(p.render(path.name) for p in errors))
+    warnings = [p for p in problems if p.level == "warning"]
     for part in parts:
         warnings += part.warnings
     return Job(source=path, data=data, document=doc, raw=raw, warnings=warnings, parts=parts)
 
 
+FILE_ACCESS = {"anlage.nicht_gefunden", "anlage.nicht_lesbar"}  # exit 7 when they are the only problems
+
+
+@dataclass
+class _Bundle:
+    """The parts of a bundle while they are collected, and the problems found on the way."""
+
+    source: Path
+    settings: Settings
+    base: Path
+    parts: list[Part] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    inner: Iterator[int] = field(default_factory=lambda: itertools.count(-101, -1))  # numbers of inner parts
+
+    def nested(self, data: dict[str, Any], where: str) -> tuple[DocumentType | None, list[Problem]]:
+        """Check a nested document: its type (None if it has errors, noted under ``where``) and its warnings."""
+        try:
+            doc = document_type(data, self.source.name)
+        except InvalidInput as exc:
+            self.problems += [_shift(p, where) for p in exc.problems]
+            return None, []
+        found = [_shift(p, where) for p in _check(data, doc, self.settings)]
+        errors = [p for p in found if p.level == "error"]
+        self.problems += errors
+        return (None if errors else doc), [p for p in found if p.level == "warning"]
+
+
+def _shift(problem: Problem, where: str) -> Problem:
+    return Problem(f"{where}{problem.path}", problem.message, problem.code, problem.level)
+
+
 def collect_parts(
     data: Mapping[str, Any], document: DocumentType, source: Path, settings: Settings, base: Path,
-) -> list[Part]:
-    """Resolve and check every Anlage; raise with all problems at once."""
-    parts = [Part(0, document.title, "", document=document, data=data)]
-    problems: list[Problem] = []
-    for j, (title, sub, where) in enumerate(document.parts_of(data) if document.parts_of else []):
+) -> tuple[list[Part], list[Problem]]:
+    """Every part of the bundle in bundle order, and every problem of the nested documents and files.
+
+    The main document, its own parts (the Sachbericht of a Verwendungsnachweis), then each Anlage;
+    a nested document brings its own parts and Anlagen right after it (titles "Anlage 2 –
+    Sachbericht", "Anlage 2.1: …"). Anlage files are checked wherever the entry names a ``datei``
+    text, even when other fields of the input are wrong; files of a nested document are found
+    relative to the same folder as the main document's.
+    """
+    bundle = _Bundle(source, settings, base, [Part(0, document.title, "", document=document, data=data)])
+    _collect(bundle, document, data, "", 0, lambda t: t, lambda n, t: t)
+    return bundle.parts, bundle.problems
+
+
+def _collect(bundle: _Bundle, doc: DocumentType, data: Mapping[str, Any], where: str, depth: int,
+             part_title: Callable[[str], str], file_title: Callable[[int, str], str], public: bool = True) -> None:
+    """The parts of ``doc`` (its own parts, then its Anlagen) into ``bundle``; ``depth`` 0 = the main document."""
+    try:
+        own = doc.parts_of(data) if doc.parts_of else []
+    except Exception:  # the input is not shaped as the schema says; the schema reported it
+        own = []
+    for j, (title, sub, sub_where) in enumerate(own):
         sub_data = _inherit(dict(sub), data)
-        try:
-            sub_doc, sub_warnings = check_data(sub_data, source.name, settings)
-        except InvalidInput as exc:
-            problems += [Problem(f"{where}{p.path}", p.message, p.code) for p in exc.problems]
+        sub_doc, warnings = bundle.nested(sub_data, where + sub_where)
+        if sub_doc is None:
             continue
-        shifted = [Problem(f"{where}{w.path}", w.message, w.code, w.level) for w in sub_warnings]
-        parts.append(Part(-1 - j, title, where, document=sub_doc, data=sub_data, warnings=shifted))
-    missing: list[str] = []
-    anlagen = data.get("anlagen", [])
-    if len(anlagen) > settings.max_anlagen:
-        raise InvalidInput(source.name, [Problem(
-            "/anlagen", f"{len(anlagen)} Anlagen; erlaubt sind höchstens {settings.max_anlagen} "
-            "(Einstellung max_anlagen).", "anlagen.zu_viele")])
+        number = -1 - j if depth == 0 else next(bundle.inner)
+        name = part_title(title)
+        bundle.parts.append(Part(number, name, where + sub_where, document=sub_doc, data=sub_data,
+                                 warnings=warnings, public=public))
+        _collect(bundle, sub_doc, sub_data, where + sub_where, depth + 1, _prefixed(f"{name} – "),
+                 _numbered(f"{name}, Anlage "), public)
+    anlagen = data.get("anlagen")
+    if not isinstance(anlagen, list):
+        return
+    if len(anlagen) > bundle.settings.max_anlagen:
+        bundle.problems.append(Problem(
+            f"{where}/anlagen", f"{len(anlagen)} Anlagen; erlaubt sind höchstens {bundle.settings.max_anlagen} "
+            "(Einstellung max_anlagen).", "anlagen.zu_viele"))
+        return
     for i, anlage in enumerate(anlagen):
-        where = f"/anlagen/{i}"
-        title = anlage["titel"]
-        if "datei" in anlage:
-            path, problem = resolve(base, anlage["datei"], f"{where}/datei")
-            try:
-                if problem is None and path is not None and not path.exists() and not path.is_symlink():
-                    missing.append(f"{source.name}: {where}/datei: Anlage „{anlage['datei']}“ nicht gefunden "
-                                   f"(gesucht in {base}). Bitte die Datei dort ablegen.")
-                    continue
-                if problem is None and path is not None:
-                    problem = check_pdf(path, anlage["datei"], f"{where}/datei")
-            except OSError as exc:
-                missing.append(f"{source.name}: {where}/datei: Anlage „{anlage['datei']}“ nicht lesbar "
-                               f"({exc.strerror}). Bitte die Dateirechte prüfen.")
-                continue
-            if problem is not None:
-                problems.append(problem)
-            else:
-                parts.append(Part(i + 1, title, where, pdf_file=path))
-            continue
-        nested = _inherit(dict(anlage["dokument"]), data)
-        try:
-            nested_doc, warnings = check_data(nested, source.name, settings)
-        except InvalidInput as exc:
-            problems += [Problem(f"{where}/dokument{p.path}", p.message, p.code) for p in exc.problems]
-            continue
-        shifted = [Problem(f"{where}/dokument{w.path}", w.message, w.code, w.level) for w in warnings]
-        parts.append(Part(i + 1, title, where, document=nested_doc, data=nested, warnings=shifted))
-    if problems:
-        raise InvalidInput(source.name, problems)
-    if missing:
-        raise FileAccessError("\n".join(missing))
-    return parts
+        if isinstance(anlage, dict):
+            _anlage(bundle, anlage, i, where, depth, part_title, file_title, public)
+
+
+def _anlage(bundle: _Bundle, anlage: dict[str, Any], i: int, where: str, depth: int,
+            part_title: Callable[[str], str], file_title: Callable[[int, str], str], public: bool) -> None:
+    here = f"{where}/anlagen/{i}"
+    titel = anlage["titel"] if isinstance(anlage.get("titel"), str) else ""
+    public = public and anlage.get("oeffentlich") is not False
+    number = i + 1 if depth == 0 else next(bundle.inner)
+    if depth and not public:
+        bundle.problems.append(Problem(
+            f"{here}/oeffentlich", "eine nicht öffentliche Anlage eines eingebetteten Dokuments kann nicht "
+            "getrennt werden. Bitte sie als eigene Anlage des Hauptdokuments mit \"oeffentlich\": false angeben.",
+            "anlage.nicht_oeffentlich_verschachtelt"))
+        return
+    if isinstance(anlage.get("datei"), str):
+        path = _anlage_file(bundle, anlage["datei"], f"{here}/datei")
+        if path is not None:
+            bundle.parts.append(Part(number, file_title(i + 1, titel), here, pdf_file=path, public=public))
+        return
+    nested = anlage.get("dokument")
+    if not isinstance(nested, dict):
+        return
+    if depth:
+        bundle.problems.append(Problem(
+            f"{here}/dokument", "ein eingebettetes Dokument kann selbst nur PDF-Dateien als Anlagen haben (datei). "
+            "Bitte das Dokument als eigene Anlage des Hauptdokuments angeben.", "anlage.zu_tief_verschachtelt"))
+        return
+    nested_data = _inherit(dict(nested), bundle.parts[0].data or {})
+    nested_doc, warnings = bundle.nested(nested_data, f"{here}/dokument")
+    if nested_doc is None:
+        return
+    bundle.parts.append(Part(number, titel, here, document=nested_doc, data=nested_data, warnings=warnings,
+                             public=public))
+    _collect(bundle, nested_doc, nested_data, f"{here}/dokument", depth + 1, _prefixed(f"Anlage {number} – "),
+             _numbered(f"Anlage {number}."), public)
+
+
+def _prefixed(prefix: str) -> Callable[[str], str]:
+    return lambda title: prefix + title
+
+
+def _numbered(prefix: str) -> Callable[[int, str], str]:
+    return lambda k, title: f"{prefix}{k}: {title}"
+
+
+def _anlage_file(bundle: _Bundle, relative: str, where: str) -> Path | None:
+    """The checked path of an Anlage file, or None with its problem noted."""
+    path, problem = resolve(bundle.base, relative, where)
+    try:
+        if problem is None and path is not None and not path.exists() and not path.is_symlink():
+            bundle.problems.append(Problem(where, f"Anlage „{relative}“ nicht gefunden (gesucht in {bundle.base}). "
+                                           "Bitte die Datei dort ablegen.", "anlage.nicht_gefunden"))
+            return None
+        if problem is None and path is not None:
+            problem = check_pdf(path, relative, where)
+    except OSError as exc:
+        bundle.problems.append(Problem(where, f"Anlage „{relative}“ nicht lesbar ({exc.strerror}). Bitte die "
+                                       "Dateirechte prüfen.", "anlage.nicht_lesbar"))
+        return None
+    if problem is not None:
+        bundle.problems.append(problem)
+        return None
+    return path
 
 
 def _inherit(nested: dict[str, Any], parent: Mapping[str, Any]) -> dict[str, Any]:
