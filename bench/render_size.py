@@ -79,7 +79,11 @@ def main() -> int:
             for size in args.sizes:
                 path = folder / f"{kind}-{size}.json"
                 path.write_text(json.dumps(document(kind, size), ensure_ascii=False), encoding="utf-8")
-                seconds = time_render(path, args.runs)
+                try:
+                    seconds = time_render(path, args.runs)
+                except DocgenError as exc:
+                    print(f"{kind:<8} {size:>7} abgelehnt, exit {int(exc.exit_code)}: {exc.lines()[0][:100]}")
+                    continue
                 line = f"{kind:<8} {size:>7} {seconds:>9.3f} {seconds / size * 1000:>8.3f}"
                 if args.convert:
                     total, code = time_cli(path, folder / f"out-{kind}-{size}")

@@ -34,6 +34,7 @@ from lxml import etree
 
 from docgen import documents
 from docgen.errors import DocgenError, ExitCode, TemplateProblem
+from docgen.formatting import FILTERS
 from docgen.model import DocumentType
 from docgen.resources import examples_dir, templates_dir
 from docgen.schemas import load_schema, standalone_schema_text
@@ -256,13 +257,15 @@ def jinja_check(paragraphs: list[Paragraph], skip: set[int]) -> tuple[list[Findi
     if tree is None:
         return findings, []
     known = jinja_env()
+    own = ", ".join(sorted(FILTERS))
     for node in tree.find_all((nodes.Filter, nodes.Test)):
-        table, noun = (known.filters, "Filter") if isinstance(node, nodes.Filter) else (known.tests, "Test")
-        if node.name not in table:
+        is_filter = isinstance(node, nodes.Filter)
+        if node.name not in (known.filters if is_filter else known.tests):
             para = paragraphs[min(node.lineno - 1, len(paragraphs) - 1)]
-            names = ", ".join(sorted(n for n in table if not n.startswith("_")))
-            findings.append(_finding("filter", f"unbekannter {noun} „{node.name}“ (das Erzeugen würde "
-                                     f"scheitern); bekannt sind: {names}", para))
+            hint = (f"docgen kennt {own} und die Jinja-Standardfilter" if is_filter
+                    else "erlaubt sind die Jinja-Standardtests wie defined, none, number")
+            findings.append(_finding("filter", f"unbekannter {'Filter' if is_filter else 'Test'} „{node.name}“: "
+                                     f"das Erzeugen würde scheitern ({hint})", para))
     used: list[tuple[str, int]] = []
     _visit(tree, {}, used)
     return findings, [(p, line) for p, line in used if p and not p.startswith(("loop", "range"))]

@@ -75,11 +75,12 @@ def required_styles() -> list[str]:
 class Limits:
     """How much rich text one document may hold (all its block lists together)."""
 
-    # LibreOffice needs the time: on 2 cores a 2,000-row table converts in about 13 s, 4,000 rows
-    # take over 30 s (the default convert_timeout); 4,000 list items about 6 s (bench/render_size.py).
+    # LibreOffice sets the bound, not docgen: on 2 shared cores a 2,000-row table (4 columns) takes
+    # about 13 s from JSON to PDF/A, 2,400 rows 22 s, 4,000 rows over the default convert_timeout of
+    # 30 s; 4,000 list items about 6 s (bench/render_size.py --convert).
     items: int = 10_000  # paragraphs, headings, list items and table rows
-    table_rows: int = 2_500  # rows of all tables
-    cells: int = 10_000  # cells of all tables
+    table_rows: int = 2_000  # rows of all tables
+    cells: int = 8_000  # cells of all tables
     columns: int = MAX_COLUMNS  # per table
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -81,3 +83,109 @@ def test_sandbox_blocks_python_internals(docgen: Run, tmp_path: Path, example: d
     assert result.returncode == 5, result.stderr
     assert result.stderr.startswith("Vorlage beschlussvorlage.docx:")
     assert not (tmp_path / "out" / "beschlussvorlage.docx").exists()
+
+
+def renamed_copy(tmp_path: Path, name: str, category: str | None, *paragraphs: str,
+                 source: Path = TEMPLATE) -> Path:
+    """A copy of a shipped template under another file name, with its category set or cleared."""
+    path = tmp_path / name
+    shutil.copy(source, path)
+    doc = Document(str(path))
+    for text in paragraphs:
+        doc.add_paragraph().add_run(text)
+    doc.core_properties.category = category or ""
+    doc.save(str(path))
+    return path
+
+
+def test_every_class_of_finding_in_one_pass(docgen: Run, tmp_path: Path) -> None:
+    path = own_template(tmp_path, "Nr. {{ vorlage.num", "mer }}")
+    doc = Document(str(path))
+    for text in ("{{ vorlage.nummer|default(„keine“) }}", "{{ vorlage.datum|datum_kurz }}",
+                 "{{ vorlage.sitzung }}", "{% for a in beratungsfolge %}"):
+        doc.add_paragraph().add_run(text)
+    doc.save(str(path))
+    result = docgen("lint-template", path)
+    assert result.returncode == 5, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 5, result.stdout
+    expected = [
+        "Platzhalter „{{ vorlage.nummer }}“ ist von Word auf mehrere Textabschnitte verteilt",
+        "im Platzhalter „{{ vorlage.nummer|default(„keine“) }}“ stehen typografische Anführungszeichen (“ „)",
+        "unbekannter Filter „datum_kurz“: das Erzeugen würde scheitern (docgen kennt datum, datum_lang, euro, "
+        "prozent, zahl und die Jinja-Standardfilter)",
+        "die Variable „vorlage.sitzung“ ist weder im Schema von „beschlussvorlage“ noch in den berechneten Werten "
+        "definiert",
+        "„{% for … %}“ wird nicht geschlossen (es fehlt „{% endfor %}“)",
+    ]
+    numbers = []
+    for line, fragment in zip(lines, expected, strict=True):
+        assert line.startswith(f"beschlussvorlage.docx: {fragment}"), line
+        match = re.search(r"\(Absatz (\d+) im Haupttext\)$", line)
+        assert match, line
+        numbers.append(int(match.group(1)))
+    assert numbers == list(range(numbers[0], numbers[0] + 5))  # the five added paragraphs, in order
+
+
+def test_typographic_quotes_alone_are_a_finding(docgen: Run, tmp_path: Path) -> None:
+    path = own_template(tmp_path, "{{ vorlage.nummer|default(“keine”) }}")
+    result = docgen("lint-template", path)
+    assert result.returncode == 5
+    assert "stehen typografische Anführungszeichen (“ ”)" in result.stdout
+
+
+def test_unknown_test_is_a_finding(docgen: Run, tmp_path: Path) -> None:
+    path = own_template(tmp_path, "{% if vorlage.nummer is teilbar %}x{% endif %}")
+    result = docgen("lint-template", path)
+    assert result.returncode == 5
+    assert "unbekannter Test „teilbar“: das Erzeugen würde scheitern" in result.stdout
+
+
+def test_name_without_type_and_no_metadata_is_exit_2(docgen: Run, tmp_path: Path) -> None:
+    path = renamed_copy(tmp_path, "hausvorlage.docx", None)
+    result = docgen("lint-template", path)
+    assert result.returncode == 2, result.stdout
+    assert result.stderr.startswith("hausvorlage.docx: für welche Dokumentart die Vorlage ist, sagt weder "
+                                    "--dokumentart noch ihre Dokumenteigenschaft „Kategorie“")
+    assert "sauber" not in result.stdout
+    assert docgen("lint-template", path, "--dokumentart", "beschlussvorlage").returncode == 0
+
+
+def test_unknown_dokumentart_flag_is_exit_2(docgen: Run, tmp_path: Path) -> None:
+    result = docgen("lint-template", TEMPLATE, "--dokumentart", "haushaltsplan")
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("Unbekannte Dokumentart „haushaltsplan“ (--dokumentart). Bekannt sind: "
+                                     "beschlussvorlage, integrationskonzept, sachbericht, verwendungsnachweis, "
+                                     "freigabevermerk, entwurf.")
+
+
+def test_dokumentart_from_the_templates_category(docgen: Run, tmp_path: Path) -> None:
+    path = renamed_copy(tmp_path, "kreis-vorlage.docx", "beschlussvorlage", "{{ vorlage.sitzung }}")
+    result = docgen("lint-template", path)
+    assert result.returncode == 5, result.stderr
+    assert "kreis-vorlage.docx: die Variable „vorlage.sitzung“ ist weder im Schema von „beschlussvorlage“" \
+        in result.stdout
+
+
+def test_support_template_variables_are_checked(docgen: Run, tmp_path: Path) -> None:
+    source = EXAMPLES.parent / "templates" / "freigabevermerk.docx"
+    path = renamed_copy(tmp_path, "vermerk.docx", "freigabevermerk", "{{ unterzeichnung.titel }}", source=source)
+    result = docgen("lint-template", path)
+    assert result.returncode == 5, result.stderr
+    assert "die Variable „unterzeichnung.titel“ ist weder im Schema von „freigabevermerk“" in result.stdout
+
+
+def test_shipped_templates_say_their_dokumentart() -> None:
+    from docgen.lint import dokumentart_of, shipped_templates
+
+    for template in shipped_templates():
+        with zipfile.ZipFile(template) as archive:
+            core = archive.read("docProps/core.xml").decode("utf-8")
+        assert f"<cp:category>{template.stem}</cp:category>" in core
+        assert dokumentart_of(template, None) == template.stem
+
+
+def test_lint_does_not_reach_above_the_stages() -> None:
+    source = (EXAMPLES.parent / "docgen" / "lint.py").read_text(encoding="utf-8")
+    imports = set(re.findall(r"^(?:from|import) (docgen[\w.]*)", source, flags=re.M))
+    assert not imports & {"docgen.api", "docgen.cli", "docgen.pipeline", "docgen.intake"}, imports

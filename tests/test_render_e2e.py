@@ -201,3 +201,29 @@ def test_several_files_in_job_processes(docgen: Run, write_json: Write, example:
     lines = result.stdout.splitlines()
     assert lines[0].startswith("eins.json: Paket") and lines[1].startswith("zwei.json: Paket")
     assert docgen("verify", tmp_path / "out" / "zwei.pdf").returncode == 0
+
+
+def test_widest_accepted_table_prints_every_cell(docgen: Run, write_json: Write, example: dict[str, Any],
+                                                 tmp_path: Path) -> None:
+    """Issue 12 A8: the widest table docgen accepts is scaled to the page and loses no cell."""
+    from docgen.richtext import MAX_COLUMNS
+
+    example.pop("anlagen", None)
+    example.pop("freigabe", None)
+    header = [f"Spalte {c + 1}" for c in range(MAX_COLUMNS)]
+    kinds = [lambda r, c: f"{r + 1}{c + 1}.450,50", lambda r, c: f"Z{r + 1}S{c + 1}",
+             lambda r, c: f"Kita {r + 1}-{c + 1}", lambda r, c: "Integrationsrat"]
+    rows = [[kinds[(r + c) % 4](r, c) for c in range(MAX_COLUMNS)] for r in range(6)]
+    example["sachlage"] = ["Vorher.", {"tabelle": {"spalten": header, "zeilen": rows}}, "Nachher."]
+    result = docgen("render", write_json("breit.json", example), "--no-bundle", "--out", tmp_path / "out",
+                    timeout=300)
+    assert result.returncode == 0, result.stderr
+    raw = subprocess.run(["pdftotext", "-raw", str(tmp_path / "out" / "breit.pdf"), "-"], capture_output=True,
+                         text=True, check=True).stdout
+    table = "".join(raw[raw.index("Vorher.") + 7: raw.index("Nachher.")].split())
+    # In reading order, every cell's text (LibreOffice may wrap a long word inside its cell).
+    pos = 0
+    for cell in [*header, *(c for row in rows for c in row)]:
+        found = table.find("".join(cell.split()), pos)
+        assert found >= 0, f"{cell!r} fehlt im PDF (nach Zeichen {pos})"
+        pos = found + len("".join(cell.split()))
