@@ -30,7 +30,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     state = tmp_path_factory.mktemp("state")
     proc = subprocess.run(
         ["python", "-m", "docgen", "render", str(EXAMPLES / "beschlussvorlage.json"), "--out", str(out)],
-        env={"PATH": _path(), "DOCGEN_STATE_DIR": str(state), "HOME": str(state)},
+        env={"PATH": _path(), "DOCGEN_STATE_DIR": str(state), "HOME": str(state),
+             "DOCGEN_KOERPERSCHAFT_NAME": "Kreis Musterland"},  # a body must be configured (issue 12 A2)
         capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
