@@ -79,8 +79,8 @@ class Limits:
     # about 13 s from JSON to PDF/A, 2,400 rows 22 s, 4,000 rows over the default convert_timeout of
     # 30 s; 4,000 list items about 6 s (bench/render_size.py --convert).
     items: int = 10_000  # paragraphs, headings, list items and table rows
-    table_rows: int = 2_000  # rows of all tables
-    cells: int = 8_000  # cells of all tables
+    table_rows: int = 2_200  # rows of all tables
+    cells: int = 9_000  # cells of all tables
     columns: int = MAX_COLUMNS  # per table
 
 
