@@ -25,7 +25,8 @@ from docgen.intake.hotfolder import Folders, prepare_folders
 from docgen.intake.jobs import Outcome
 from docgen.intake.procpool import JobProcesses
 from docgen.intake.status import StatusReport, read_status
-from docgen.lint import Finding, lint, shipped_templates
+from docgen.lint import Finding, lint
+from docgen.lint import shipped_templates as _shipped_templates
 from docgen.model import DocumentType, Job
 from docgen.pipeline import JobResult, run_job
 from docgen.resources import examples_dir
@@ -55,6 +56,7 @@ __all__ = [
     "render_files",
     "render_many",
     "schema",
+    "shipped_templates",
     "status",
     "validate",
     "validate_files",
@@ -209,8 +211,13 @@ def verify(bundle: Path, settings: Settings) -> Verdict:
 def lint_templates(templates: Iterable[Path], settings: Settings,
                    dokumentart: str | None = None) -> list[tuple[Path, list[Finding]]]:
     """``docgen lint-template``: the findings per template (all shipped ones when none is given)."""
-    chosen = list(templates) or shipped_templates()
+    chosen = list(templates) or _shipped_templates()
     return [(template, lint(template, settings, dokumentart)) for template in chosen]
+
+
+def shipped_templates() -> list[Path]:
+    """The templates docgen ships (what ``lint-template`` checks when given none)."""
+    return _shipped_templates()
 
 
 def dokumentarten() -> list[str]:

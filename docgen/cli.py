@@ -397,15 +397,23 @@ def status(obj: Context, limit: int, as_json: bool) -> int:
 def lint_template(obj: Context, templates: tuple[Path, ...], dokumentart: str | None) -> int:
     """Prüft Word-Vorlagen: unbekannte Variablen, von Word geteilte Platzhalter, offene {% %}-Blöcke.
 
-    Ohne Angabe werden alle mitgelieferten Vorlagen geprüft. Exit 0 = sauber, 5 = Befunde.
+    Ohne Angabe werden alle mitgelieferten Vorlagen geprüft. Exit 0 = sauber, 5 = Befunde,
+    2 = Dokumentart weder angegeben noch erkennbar.
     """
     from docgen import api
 
-    findings_total = 0
-    for template, findings in api.lint_templates(templates, obj.settings(), dokumentart):
-        findings_total += len(findings)
+    settings = obj.settings()
+    worst = 0
+    for template in templates or tuple(api.shipped_templates()):
+        try:  # one broken template does not keep the others from being checked
+            [(_, findings)] = api.lint_templates([template], settings, dokumentart)
+        except DocgenError as exc:
+            worst = _first_code(worst, exc)
+            continue
         for finding in findings:
             click.echo(finding.render(template.name))
-        if not findings:
+        if findings:
+            worst = worst or int(ExitCode.TEMPLATE)
+        else:
             click.echo(f"{template.name}: sauber.")
-    return int(ExitCode.TEMPLATE) if findings_total else 0
+    return worst

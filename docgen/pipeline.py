@@ -106,7 +106,8 @@ def _render_parts(job: Job, work: _Work, settings: Settings) -> None:
             continue
         start = time.perf_counter()
         out = work.root / "docs" / f"{_file_name(job, part)}.docx"
-        work.docx[part.number] = render_document(part.document, part.data, out, settings, job.source.name)
+        work.docx[part.number] = render_document(part.document, part.data, out, settings, job.source.name,
+                                                   json_path=part.json_path)
         work.timed("render", start)
 
 

@@ -72,6 +72,7 @@ class Settings:
     workers: int = 0  # 0 = one per CPU core
     converter: str = "pool"  # "pool": warm LibreOffice processes; "einzeln": a fresh soffice per document
     convert_timeout: float = 30.0
+    render_timeout: float = 120.0  # filling one document's template; past it the input is refused (exit 4)
     start_timeout: float = 20.0
     max_jobs_per_worker: int = 500
     stable_seconds: float = 3.0  # a dropped file must keep size and mtime this long before it is taken
@@ -124,8 +125,8 @@ class Settings:
 
 _PATH_KEYS = {"inbox", "outbox", "state_dir", "templates_dir", "seal_cert", "seal_passphrase_file",
               "seal_trust_roots", "web_socket"}
-_FLOAT_KEYS = {"convert_timeout", "start_timeout", "stable_seconds", "rescan_seconds", "ledger_timeout",
-               "lease_seconds", "visibility_timeout"}
+_FLOAT_KEYS = {"convert_timeout", "render_timeout", "start_timeout", "stable_seconds", "rescan_seconds",
+               "ledger_timeout", "lease_seconds", "visibility_timeout"}
 _NONNEGATIVE_FLOAT_KEYS = {"poll"}
 _INT_KEYS = {"workers", "max_jobs_per_worker", "max_input_bytes", "max_anlagen", "max_pages", "web_port",
              "max_upload_bytes", "max_attempts"}

@@ -38,7 +38,6 @@ from docgen.richtext import (
 from docgen.settings import Koerperschaft, Settings
 
 # Seconds one document may take to render, until the settings carry ``render_timeout``.
-RENDER_TIMEOUT = 120.0
 TELL_OWNERS = ("Die Vorlage ist fehlerhaft, nicht die Eingabe: bitte die Vorlagen-Verantwortlichen "
                "informieren.")
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -261,11 +260,11 @@ def render_document(
     """Fill the document type's template with ``data`` and write ``out``.
 
     ``json_path`` is where ``data`` stands in the input (a nested document), for messages.
-    ``timeout`` bounds the work in seconds (default: the setting ``render_timeout``, else
-    :data:`RENDER_TIMEOUT`); beyond it the input is refused as too large (exit 4).
+    ``timeout`` bounds the work in seconds (default: the setting ``render_timeout``); beyond it
+    the input is refused as too large (exit 4).
     """
     if timeout is None:
-        timeout = float(getattr(settings, "render_timeout", RENDER_TIMEOUT))
+        timeout = settings.render_timeout
     deadline = time.monotonic() + timeout
     template_path = settings.template_path(document.template_file)
     tpl = load_template(template_path)
