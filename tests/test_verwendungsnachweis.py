@@ -53,8 +53,10 @@ def anteil() -> dict[str, Any]:
         "einnahmen": [{"art": "Eigenanteil", "soll": 40000, "ist": 20000},
                       {"art": "Zuwendung", "soll": 60000, "ist": 60000}],
         "ausgaben": [{"position": "Honorare", "soll": 60000, "ist": 50000},
-                     {"position": "Sachausgaben", "soll": 20000, "ist": 25000},
-                     {"position": "Öffentlichkeitsarbeit", "soll": 20000, "ist": 5000}],
+                     {"position": "Sachausgaben", "soll": 20000, "ist": 25000,
+                      "begruendung": "Mehr Sprachcafés als geplant"},
+                     {"position": "Öffentlichkeitsarbeit", "soll": 20000, "ist": 5000,
+                      "begruendung": "Flyer gespendet"}],
     }
 
 
@@ -240,7 +242,8 @@ def test_docx_anteil_with_20_percent_flag_and_interest(docgen: Run, write_json: 
         ("Erstattungsbetrag einschließlich Zinsen", "12.929,28 €"),
     ]]
     ausgaben = table_starting(docx, "Position des Finanzierungsplans")
-    assert ausgaben[3] == ["2. Sachausgaben\n¹ mehr als 20 % über dem Ansatz – anerkannt bis 120 % des Ansatzes"] + [
+    assert ausgaben[3] == ["2. Sachausgaben\n¹ mehr als 20 % über dem Ansatz – anerkannt bis 120 % des Ansatzes; "
+                          "Begründung der Abweichung: Mehr Sprachcafés als geplant"] + [
         nb(text) for text in ["20.000,00 €", "25.000,00 €", "+5.000,00 €", "+25,00 %", "24.000,00 €"]]
     assert ausgaben[-1] == ["Insgesamt"] + [nb(t) for t in ["100.000,00 €", "80.000,00 €", "-20.000,00 €",
                                                             "-20,00 %", "79.000,00 €"]]

@@ -18,7 +18,9 @@ without Sachbericht (``sachbericht.fehlt``) and a Sachbericht of the wrong kind
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Mapping
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,8 +29,8 @@ from docgen.documents import zuwendung as zw
 from docgen.documents import zuwendung_fristen as zf
 from docgen.errors import Problem
 from docgen.model import DocumentType, RenderTools
-from docgen.numbers import euro, prozent
-from docgen.schemas import schema_problems
+from docgen.numbers import euro, prozent, zahl
+from docgen.schemas import Regel, broken_paths, regelwerk, schema_problems, show
 from docgen.settings import Settings
 
 ZWISCHENNACHWEIS = "Zwischennachweis"
@@ -84,15 +86,58 @@ def _formale_regeln(data: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
+# The Sachbericht's fields that repeat the Nachweis: taken from it when omitted, refused when different.
+GEERBTE_STELLEN = ("zuwendungsempfaenger", "bewilligungsbehoerde")
+ZWANZIG_PROZENT = Decimal("0.2")
+VZAE_MONATE_TOLERANZ = Decimal("0.1")  # about three days of one full post
+
+
+def erwarteter_berichtszeitraum(data: Mapping[str, Any]) -> dict[str, str] | None:
+    """The Sachbericht's period: the Bewilligungszeitraum, for a Zwischennachweis its part in the berichtsjahr."""
+    zeitraum = data.get("bewilligungszeitraum")
+    if not isinstance(zeitraum, Mapping) or not all(isinstance(zeitraum.get(k), str) for k in ("von", "bis")):
+        return None
+    von, bis = str(zeitraum["von"]), str(zeitraum["bis"])
+    jahr = data.get("berichtsjahr")
+    if data.get("nachweisart") == ZWISCHENNACHWEIS and isinstance(jahr, int) and not isinstance(jahr, bool):
+        von, bis = max(von, f"{jahr:04d}-01-01"), min(bis, f"{jahr:04d}-12-31")
+    return {"von": von, "bis": bis}
+
+
+def _bescheid_aktenzeichen(data: Mapping[str, Any]) -> list[str]:
+    bescheide = data.get("bescheide")
+    if not isinstance(bescheide, list):
+        return []
+    return [b["aktenzeichen"] for b in bescheide if isinstance(b, Mapping) and isinstance(b.get("aktenzeichen"), str)]
+
+
 def sachbericht_daten(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The embedded Sachbericht as a document of its own (dokumentart set)."""
-    return {"dokumentart": "sachbericht", **data["sachbericht"]}
+    """The embedded Sachbericht as a document of its own (dokumentart set).
+
+    What it repeats of the Nachweis is taken from there when omitted: Empfänger and Behörde (field
+    by field), the Aktenzeichen of the (first) Zuwendungsbescheid and the Berichtszeitraum
+    (:func:`erwarteter_berichtszeitraum`). Differences are refused by :func:`_abgleich_regel`.
+    """
+    bericht: dict[str, Any] = {"dokumentart": "sachbericht", **data["sachbericht"]}
+    for key in GEERBTE_STELLEN:
+        stelle = data.get(key)
+        eigen = bericht.get(key)
+        if isinstance(stelle, Mapping) and (eigen is None or isinstance(eigen, Mapping)):
+            bericht[key] = {**stelle, **(eigen or {})}
+    aktenzeichen = _bescheid_aktenzeichen(data)
+    if "aktenzeichen" not in bericht and aktenzeichen:
+        bericht["aktenzeichen"] = aktenzeichen[0]
+    zeitraum = erwarteter_berichtszeitraum(data)
+    if "berichtszeitraum" not in bericht and zeitraum is not None:
+        bericht["berichtszeitraum"] = zeitraum
+    return bericht
 
 
 def _sachbericht_regeln(data: Mapping[str, Any], settings: Settings) -> list[Problem]:
-    """The embedded Sachbericht's schema errors and rule errors, under /sachbericht/…
+    """A signed-off Nachweis has a Sachbericht; the embedded one is of the kind the Nachweis needs.
 
-    Its warnings are left to the bundle stage, which checks the part again and reports them once.
+    The embedded Sachbericht itself (schema and rules) is checked as a part of the bundle, under
+    /sachbericht/… (docgen.stages.validate.collect_parts).
     """
     if "sachbericht" not in data:
         if "freigabe" in data and not data.get("sachbericht_kurz"):
@@ -100,25 +145,178 @@ def _sachbericht_regeln(data: Mapping[str, Any], settings: Settings) -> list[Pro
                             "Nachweis (Nr. 7.2 ANBest-G); es ist weder „sachbericht“ noch „sachbericht_kurz“ "
                             "angegeben.", "sachbericht.fehlt", "warning")]
         return []
-    bericht = sachbericht_daten(data)
-    problems = schema_problems(bericht, sb.DOCUMENT.schema_file) or sb.rules(bericht, settings)
-    found = [Problem(SACHBERICHT + p.path, p.message, p.code) for p in problems if p.level == "error"]
+    berichtsart = data["sachbericht"].get("berichtsart")
     erwartet = "Zwischenbericht" if data["nachweisart"] == ZWISCHENNACHWEIS else "Schlussbericht"
-    if not found and bericht["berichtsart"] != erwartet:
-        found.append(Problem(
-            f"{SACHBERICHT}/berichtsart",
-            f"zu einem {data['nachweisart']} gehört in der Regel ein {erwartet}, nicht ein "
-            f"{bericht['berichtsart']}.", "sachbericht.berichtsart", "warning"))
-    return found
+    if berichtsart not in {"Zwischenbericht", "Schlussbericht"} or berichtsart == erwartet:
+        return []
+    return [Problem(
+        f"{SACHBERICHT}/berichtsart",
+        f"zu einem {data['nachweisart']} gehört in der Regel ein {erwartet}, nicht ein {berichtsart}.",
+        "sachbericht.berichtsart", "warning")]
 
 
-def rules(data: Mapping[str, Any], settings: Settings) -> list[Problem]:
-    problems = zw.pruefe(data)
-    problems += sb.zeitraum_regel(data["bewilligungszeitraum"], "/bewilligungszeitraum", "Bewilligungszeitraum")
-    problems += _bescheide_regel(data)
-    problems += _formale_regeln(data)
-    problems += _sachbericht_regeln(data, settings)
+def _gleich(a: Any, b: Any) -> bool:
+    """Two values alike; texts up to spacing, commas and line breaks (addresses are written either way)."""
+    if isinstance(a, str) and isinstance(b, str):
+        return " ".join(a.replace(",", " ").split()) == " ".join(b.replace(",", " ").split())
+    return bool(a == b)
+
+
+def _abweichung(pfad: str, eigen: Any, nachweis_pfad: str, wert: Any) -> Problem:
+    return Problem(
+        f"{SACHBERICHT}{pfad}",
+        f"{show(eigen)} weicht vom Verwendungsnachweis ab ({nachweis_pfad}: {show(wert)}). Der Sachbericht übernimmt "
+        "diese Angabe aus dem Nachweis, wenn sie fehlt: bitte hier weglassen oder beide angleichen.",
+        "sachbericht.abweichung")
+
+
+def _abgleich_regel(data: Mapping[str, Any], settings: Settings) -> list[Problem]:
+    """What the Sachbericht repeats of the Nachweis (Empfänger, Behörde, Aktenzeichen, Zeitraum) agrees."""
+    if not isinstance(data.get("sachbericht"), Mapping):
+        return []
+    eigen = data["sachbericht"]
+    kaputt = broken_paths(schema_problems(sachbericht_daten(data), sb.DOCUMENT.schema_file))
+    problems: list[Problem] = []
+    for key in GEERBTE_STELLEN:
+        stelle, seine = data[key], eigen.get(key)
+        if not isinstance(seine, Mapping):
+            continue
+        problems += [_abweichung(f"/{key}/{feld}", seine[feld], f"/{key}/{feld}", stelle[feld])
+                     for feld in sb.STELLE_FELDER
+                     if feld in seine and feld in stelle and f"/{key}/{feld}" not in kaputt
+                     and not _gleich(seine[feld], stelle[feld])]
+    aktenzeichen = _bescheid_aktenzeichen(data)
+    if isinstance(eigen.get("aktenzeichen"), str) and aktenzeichen and not any(
+            _gleich(eigen["aktenzeichen"], a) for a in aktenzeichen):
+        problems.append(_abweichung("/aktenzeichen", eigen["aktenzeichen"], "/bescheide/0/aktenzeichen",
+                                    aktenzeichen[0]))
+    zeitraum, erwartet = eigen.get("berichtszeitraum"), erwarteter_berichtszeitraum(data)
+    if isinstance(zeitraum, Mapping) and erwartet is not None and not any(
+            p.startswith("/berichtszeitraum") for p in kaputt):
+        quelle = "/bewilligungszeitraum" if data.get("nachweisart") != ZWISCHENNACHWEIS else (
+            "/bewilligungszeitraum im /berichtsjahr")
+        problems += [_abweichung(f"/berichtszeitraum/{grenze}", zeitraum.get(grenze), f"{quelle}, {grenze}",
+                                 erwartet[grenze])
+                     for grenze in ("von", "bis") if zeitraum.get(grenze) != erwartet[grenze]]
     return problems
+
+
+def _monate(von: date, bis: date) -> Decimal:
+    """Calendar months from ``von`` to ``bis`` (both inclusive), part months by their share of days."""
+    monate = Decimal(0)
+    tag = von
+    while tag <= bis:
+        letzter = calendar.monthrange(tag.year, tag.month)[1]
+        ende = min(bis, date(tag.year, tag.month, letzter))
+        monate += Decimal((ende - tag).days + 1) / Decimal(letzter)
+        tag = ende + timedelta(days=1)
+    return monate.quantize(Decimal("0.01"))
+
+
+def _stellenart(art: str, bekannt: Mapping[str, Any] | None = None) -> str:
+    """The key of a Stellenart: without case and spaces; "Fachkraft (Leitung)" counts as a known "Fachkraft"."""
+    key = " ".join(art.split()).casefold()
+    grund = key.split(" (", 1)[0]
+    return grund if bekannt is not None and key not in bekannt and grund in bekannt else key
+
+
+def _vzae_monate(eintraege: list[tuple[str, Decimal]], bekannt: Mapping[str, Any] | None = None,
+                 ) -> dict[str, tuple[str, Decimal]]:
+    """(Stellenart, VZÄ-months) entries summed per Stellenart (:func:`_stellenart`)."""
+    summen: dict[str, tuple[str, Decimal]] = {}
+    for art, wert in eintraege:
+        key = _stellenart(art, bekannt)
+        name, bisher = summen.get(key, (art, Decimal(0)))
+        summen[key] = (name, bisher + wert)
+    return summen
+
+
+def _vzae_monate_sachbericht(bericht: Mapping[str, Any], bekannt: Mapping[str, Any],
+                             ) -> dict[str, tuple[str, Decimal]]:
+    """VZÄ-months per Stellenart as the Sachbericht reports them, within its Berichtszeitraum."""
+    zeitraum = bericht["berichtszeitraum"]
+    start, ende = zf.to_date(zeitraum["von"]), zf.to_date(zeitraum["bis"])
+    eintraege = []
+    for stelle in bericht.get("personal", []):
+        von = max(start, zf.to_date(stelle.get("besetzt_von") or zeitraum["von"]))
+        bis = min(ende, zf.to_date(stelle.get("besetzt_bis") or zeitraum["bis"]))
+        monate = _monate(von, bis) if von <= bis else Decimal(0)
+        eintraege.append((str(stelle["stellenart"]), Decimal(stelle["vzae"]) * monate))
+    return _vzae_monate(eintraege, bekannt)
+
+
+def _personal_abgleich(data: Mapping[str, Any], settings: Settings) -> list[Problem]:
+    """The staff in the Sachbericht matches the Nachweis's personal (VZÄ × months per Stellenart; G.4)."""
+    if not isinstance(data.get("sachbericht"), Mapping):
+        return []
+    bericht = sachbericht_daten(data)
+    if broken_paths(schema_problems(bericht, sb.DOCUMENT.schema_file)):
+        return []  # reported for the Sachbericht itself; nothing sound to compare
+    nachweis = list(data.get("personal", []))
+    if not bericht.get("personal"):
+        if not (nachweis or any(z.get("personalausgaben") for z in data["ausgaben"])):
+            return []
+        return [Problem(f"{SACHBERICHT}/personal", "der Sachbericht weist das geförderte Personal nicht nach "
+                        "(Stellenart, VZÄ, besetzt von/bis); der zahlenmäßige Nachweis enthält Personalausgaben. "
+                        "Bitte unter „personal“ ergänzen.", "sachbericht.personal_fehlt", "warning")]
+    zeitraum = bericht["berichtszeitraum"]
+    if not nachweis or _monate(zf.to_date(zeitraum["von"]), zf.to_date(zeitraum["bis"])) > 12:
+        return []  # nothing to compare with, or a period longer than the Nachweis's months per year
+    laut_nachweis = _vzae_monate([(str(s["stellenart"]), Decimal(s["vzae"]) * Decimal(s["monate_besetzt"]))
+                                  for s in nachweis])
+    laut_bericht = _vzae_monate_sachbericht(bericht, laut_nachweis)
+    problems = [Problem(
+        f"{SACHBERICHT}/personal",
+        f"„{name}“: laut Sachbericht {zahl(ist, 2)} VZÄ-Monate (VZÄ × besetzte Monate im Berichtszeitraum), "
+        f"laut zahlenmäßigem Nachweis (/personal) {zahl(soll, 2)}. Bitte VZÄ und Besetzungszeiten angleichen.",
+        "sachbericht.personal_abweichend")
+        for key, (name, soll) in laut_nachweis.items()
+        if abs((ist := laut_bericht.get(key, (name, Decimal(0)))[1]) - soll) > VZAE_MONATE_TOLERANZ]
+    for i, stelle in enumerate(bericht["personal"]):
+        key = _stellenart(str(stelle["stellenart"]), laut_nachweis)
+        if key not in laut_nachweis and "lehrkraft" not in key:
+            problems.append(Problem(
+                f"{SACHBERICHT}/personal/{i}/stellenart",
+                f"„{stelle['stellenart']}“ steht nicht im zahlenmäßigen Nachweis (/personal). Abgeordnete "
+                "Lehrkräfte bitte als „Lehrkraft (abgeordnet)“ bezeichnen; sonst die Stellenart angleichen.",
+                "sachbericht.personal_unbekannt", "warning"))
+    return problems
+
+
+def _begruendung_regel(data: Mapping[str, Any], settings: Settings) -> list[Problem]:
+    """Every Ausgaben line more than 20 % off its Ansatz (either way) is explained (C.1, G.4)."""
+    problems = []
+    for i, zeile in enumerate(data["ausgaben"]):
+        soll, ist = zf.to_money(zeile["soll"]), zf.to_money(zeile["ist"])
+        if abs(ist - soll) <= soll * ZWANZIG_PROZENT or zeile.get("begruendung"):
+            continue
+        anteil = zf.prozent(ist - soll, soll)
+        um = f"um {prozent(abs(anteil))} " if anteil is not None else ""
+        problems.append(Problem(
+            f"/ausgaben/{i}/begruendung",
+            f"„{zeile['position']}“ weicht {um}vom Ansatz ab (Soll {zf.eur(soll)}, Ist {zf.eur(ist)}). Eine "
+            "Abweichung von mehr als 20 % ist zu begründen: bitte im Feld „begruendung“ erläutern.",
+            "ausgaben.begruendung_fehlt"))
+    return problems
+
+
+# Each rule with the fields it reads: it runs when they passed the schema (docgen.schemas.regelwerk).
+ZAHLEN = ("/einnahmen", "/ausgaben", "/personal", "/auszahlungen", "/finanzierung", "/nebenbestimmungen", "/zinsen",
+          "/bewilligungszeitraum", "/zweck_erfuellt_am", "/nachweisart", "/berichtsjahr", "/vorsteuerabzug")
+ABGLEICH = ("/sachbericht", "/zuwendungsempfaenger", "/bewilligungsbehoerde", "/bescheide", "/bewilligungszeitraum",
+            "/nachweisart", "/berichtsjahr")
+rules = regelwerk(
+    Regel(lambda d, s: zw.pruefe(d), ZAHLEN),
+    Regel(lambda d, s: sb.zeitraum_regel(d["bewilligungszeitraum"], "/bewilligungszeitraum", "Bewilligungszeitraum"),
+          ("/bewilligungszeitraum",)),
+    Regel(lambda d, s: _bescheide_regel(d), ("/bescheide", "/finanzierung/hoechstbetrag")),
+    Regel(lambda d, s: _formale_regeln(d), ("/freigabe", "/bestaetigung", "/nachweisart", "/berichtsjahr",
+                                            "/bewilligungszeitraum", "/zweck_erfuellt_am", "/nebenbestimmungen")),
+    Regel(_sachbericht_regeln, ("/sachbericht", "/sachbericht_kurz", "/freigabe", "/nachweisart")),
+    Regel(_abgleich_regel, ABGLEICH),
+    Regel(_personal_abgleich, (*ABGLEICH, "/personal", "/ausgaben")),
+    Regel(_begruendung_regel, ("/ausgaben",)),
+)
 
 
 # --- render context --------------------------------------------------------------------------
@@ -143,10 +341,18 @@ def _einnahmen(b: zw.Berechnung) -> dict[str, Any]:
     return {"zeilen": zeilen, "summe": summe}
 
 
-def _ausgaben(b: zw.Berechnung) -> dict[str, Any]:
+def _hinweis(status: str, zeile: Any) -> str | None:
+    """The note under an Ausgaben line: the 20 % rule applied and the clerk's Begründung."""
+    begruendung = zeile.get("begruendung") if isinstance(zeile, Mapping) else None
+    teile = [HINWEIS_20.get(status), f"Begründung der Abweichung: {begruendung}" if begruendung else None]
+    return "; ".join(t for t in teile if t) or None
+
+
+def _ausgaben(b: zw.Berechnung, roh: list[Any]) -> dict[str, Any]:
     zeilen = [{
         "nr": i + 1, "position": z.position, "soll": z.soll, "ist": z.ist, "abweichung": z.abweichung,
-        "abweichung_prozent": z.abweichung_prozent, "anerkannt": z.anerkannt, "hinweis": HINWEIS_20.get(z.status),
+        "abweichung_prozent": z.abweichung_prozent, "anerkannt": z.anerkannt,
+        "hinweis": _hinweis(z.status, roh[i] if i < len(roh) else None),
     } for i, z in enumerate(b.ausgaben)]
     s = b.summen
     summe = {"soll": s.ausgaben_soll, "ist": s.ausgaben_ist, "abweichung": s.ausgaben_ist - s.ausgaben_soll,
@@ -271,7 +477,7 @@ def context(data: Mapping[str, Any], tools: RenderTools) -> dict[str, Any]:
                          "festbetrag": fin.festbetrag},
         "ausgezahlt": b.ausgezahlt,
         "einnahmen": _einnahmen(b),
-        "ausgaben": _ausgaben(b),
+        "ausgaben": _ausgaben(b, list(data.get("ausgaben", []))),
         "personal": _personal(b),
         "bilanz": {"einnahmen": b.summen.einnahmen_ist,
                    "ausgaben": b.summen.ausgaben_ist if b.ausgaben else b.summen.personal_ist,

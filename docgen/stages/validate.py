@@ -381,14 +381,20 @@ class _Bundle:
     problems: list[Problem] = field(default_factory=list)
     inner: Iterator[int] = field(default_factory=lambda: itertools.count(-101, -1))  # numbers of inner parts
 
-    def nested(self, data: dict[str, Any], where: str) -> tuple[DocumentType | None, list[Problem]]:
-        """Check a nested document: its type (None if it has errors, noted under ``where``) and its warnings."""
+    def nested(self, data: dict[str, Any], where: str, given: Any = None) -> tuple[DocumentType | None, list[Problem]]:
+        """Check a nested document: its type (None if it has errors, noted under ``where``) and its warnings.
+
+        ``given``: the document as written, if its plug-in filled in fields from the parent (the
+        Sachbericht of a Verwendungsnachweis); problems in the filled-in fields are the parent's own.
+        """
         try:
             doc = document_type(data, self.source.name)
         except InvalidInput as exc:
             self.problems += [_shift(p, where) for p in exc.problems]
             return None, []
-        found = [_shift(p, where) for p in _check(data, doc, self.settings)]
+        filled = {f"/{k}" for k in data if isinstance(given, Mapping) and k not in given and k != "dokumentart"}
+        found = [_shift(p, where) for p in _check(data, doc, self.settings)
+                 if not any(p.path == f or p.path.startswith(f + "/") for f in filled)]
         errors = [p for p in found if p.level == "error"]
         self.problems += errors
         return (None if errors else doc), [p for p in found if p.level == "warning"]
@@ -423,7 +429,7 @@ def _collect(bundle: _Bundle, doc: DocumentType, data: Mapping[str, Any], where:
         own = []
     for j, (title, sub, sub_where) in enumerate(own):
         sub_data = _inherit(dict(sub), data)
-        sub_doc, warnings = bundle.nested(sub_data, where + sub_where)
+        sub_doc, warnings = bundle.nested(sub_data, where + sub_where, _at(data, sub_where))
         if sub_doc is None:
             continue
         number = -1 - j if depth == 0 else next(bundle.inner)
@@ -478,6 +484,13 @@ def _anlage(bundle: _Bundle, anlage: dict[str, Any], i: int, where: str, depth: 
                              public=public))
     _collect(bundle, nested_doc, nested_data, f"{here}/dokument", depth + 1, _prefixed(f"Anlage {number} – "),
              _numbered(f"Anlage {number}."), public)
+
+
+def _at(data: Any, path: str) -> Any:
+    """The value at a JSON pointer such as ``/sachbericht``, or None."""
+    for key in path.strip("/").split("/") if path.strip("/") else []:
+        data = data.get(key.replace("~1", "/").replace("~0", "~")) if isinstance(data, Mapping) else None
+    return data
 
 
 def _prefixed(prefix: str) -> Callable[[str], str]:
