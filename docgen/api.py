@@ -171,6 +171,8 @@ def watch(settings: Settings, *, handle_signals: bool = True) -> int:
     Refuses to start (exit 9) when the set-up is broken, e.g. a seal that cannot be opened,
     instead of failing every job later.
     """
+    if settings.broker_url:
+        return _watch_distributed(settings, handle_signals)
     folders = _folders(settings)
     preflight(settings, converter=True, seal=True, documents=documents.registry().values(), service=True)
     daemon = Daemon(settings, folders)
@@ -199,8 +201,10 @@ def status(settings: Settings, limit: int = 20) -> StatusReport:
 
 
 def check(settings: Settings) -> list[CheckResult]:
-    """``docgen check``: every dependency and setting, each with a hint when something is missing."""
-    return run_checks(settings)
+    """``docgen check``: every dependency and setting, each with a hint when something is missing;
+    with ``broker_url`` also the broker, the ledger and the workers that answer."""
+    results = run_checks(settings)
+    return results + _distributed_checks(settings) if settings.broker_url else results
 
 
 def verify(bundle: Path, settings: Settings) -> Verdict:
@@ -258,3 +262,64 @@ def example(dokumentart: str) -> str:
 def schema(dokumentart: str) -> str:
     """The JSON Schema for ``dokumentart``, self-contained (shared parts inlined)."""
     return standalone_schema_text(_document(dokumentart).schema_file)
+
+
+# --- past one machine ---
+# Celery workers on a Redis broker, the ledger on PostgreSQL (docs/verteilt.md). The worker front end
+# (docgen.worker) reaches the distributed machinery in docgen.intake only through these names.
+from celery import Celery  # type: ignore[import-untyped]  # noqa: E402
+
+from docgen.intake.distributed import (  # noqa: E402
+    QUEUE,
+    TASK_NAME,
+    Producer,
+    broker_checks,
+    make_app,
+    open_ledger,
+    require_distributed,
+)
+from docgen.intake.lease import LeaseLedger, LedgerUnavailable  # noqa: E402
+from docgen.intake.remote import HostUnfit, RemoteOutcome, run_remote_job  # noqa: E402
+
+__all__ += ["QUEUE", "TASK_NAME", "Converter", "HostUnfit", "LeaseLedger", "LedgerUnavailable", "RemoteOutcome",
+            "celery_app", "open_job_ledger", "run_remote", "worker_preflight"]
+
+
+def celery_app(settings: Settings) -> Celery:
+    """The Celery app with docgen's settings (JSON only, late acks, prefetch 1, visibility timeout)."""
+    return make_app(settings)
+
+
+def worker_preflight(settings: Settings) -> None:
+    """``docgen worker``: refuse to start (exit 9) without broker, shared ledger or configured seal, or with
+    the state directory on a network share; then the usual service checks (LibreOffice, templates, seal)."""
+    require_distributed(settings)
+    _folders(settings)
+    preflight(settings, converter=True, seal=True, documents=documents.registry().values(), service=True)
+    open_ledger(settings).close()
+
+
+def open_job_ledger(settings: Settings) -> LeaseLedger:
+    """The ledger with leases: PostgreSQL with ``ledger_url``, else SQLite in the state directory."""
+    return open_ledger(settings)
+
+
+def run_remote(job_id: str, settings: Settings, converter: Converter, ledger: LeaseLedger,
+               beat_ledger: LeaseLedger) -> RemoteOutcome:
+    """One job on a worker host: lease, pipeline, fenced publish (raises HostUnfit, LedgerUnavailable)."""
+    folders = Folders(settings.inbox, settings.outbox, settings.state_dir)
+    return run_remote_job(job_id, settings, folders, converter, ledger, beat_ledger)
+
+
+def _watch_distributed(settings: Settings, handle_signals: bool) -> int:
+    """``docgen watch`` with ``broker_url``: the producer (takes files, records them, sends their ids)."""
+    require_distributed(settings)
+    folders = _folders(settings)
+    producer = Producer(settings, folders, make_app(settings))
+    if handle_signals:
+        producer.install_signals()
+    return producer.run()
+
+
+def _distributed_checks(settings: Settings) -> list[CheckResult]:
+    return [CheckResult(name, status, detail, hint) for name, status, detail, hint in broker_checks(settings)]

@@ -417,3 +417,8 @@ def lint_template(obj: Context, templates: tuple[Path, ...], dokumentart: str | 
         else:
             click.echo(f"{template.name}: sauber.")
     return worst
+
+
+from docgen.worker.commands import worker  # noqa: E402
+
+main.add_command(worker)
