@@ -147,7 +147,7 @@ def _sachbericht_regeln(data: Mapping[str, Any], settings: Settings) -> list[Pro
         return []
     berichtsart = data["sachbericht"].get("berichtsart")
     erwartet = "Zwischenbericht" if data["nachweisart"] == ZWISCHENNACHWEIS else "Schlussbericht"
-    if berichtsart not in {"Zwischenbericht", "Schlussbericht"} or berichtsart == erwartet:
+    if berichtsart not in ("Zwischenbericht", "Schlussbericht") or berichtsart == erwartet:
         return []
     return [Problem(
         f"{SACHBERICHT}/berichtsart",
@@ -260,8 +260,9 @@ def _personal_abgleich(data: Mapping[str, Any], settings: Settings) -> list[Prob
                         "(Stellenart, VZÄ, besetzt von/bis); der zahlenmäßige Nachweis enthält Personalausgaben. "
                         "Bitte unter „personal“ ergänzen.", "sachbericht.personal_fehlt", "warning")]
     zeitraum = bericht["berichtszeitraum"]
-    if not nachweis or _monate(zf.to_date(zeitraum["von"]), zf.to_date(zeitraum["bis"])) > 12:
-        return []  # nothing to compare with, or a period longer than the Nachweis's months per year
+    if (not nachweis or dict(zeitraum) != erwarteter_berichtszeitraum(data)
+            or _monate(zf.to_date(zeitraum["von"]), zf.to_date(zeitraum["bis"])) > 12):
+        return []  # nothing to compare with, periods that differ (refused), more than the Nachweis's year
     laut_nachweis = _vzae_monate([(str(s["stellenart"]), Decimal(s["vzae"]) * Decimal(s["monate_besetzt"]))
                                   for s in nachweis])
     laut_bericht = _vzae_monate_sachbericht(bericht, laut_nachweis)
