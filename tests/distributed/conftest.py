@@ -279,6 +279,7 @@ def cluster(redis_server: RedisServer, pg_server: PgServer, tmp_path: Path) -> I
            "DOCGEN_STABLE_SECONDS": "0.3", "DOCGEN_LEDGER_TIMEOUT": "3"}
     for folder in ("eingang", "ausgang"):
         (root / folder).mkdir()
+    shutil.copytree(EXAMPLES / "anlagen", root / "eingang" / "anlagen")  # the example's Anlagen, beside it
     cluster = Cluster(root, redis_server, pg_server, url, env)
     try:
         yield cluster
