@@ -323,3 +323,24 @@ def _watch_distributed(settings: Settings, handle_signals: bool) -> int:
 
 def _distributed_checks(settings: Settings) -> list[CheckResult]:
     return [CheckResult(name, status, detail, hint) for name, status, detail, hint in broker_checks(settings)]
+
+
+# --- Vorlagen-Hilfe und OParl ---
+# `docgen variablen ART` (docgen.variablen) and `docgen oparl FILE` (docgen.oparl); see docs/vorlagen-anpassen.md.
+from docgen.oparl import DEFAULT_BASIS_URL, OParlExport, oparl_export  # noqa: E402
+from docgen.variablen import Variable, Variablen  # noqa: E402
+from docgen.variablen import variablen as _variablen  # noqa: E402
+
+__all__ += ["DEFAULT_BASIS_URL", "OParlExport", "Variable", "Variablen", "oparl", "variablen"]
+
+
+def variablen(dokumentart: str, settings: Settings) -> Variablen:
+    """``docgen variablen``: every variable, computed value, filter and required style of a template."""
+    return _variablen(dokumentart, settings)
+
+
+def oparl(path: Path, settings: Settings, *, basis_url: str = DEFAULT_BASIS_URL,
+          paket: Path | None = None) -> OParlExport:
+    """``docgen oparl``: the Beschlussvorlage in ``path`` as OParl 1.1 Paper, Consultations, Files and
+    Organizations; with ``paket`` (the rendered bundle) size and checksum, checked against its receipt."""
+    return oparl_export(path, settings, basis_url=basis_url, paket=paket)

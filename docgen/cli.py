@@ -422,3 +422,69 @@ def lint_template(obj: Context, templates: tuple[Path, ...], dokumentart: str | 
 from docgen.worker.commands import worker  # noqa: E402
 
 main.add_command(worker)
+
+
+# --- Vorlagen-Hilfe und OParl (docs/vorlagen-anpassen.md) ---
+
+@main.command()
+@click.argument("dokumentart")
+@click.option("--json", "as_json", is_flag=True, help="Maschinenlesbar (JSON).")
+@click.pass_obj
+@_command
+def variablen(obj: Context, dokumentart: str, as_json: bool) -> int:
+    """Zeigt alle Variablen, berechneten Werte, Filter und Formatvorlagen einer Vorlage (aus dem Programm)."""
+    from docgen import api
+
+    result = api.variablen(dokumentart, obj.settings())
+    if as_json:
+        click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
+        return 0
+    click.echo(f"Vorlage {result.vorlage} ({result.titel}): Variablen")
+    click.echo("Herkunft: Eingabe = aus der JSON-Datei; berechnet = von docgen ergänzt. "
+               "Rich Text mit {{p name }} einfügen, [] = ein Eintrag einer Liste ({% for … %}).")
+    click.echo("")
+    _table([(v.pfad, v.herkunft, v.art, _variable_note(v)) for v in result.variablen],
+           ("Variable", "Herkunft", "Art", "Beschreibung / Beispiel"))
+    click.echo("")
+    click.echo("Berechnete Werte (nicht in der Eingabe, von docgen ergänzt):")
+    for variable in result.berechnet:
+        click.echo(f"  {variable.pfad}")
+    if result.nur_eingabe:
+        click.echo("")
+        click.echo("Eingabefelder, die die Vorlage nicht unter diesem Namen erhält (nur umgerechnet oben):")
+        for path in result.nur_eingabe:
+            click.echo(f"  {path}")
+    click.echo("")
+    click.echo("Filter:")
+    _table([(f.name, f.beschreibung, "; ".join(f"{a} → {e}" for a, e in f.beispiele)) for f in result.filter],
+           ("Filter", "Wirkung", "Beispiel"))
+    click.echo("")
+    click.echo("Pflicht-Formatvorlagen (für Überschriften, Aufzählungen und Tabellen im Rich Text):")
+    for style in result.formatvorlagen:
+        click.echo(f"  {style}")
+    return 0
+
+
+def _variable_note(variable: api.Variable) -> str:
+    example = f"z. B. {variable.beispiel}" if variable.beispiel else ""
+    if variable.beschreibung and example:
+        return f"{variable.beschreibung} ({example})"
+    return variable.beschreibung or example
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--paket", type=click.Path(path_type=Path, dir_okay=False),
+              help="Das erzeugte Paket (PDF): Größe und Prüfsumme werden gegen seinen Beleg geprüft und übernommen.")
+@click.option("--basis-url", help="Adresse, unter der die OParl-Objekte stehen "
+              "(Standard: https://ris.example.invalid/oparl/v1).")
+@click.pass_obj
+@_command
+def oparl(obj: Context, file: Path, paket: Path | None, basis_url: str | None) -> int:
+    """Gibt eine Beschlussvorlage als OParl-1.1-Objekte (Paper, Consultation, File, Organization) als JSON aus."""
+    from docgen import api
+
+    result = api.oparl(file, obj.settings(), basis_url=basis_url or api.DEFAULT_BASIS_URL, paket=paket)
+    _warn(file.name, result.warnings)
+    click.echo(result.text(), nl=False)
+    return 0
