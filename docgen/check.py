@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from docgen import documents
-from docgen.errors import ConfigError, DependencyMissing, DocgenError, SealError, TemplateProblem
+from docgen.errors import ConfigError, DocgenError, SealError, TemplateProblem
 from docgen.model import DocumentType
 from docgen.runner import ProgramTimeout, run
 from docgen.settings import Settings
+from docgen.stages.convert.pool import require_libreoffice
 from docgen.stages.render import missing_styles, missing_styles_message
 from docgen.stages.seal import load_seal, seal_summary
 
@@ -243,11 +244,4 @@ def preflight(settings: Settings, *, converter: bool, seal: bool, documents: Ite
 
 
 def _preflight_converter(settings: Settings) -> None:
-    if shutil.which(settings.soffice) is None:
-        raise DependencyMissing(f"LibreOffice („{settings.soffice}“) nicht gefunden. Als root installieren: "
-                                "apt-get install --no-install-recommends libreoffice-writer-nogui "
-                                "(oder Einstellung soffice prüfen).")
-    if settings.converter == "pool" and not Path(settings.uno_python).is_file():
-        raise DependencyMissing(f"{settings.uno_python} nicht gefunden: die warmen LibreOffice-Prozesse brauchen "
-                                "Python mit dem Modul uno (apt-get install python3-uno), oder Einstellung "
-                                "converter = \"einzeln\".")
+    require_libreoffice(settings, settings.uno_python if settings.converter == "pool" else None)

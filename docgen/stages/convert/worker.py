@@ -25,11 +25,23 @@ log = logging.getLogger("docgen.convert.pool")
 
 
 def group_exists(pgid: int) -> bool:
+    """Whether any process of the group still runs; zombies waiting for their reaper do not count.
+
+    A killed ``soffice.bin`` is re-parented to the machine's init, which may take a second to reap
+    it; ``killpg(pgid, 0)`` would count that zombie as alive and make every shutdown wait for it.
+    """
     try:
         os.killpg(pgid, 0)
     except (ProcessLookupError, PermissionError):  # gone, or the id is someone else's now
         return False
-    return True
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(") ", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
 
 
 def worker_env() -> dict[str, str]:
