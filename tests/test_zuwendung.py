@@ -1,6 +1,6 @@
-"""Unit tests for the Verwendungsnachweis arithmetic (domain.md B.4–B.6, G.3).
+"""Unit tests for the Verwendungsnachweis arithmetic (docs/domain.md: Verwendungsnachweis — deadlines, Finanzierungsarten, worked examples).
 
-The worked examples of domain.md B.6 are the fixtures; each rule also gets a case of its own,
+The worked examples of docs/domain.md ("Worked examples") are the fixtures; each rule also gets a case of its own,
 because the rules (not the examples) are what is checked.
 """
 

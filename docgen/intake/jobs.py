@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from docgen.errors import DocgenError, ExitCode
+from docgen.errors import DocgenError, InternalJobError
 from docgen.intake.hotfolder import (
     Folders,
     InboxLock,
@@ -44,11 +44,6 @@ from docgen.stages.convert import Converter
 
 log = logging.getLogger("docgen.intake")
 
-
-class InternalJobError(DocgenError):
-    """A bug while processing one file: reported like any failure, the run goes on."""
-
-    exit_code = ExitCode.INTERNAL
 
 
 @dataclass(frozen=True)
