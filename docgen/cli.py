@@ -456,8 +456,8 @@ def variablen(obj: Context, dokumentart: str, as_json: bool) -> int:
             click.echo(f"  {path}")
     click.echo("")
     click.echo("Filter:")
-    _table([(f.name, f.beschreibung, "; ".join(f"{a} → {e}" for a, e in f.beispiele)) for f in result.filter],
-           ("Filter", "Wirkung", "Beispiel"))
+    _table([(f.name, f.beschreibung, "; ".join(f"{a} → {e} (wert = {w})" for a, w, e in f.beispiele))
+            for f in result.filter], ("Filter", "Wirkung", "Beispiel"))
     click.echo("")
     click.echo("Pflicht-Formatvorlagen (für Überschriften, Aufzählungen und Tabellen im Rich Text):")
     for style in result.formatvorlagen:

@@ -135,7 +135,8 @@ def oparl_export(path: Path, settings: Settings, *, basis_url: str = DEFAULT_BAS
     if job.document.name != DOKUMENTART:
         raise InvalidInput(path.name, [Problem(
             "/dokumentart", f"„docgen oparl“ schreibt nur Beschlussvorlagen als OParl-Drucksache; diese Datei "
-            f"ist ein(e) {job.document.title} („{job.document.name}“).", "oparl.dokumentart")])
+            f"ist ein Dokument der Art „{job.document.title}“ (dokumentart „{job.document.name}“).",
+            "oparl.dokumentart")])
     data: Mapping[str, Any] = job.data
     vorlage = data["vorlage"]
     warnings = list(job.warnings)

@@ -77,11 +77,12 @@ class Variable:
 class Filter:
     name: str
     beschreibung: str
-    beispiele: list[tuple[str, str]]  # (Jinja expression, what it prints)
+    # (Jinja expression, the value of ``wert`` as the input gives it, what the expression prints)
+    beispiele: list[tuple[str, str, str]]
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "beschreibung": self.beschreibung,
-                "beispiele": [{"ausdruck": a, "ergebnis": e} for a, e in self.beispiele]}
+                "beispiele": [{"ausdruck": a, "wert": w, "ergebnis": e} for a, w, e in self.beispiele]}
 
 
 @dataclass(frozen=True)
@@ -232,14 +233,16 @@ def filters() -> list[Filter]:
     found = []
     for name, function in sorted(FILTERS.items()):
         words, calls = _FILTER_HILFE.get(name, (_first_line(function), []))
-        examples = [(_expression(name, shown, args), str(function(*args))) for shown, args in calls]
+        examples = [(_expression(name, args), shown, str(function(*args))) for shown, args in calls]
         found.append(Filter(name, words, examples))
     return found
 
 
-def _expression(name: str, shown: str, args: tuple[Any, ...]) -> str:
+def _expression(name: str, args: tuple[Any, ...]) -> str:
+    """The filter applied to a variable ``wert``: numbers come from the input as exact decimals, and the
+    filters refuse a number typed into the template with a decimal point (Jinja makes it a float)."""
     extra = ", ".join(str(a) for a in args[1:])
-    return f"{{{{ {shown}|{name}{f'({extra})' if extra else ''} }}}}"
+    return f"{{{{ wert|{name}{f'({extra})' if extra else ''} }}}}"
 
 
 def _first_line(function: Callable[..., Any]) -> str:
