@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from tests.conftest import EXAMPLES, ROOT, CliResult, load_example
+from tests.conftest import EXAMPLES, ROOT, SAMPLE_BODY, CliResult, load_example
 
 Run = Callable[..., CliResult]
 Write = Callable[[str, Any], Path]
@@ -304,7 +304,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CliResult]:
     folder = tmp_path_factory.mktemp("vn")
     state = tmp_path_factory.mktemp("vn-state")
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCGEN_")}
-    env.update({"DOCGEN_STATE_DIR": str(state), "HOME": str(state),
+    env.update({**SAMPLE_BODY, "DOCGEN_STATE_DIR": str(state), "HOME": str(state),
                 "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '/usr/bin:/bin')}"})
     proc = subprocess.run([sys.executable, "-m", "docgen", "render", str(EXAMPLES / f"{NAME}.json"), "--out",
                            str(folder / "out")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)

@@ -457,7 +457,7 @@ def _stammdaten(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _sachbericht(data: Mapping[str, Any], tools: RenderTools) -> dict[str, Any]:
-    bericht = data.get("sachbericht")
+    bericht = sachbericht_daten(data) if "sachbericht" in data else None  # with what it inherits
     kurz = data.get("sachbericht_kurz")
     return {
         "sachbericht": None if bericht is None else {
