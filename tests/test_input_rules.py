@@ -509,3 +509,11 @@ def test_no_rule_crashes_on_data_the_schema_refuses(name: str, folder: Path, set
                 validate_file(target, settings)
             except DocgenError as exc:
                 assert exc.exit_code in (ExitCode.INVALID_INPUT, ExitCode.FILE_ACCESS), (path, junk, exc.lines())
+
+
+def test_non_public_nested_document_cannot_leak_its_parts(folder: Path, settings: Settings) -> None:
+    nachweis = example("verwendungsnachweis")
+    nachweis.pop("freigabe", None)
+    data = _beschlussvorlage_mit([{"titel": "Nachweis", "dokument": nachweis, "oeffentlich": False}])
+    lines = refused(write(folder, "bv.json", data), settings)
+    assert [line.split(": ", 2)[1] for line in lines] == ["/anlagen/0/dokument/sachbericht"]

@@ -428,6 +428,12 @@ def _collect(bundle: _Bundle, doc: DocumentType, data: Mapping[str, Any], where:
     except Exception:  # the input is not shaped as the schema says; the schema reported it
         own = []
     for j, (title, sub, sub_where) in enumerate(own):
+        if not public:  # the bundle stage keeps only numbered Anlagen out of the public bundle
+            bundle.problems.append(Problem(
+                where + sub_where, f"ein nicht öffentliches eingebettetes Dokument kann seinen Teil „{title}“ "
+                "nicht getrennt halten. Bitte das Dokument als PDF-Anlage mit \"oeffentlich\": false beifügen "
+                "oder öffentlich machen.", "anlage.nicht_oeffentlich_verschachtelt"))
+            continue
         sub_data = _inherit(dict(sub), data)
         sub_doc, warnings = bundle.nested(sub_data, where + sub_where, _at(data, sub_where))
         if sub_doc is None:
