@@ -129,3 +129,15 @@ def test_cli_text_and_json(tmp_path: Path) -> None:
     unknown = runner.invoke(main, ["variablen", "antrag"], env=env)
     assert unknown.exit_code == ExitCode.INVALID_INPUT
     assert "unbekannte Dokumentart" in unknown.output
+
+
+def test_betrieb_lists_every_setting() -> None:
+    """docs/betrieb.md names every settings key with its default (the IT page must not drift either)."""
+    from dataclasses import fields
+
+    from docgen.settings import Koerperschaft
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "betrieb.md").read_text(encoding="utf-8")
+    keys = [f.name for f in fields(Settings) if f.name not in ("koerperschaft", "config_file")]
+    assert [k for k in keys if f"| `{k}` |" not in text] == []
+    assert [f.name for f in fields(Koerperschaft) if f"`[koerperschaft]` `{f.name}`" not in text] == []
