@@ -26,7 +26,7 @@ from types import FrameType
 from typing import Any
 
 from celery import Celery  # type: ignore[import-untyped]
-from kombu.exceptions import KombuError
+from kombu.exceptions import ChannelError, KombuError
 
 from docgen.errors import ConfigError, DocgenError
 from docgen.intake.hotfolder import (
@@ -125,8 +125,11 @@ def queue_length(app: Celery) -> int | None:
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
-            return int(conn.default_channel.queue_declare(queue=QUEUE, passive=True).message_count)
-    except Exception:  # any broker trouble: the reconciler just waits for the next round
+            try:
+                return int(conn.default_channel.queue_declare(queue=QUEUE, passive=True).message_count)
+            except ChannelError:
+                return 0  # no such queue: the broker lost everything (or nobody consumed yet)
+    except Exception:  # any other broker trouble: the reconciler just waits for the next round
         return None
 
 

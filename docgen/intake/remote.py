@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from docgen.errors import DocgenError, ExitCode, FileAccessError
+from docgen.errors import DocgenError, ExitCode, FileAccessError, InternalJobError
 from docgen.intake.hotfolder import Folders, finish_failure, finish_success
-from docgen.intake.jobs import InternalJobError, receipts_by_job
+from docgen.intake.jobs import receipts_by_job
 from docgen.intake.lease import Heartbeat, LeaseLedger, owner_id, owner_is_dead_here
 from docgen.intake.sharedfs import link_checked
 from docgen.pipeline import run_job

@@ -8,6 +8,7 @@ jobs, running ones finish, exit 0.
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 from pathlib import Path
@@ -28,7 +29,8 @@ def _config_of(ctx: click.Context) -> Path | None:
 
 def celery_argv(concurrency: int, verbose: bool) -> list[str]:
     return ["worker", "--concurrency", str(concurrency), "--pool", "prefork", "--queues", api.QUEUE,
-            "--hostname", f"docgen@{socket.gethostname()}", "--without-mingle", "--without-gossip",
+            # unique per worker process, so control messages (stop consuming) reach only this one
+            "--hostname", f"docgen-{os.getpid()}@{socket.gethostname()}", "--without-mingle", "--without-gossip",
             "--loglevel", "DEBUG" if verbose else "INFO"]
 
 

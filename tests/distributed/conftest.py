@@ -189,9 +189,13 @@ class Cluster:
         self.names.append(name)
 
     def rows(self) -> list[tuple[str, str, str, int]]:
-        with psycopg.connect(self.ledger_url, autocommit=True) as conn:
-            return [(r[0], r[1], r[2], int(r[3])) for r in conn.execute(
-                "SELECT id, input_name, state, attempt FROM jobs").fetchall()]
+        """The ledger's rows (none while the server restarts or before the producer made the table)."""
+        try:
+            with psycopg.connect(self.ledger_url, autocommit=True, connect_timeout=3) as conn:
+                return [(r[0], r[1], r[2], int(r[3])) for r in conn.execute(
+                    "SELECT id, input_name, state, attempt FROM jobs ORDER BY id").fetchall()]
+        except psycopg.Error:
+            return []
 
     def wait_settled(self, timeout: float, check: Callable[[], None] | None = None) -> None:
         deadline = time.monotonic() + timeout
@@ -213,7 +217,8 @@ class Cluster:
                    if not p.name.endswith(".fehler.json"))
 
     def logs(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self.root.glob("*.log")))
+        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
+                         for p in sorted(self.root.glob("*.log")))
 
     def stop_all(self) -> None:
         procs = [*self.workers.values(), *([self.producer] if self.producer else [])]
@@ -230,7 +235,7 @@ class Cluster:
 
     def soffice_left(self) -> list[int]:
         """LibreOffice processes that belong to this cluster (their profile lies in our folders)."""
-        left = []
+        left: list[int] = []
         deadline = time.monotonic() + 15
         while True:
             left = []

@@ -15,9 +15,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from docgen.intake import remote  # noqa: E402
+from docgen.intake import remote
 
-_real_run_job = remote.run_job
+_real_run_job = remote.run_job  # type: ignore[attr-defined]
 SLOW = float(os.environ.pop("DOCGEN_TEST_LANGSAM", "0") or 0)
 
 
@@ -29,7 +29,7 @@ def _run_job(path: Path, *args: Any, **kwargs: Any) -> Any:
     return _real_run_job(path, *args, **kwargs)
 
 
-remote.run_job = _run_job  # type: ignore[assignment]
+remote.run_job = _run_job  # type: ignore[attr-defined]
 
 if __name__ == "__main__":
     from docgen.cli import main

@@ -79,7 +79,7 @@ def test_poison_input_exactly_max_attempts(cluster: Cluster) -> None:
     cluster.wait_settled(120)
     cluster.stop_all()
     cluster.assert_settled(failed={"gift.json"})
-    poison = [r for r in cluster.rows() if r[1] == "gift.json"][0]
+    poison = next(r for r in cluster.rows() if r[1] == "gift.json")
     assert poison[3] == 4  # three runs that died, the fourth claim files it
     report = (cluster.inbox / "failed" / "gift.fehler.txt").read_text(encoding="utf-8")
     assert "3-mal begonnen und nie beendet" in report
@@ -151,10 +151,10 @@ def test_disk_full_on_one_host(cluster: Cluster) -> None:
     cluster.start_producer()
     for n in range(3):
         cluster.drop(f"vorlage-{n}.json")
-    cluster.wait_settled(150)
+    cluster.wait_settled(90)
     cluster.stop_all()
     cluster.assert_settled()
-    assert "nimmt keine Aufträge mehr an" in (cluster.root / "worker2.log").read_text(errors="replace") or True
+    assert "nimmt keine Aufträge mehr an" in (cluster.root / "worker2.log").read_text(errors="replace")
 
 
 def test_worker_refuses_without_seal(cluster: Cluster) -> None:
