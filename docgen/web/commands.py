@@ -1,0 +1,101 @@
+"""``docgen web`` and ``docgen benutzer``: thin click commands over docgen.web."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from docgen.errors import DocgenError, ExitCode
+from docgen.web import users
+
+
+def _settings(ctx: click.Context, **overrides: Any) -> Any:
+    return ctx.obj.settings(**overrides)
+
+
+def _fail(exc: DocgenError) -> None:
+    for line in exc.lines():
+        click.echo(line, err=True)
+    sys.exit(int(exc.exit_code))
+
+
+@click.command()
+@click.option("--host", help="Adresse (Standard: web_host, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (Standard: web_port, 8000).")
+@click.option("--socket", "socket_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Unix-Socket statt Adresse und Port (für den Reverse-Proxy).")
+@click.pass_context
+def web(ctx: click.Context, host: str | None, port: int | None, socket_path: Path | None) -> None:
+    """Startet die Web-Anwendung für die Sachbearbeitung und die JSON-API."""
+    import uvicorn  # only this command needs the server
+
+    from docgen.web.app import create_app
+
+    try:
+        settings = _settings(ctx, web_host=host, web_port=port, web_socket=socket_path)
+        app = create_app(settings)
+    except DocgenError as exc:
+        _fail(exc)
+        return
+    if settings.web_socket is not None:
+        click.echo(f"docgen web: Unix-Socket {settings.web_socket}", err=True)
+        uvicorn.run(app, uds=str(settings.web_socket), log_level="warning", proxy_headers=False)
+    else:
+        click.echo(f"docgen web: http://{settings.web_host}:{settings.web_port}/", err=True)
+        uvicorn.run(app, host=settings.web_host, port=settings.web_port, log_level="warning", proxy_headers=False)
+
+
+@click.group()
+def benutzer() -> None:
+    """Verwaltet die lokalen Benutzer der Web-Anwendung."""
+
+
+@benutzer.command("anlegen")
+@click.argument("name")
+@click.option("--rolle", type=click.Choice(users.ROLLEN), required=True, help="Rolle des Benutzers.")
+@click.pass_context
+def anlegen(ctx: click.Context, name: str, rolle: str) -> None:
+    """Legt einen Benutzer an (Passwort von der Standardeingabe)."""
+    if sys.stdin.isatty():
+        passwort = click.prompt("Passwort", hide_input=True, confirmation_prompt="Passwort wiederholen",
+                                err=True)
+    else:
+        passwort = sys.stdin.readline().rstrip("\r\n")
+    try:
+        users.anlegen(_settings(ctx), name, rolle, passwort)
+    except DocgenError as exc:
+        _fail(exc)
+    click.echo(f"Benutzer {name} ({rolle}) gespeichert.")
+
+
+@benutzer.command("liste")
+@click.pass_context
+def liste(ctx: click.Context) -> None:
+    """Listet die Benutzer mit ihrer Rolle."""
+    try:
+        found = users.liste(_settings(ctx))
+    except DocgenError as exc:
+        _fail(exc)
+        return
+    if not found:
+        click.echo("Keine Benutzer angelegt.")
+    for entry in found:
+        click.echo(f"{entry.name}\t{entry.rolle}")
+
+
+@benutzer.command("entfernen")
+@click.argument("name")
+@click.pass_context
+def entfernen(ctx: click.Context, name: str) -> None:
+    """Entfernt einen Benutzer."""
+    try:
+        users.entfernen(_settings(ctx), name)
+    except DocgenError as exc:
+        _fail(exc)
+    click.echo(f"Benutzer {name} entfernt.")
+
+
+__all__ = ["ExitCode", "benutzer", "web"]
