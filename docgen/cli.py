@@ -488,3 +488,9 @@ def oparl(obj: Context, file: Path, paket: Path | None, basis_url: str | None) -
     _warn(file.name, result.warnings)
     click.echo(result.text(), nl=False)
     return 0
+
+
+from docgen.web.commands import benutzer, web  # noqa: E402
+
+main.add_command(web)
+main.add_command(benutzer)
