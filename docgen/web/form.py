@@ -195,6 +195,7 @@ class Walker:
     errors: dict[str, list[str]] = field(default_factory=dict)
     fokus: str | None = None
     known: dict[str, str] = field(default_factory=dict)  # pointer → id of its first control
+    _focused: bool = False
 
     @property
     def defs(self) -> Mapping[str, Any]:
@@ -263,9 +264,16 @@ class Walker:
         attrs = Markup(' id="f{}" name="{}" aria-describedby="{}"').format(sl, ptr, described)
         if self.errors.get(ptr):
             attrs += Markup(' aria-invalid="true"')
-        if self.fokus == ptr:
+        if self._take_focus(ptr):
             attrs += Markup(" autofocus")
         return attrs
+
+    def _take_focus(self, ptr: str) -> bool:
+        """The first control at or below the pointer to focus (a new row: its first field) gets it."""
+        if self.fokus is None or self._focused or not (ptr == self.fokus or ptr.startswith(self.fokus + "/")):
+            return False
+        self._focused = True
+        return True
 
     def w_text(self, key: str, s: Mapping[str, Any], ptr: str, value: Any, required: bool, text: str) -> Markup:
         shown = "" if value is MISSING else str(value)
@@ -342,7 +350,7 @@ class Walker:
                 id=f"f{sl}" if v == "ja" else f"f{sl}-nein", ptr=ptr, v=v, t=t,
                 c=Markup(" checked") if value is (v == "ja") and value is not MISSING else "",
                 inv=Markup(' aria-invalid="true"') if errs else "",
-                af=Markup(" autofocus") if self.fokus == ptr and v == "ja" else "")
+                af=Markup(" autofocus") if v == "ja" and self._take_focus(ptr) else "")
             for v, t in (("ja", "Ja"), ("nein", "Nein")))
         return self._fieldset(ptr, text, s, required, radios, cls="frage")
 
@@ -505,4 +513,4 @@ class Walker:
             fe=" feld-fehler" if errs else "", sl=sl, nr=i + 1, n=n, err=self._errslot(bp, errs), bp=bp,
             options=options, content=content, kopf=Markup(" checked") if kopf else "", form=form,
             inv=Markup(' aria-invalid="true"') if errs else "",
-            af=Markup(" autofocus") if self.fokus == bp else "", buttons=self._buttons(list_ptr, i, n, "Baustein"))
+            af=Markup(" autofocus") if self._take_focus(bp) else "", buttons=self._buttons(list_ptr, i, n, "Baustein"))
