@@ -136,19 +136,13 @@ class _Variant:
         return INTERNAL_SUFFIX if self.internal else ""
 
 
-def _public(job: Job, part: Part) -> bool:
-    """An Anlage marked ``"oeffentlich": false`` (personal data) stays out of the public bundle."""
-    if part.number <= 0:
-        return True
-    anlage = job.data.get("anlagen", [])[part.number - 1]
-    return not (isinstance(anlage, dict) and anlage.get("oeffentlich") is False)
-
-
 def _variants(job: Job) -> list[_Variant]:
-    withheld = [part for part in job.parts if not _public(job, part)]
+    # An Anlage marked "oeffentlich": false (personal data) stays out of the public bundle, and so
+    # does everything nested in it (the validate stage marks those parts).
+    withheld = [part for part in job.parts if not part.public]
     if not withheld:
         return [_Variant(False, list(job.parts))]
-    public = [part for part in job.parts if _public(job, part)]
+    public = [part for part in job.parts if part.public]
     return [_Variant(False, public, withheld), _Variant(True, list(job.parts))]
 
 

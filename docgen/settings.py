@@ -145,6 +145,8 @@ def _bad(source: str, key: str, value: Any, expected: str) -> ConfigError:
 def _coerce(key: str, value: Any, source: str, *, typed: bool) -> Any:
     """Check one value and give it its type. ``typed``: from TOML, where the type must already fit."""
     if key in _PATH_KEYS:
+        if isinstance(value, Path) and not typed:  # a command-line option that click made a path
+            value = str(value)
         if not isinstance(value, str):
             raise _bad(source, key, value, "einen Pfad als Text in Anführungszeichen")
         if not value.strip():

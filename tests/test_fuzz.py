@@ -42,6 +42,7 @@ from docgen.errors import DocgenError, ExitCode
 from docgen.resources import schemas_dir
 from docgen.settings import Settings
 from docgen.stages.render import render_document
+from docgen.stages.validate import PRINTABLE as PRINTABLE_RANGES
 from docgen.stages.validate import validate_file
 from tests.conftest import EXAMPLES, SAMPLE_KOERPERSCHAFT, clean_env
 
@@ -58,11 +59,14 @@ KEYWORDS = {"type", "properties", "required", "additionalProperties", "enum", "c
 
 # Text as users type it: any character JSON can carry (control characters included: the
 # renderer must drop them), but no lone surrogates, which are not text (validate refuses them).
-TEXT = st.text(st.characters(codec="utf-8"), max_size=40)
+# Characters docgen prints (the validate stage refuses the rest, naming them; tests/test_input_rules.py
+# covers that), plus the C0 controls the renderer removes.
+_PRINTED = st.one_of(*[st.characters(min_codepoint=low, max_codepoint=high) for low, high in PRINTABLE_RANGES])
+TEXT = st.text(st.one_of(_PRINTED, st.characters(max_codepoint=0x1F)), max_size=40)
 # For the LibreOffice runs, without control characters and non-characters: a signed-off bundle
 # whose title holds one cannot be sealed (assemble.py writes it into the XMP unescaped; reported,
 # see docs/reliability.md). The DOCX-level property above keeps them.
-PRINTABLE = st.text(st.characters(codec="utf-8", exclude_categories=["Cc", "Cn"]), max_size=40)
+PRINTABLE = st.text(_PRINTED, max_size=40)
 JSON_NUMBER_LIMIT = 10**12  # amounts of up to a thousand billion euros
 MONEY_PATTERN = "[0-9]{1,15}(\\.[0-9]{1,2})?"  # the pattern of an amount written as text
 
@@ -272,6 +276,8 @@ def verwendungsnachweis_rules(data: dict[str, Any]) -> dict[str, Any]:
     lines = [e for e in data["einnahmen"] if e["art"] != "Zuwendung"]
     data["einnahmen"] = [*lines, {"art": "Zuwendung", "soll": data["finanzierung"]["hoechstbetrag"], "ist": str(paid)}]
     _forwards(data["bewilligungszeitraum"])
+    for line in data["ausgaben"]:  # a line more than 20 % off its Ansatz needs an explanation
+        line.setdefault("begruendung", "Abweichung vom Finanzierungsplan erläutert")
     if "zinsen" in data:
         zinsen = data["zinsen"]
         _forwards(zinsen, "ab", "bis")

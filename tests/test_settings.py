@@ -155,3 +155,10 @@ def test_missing_body_is_an_error_not_a_made_up_herausgeber(docgen: Callable[...
         "ohne.json: keine Körperschaft angegeben. Bitte in den Einstellungen [koerperschaft] name = \"…\" "
         "eintragen (oder DOCGEN_KOERPERSCHAFT_NAME) oder in der Eingabe „koerperschaft“: {\"name\": …} angeben.")
     assert not (tmp_path / "out").exists()
+
+
+def test_folder_flags_override_the_settings(tmp_path: Path) -> None:
+    """--inbox/--outbox arrive from click as paths; they override like every flag."""
+    settings = load_settings(None, {"inbox": tmp_path / "ein", "outbox": tmp_path / "aus", "poll": 2.5},
+                             environ={})
+    assert (settings.inbox, settings.outbox, settings.poll) == (tmp_path / "ein", tmp_path / "aus", 2.5)

@@ -428,12 +428,6 @@ def _collect(bundle: _Bundle, doc: DocumentType, data: Mapping[str, Any], where:
     except Exception:  # the input is not shaped as the schema says; the schema reported it
         own = []
     for j, (title, sub, sub_where) in enumerate(own):
-        if not public:  # the bundle stage keeps only numbered Anlagen out of the public bundle
-            bundle.problems.append(Problem(
-                where + sub_where, f"ein nicht öffentliches eingebettetes Dokument kann seinen Teil „{title}“ "
-                "nicht getrennt halten. Bitte das Dokument als PDF-Anlage mit \"oeffentlich\": false beifügen "
-                "oder öffentlich machen.", "anlage.nicht_oeffentlich_verschachtelt"))
-            continue
         sub_data = _inherit(dict(sub), data)
         sub_doc, warnings = bundle.nested(sub_data, where + sub_where, _at(data, sub_where))
         if sub_doc is None:
@@ -463,12 +457,6 @@ def _anlage(bundle: _Bundle, anlage: dict[str, Any], i: int, where: str, depth: 
     titel = anlage["titel"] if isinstance(anlage.get("titel"), str) else ""
     public = public and anlage.get("oeffentlich") is not False
     number = i + 1 if depth == 0 else next(bundle.inner)
-    if depth and not public:
-        bundle.problems.append(Problem(
-            f"{here}/oeffentlich", "eine nicht öffentliche Anlage eines eingebetteten Dokuments kann nicht "
-            "getrennt werden. Bitte sie als eigene Anlage des Hauptdokuments mit \"oeffentlich\": false angeben.",
-            "anlage.nicht_oeffentlich_verschachtelt"))
-        return
     if isinstance(anlage.get("datei"), str):
         path = _anlage_file(bundle, anlage["datei"], f"{here}/datei")
         if path is not None:

@@ -156,3 +156,21 @@ def test_times_are_in_the_configured_zone_not_the_servers(tmp_path: Path, settin
     assert result.receipt is not None
     created = dt.datetime.fromisoformat(json.loads(result.receipt.read_text(encoding="utf-8"))["erzeugt_am"])
     assert created.utcoffset() == ZoneInfo("Europe/Berlin").utcoffset(created.replace(tzinfo=None))
+
+
+def test_non_public_parts_inside_a_nested_document_stay_internal(tmp_path: Path, settings: Settings,
+                                                                 write: Callable[..., Path]) -> None:
+    data = load_example()
+    bericht = load_example("sachbericht")
+    bericht.pop("koerperschaft", None)
+    bericht["anlagen"] = [{"titel": "Teilnahmeliste", "datei": data["anlagen"][0]["datei"], "oeffentlich": False}]
+    data["anlagen"] = [{"titel": "Sachbericht", "dokument": bericht}]
+    result = run_job(write("verschachtelt.json", data), tmp_path / "out", settings, FakeConverter())
+    assert result.receipt is not None
+    receipt = json.loads(result.receipt.read_text(encoding="utf-8"))
+    assert [w["pfad"] for w in receipt["erzeugnisse"]["zurueckgehalten"]] == ["/anlagen/0/dokument/anlagen/0"]
+    public = [c["nr"] for c in receipt["inhalt"]]
+    internal = [c["nr"] for c in receipt["erzeugnisse"]["paket_intern"]["inhalt"]]
+    assert len(internal) == len(public) + 1
+    assert "Teilnahmeliste" not in " ".join(c["titel"] for c in receipt["inhalt"])
+    assert "Teilnahmeliste" in " ".join(c["titel"] for c in receipt["erzeugnisse"]["paket_intern"]["inhalt"])
