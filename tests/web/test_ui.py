@@ -20,14 +20,14 @@ from tests.web.formsim import form_fields
 def _new(client: TestClient, token: str, **extra: str) -> str:
     response = client.post("/entwuerfe", data={"_csrf": token, **extra}, follow_redirects=False)
     assert response.status_code == 303, response.text
-    return response.headers["location"].split("?")[0].rsplit("/", 1)[-1]
+    return str(response.headers["location"]).split("?")[0].rsplit("/", 1)[-1]
 
 
 def _import(client: TestClient, token: str, path: Path) -> str:
     response = client.post("/entwuerfe", data={"_csrf": token},
                            files={"json": (path.name, path.read_bytes(), "application/json")}, follow_redirects=False)
     assert response.status_code == 303, response.text
-    return response.headers["location"].split("?")[0].rsplit("/", 1)[-1]
+    return str(response.headers["location"]).split("?")[0].rsplit("/", 1)[-1]
 
 
 @pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.json")), ids=lambda p: p.stem)
