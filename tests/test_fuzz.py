@@ -276,6 +276,11 @@ def verwendungsnachweis_rules(data: dict[str, Any]) -> dict[str, Any]:
     lines = [e for e in data["einnahmen"] if e["art"] != "Zuwendung"]
     data["einnahmen"] = [*lines, {"art": "Zuwendung", "soll": data["finanzierung"]["hoechstbetrag"], "ist": str(paid)}]
     _forwards(data["bewilligungszeitraum"])
+    if isinstance(data.get("sachbericht"), dict):
+        # What the Sachbericht repeats is inherited from the Nachweis (and refused when it differs);
+        # its staff months must match the Nachweis's Personalausgaben, so it leaves them out here.
+        for key in ("zuwendungsempfaenger", "bewilligungsbehoerde", "aktenzeichen", "berichtszeitraum", "personal"):
+            data["sachbericht"].pop(key, None)
     for line in data["ausgaben"]:  # a line more than 20 % off its Ansatz needs an explanation
         line.setdefault("begruendung", "Abweichung vom Finanzierungsplan erläutert")
     if "zinsen" in data:
