@@ -39,7 +39,7 @@ def beispiel() -> dict[str, Any]:
 
 
 def anteil() -> dict[str, Any]:
-    """A small Anteilfinanzierung (domain.md B.6 A1 plus a line above 20 %): Z 47.400, Erstattung 12.600."""
+    """A small Anteilfinanzierung (docs/domain.md example A1 plus a line above 20 %): Z 47.400, Erstattung 12.600."""
     return {
         "dokumentart": NAME,
         "nachweisart": "Verwendungsnachweis",
@@ -262,7 +262,7 @@ def test_docx_anteil_with_20_percent_flag_and_interest(docgen: Run, write_json: 
 
 
 def test_docx_fehlbedarf_shows_the_fehlbetrag(docgen: Run, write_json: Write, tmp_path: Path) -> None:
-    """domain.md B.6 B1 with less Eigenmittel than planned: the grant stays 59.000, a Fehlbetrag remains."""
+    """docs/domain.md example B1 with less Eigenmittel than planned: the grant stays 59.000, a Fehlbetrag remains."""
     data = anteil()
     data["finanzierung"] = {"art": "Fehlbedarfsfinanzierung", "hoechstbetrag": 70000}
     data["bescheide"][0]["betrag"] = 70000

@@ -1,4 +1,4 @@
-"""Unit tests for the Verwendungsnachweis arithmetic (docs/domain.md: Verwendungsnachweis — deadlines, Finanzierungsarten, worked examples).
+"""Unit tests for the Verwendungsnachweis arithmetic (docs/domain.md: deadlines, Finanzierungsarten, examples).
 
 The worked examples of docs/domain.md ("Worked examples") are the fixtures; each rule also gets a case of its own,
 because the rules (not the examples) are what is checked.
@@ -84,7 +84,7 @@ def test_prozent_has_two_decimals_and_none_without_base() -> None:
     assert zf.prozent(D(1), D(0)) is None
 
 
-# --- Anteilfinanzierung (B.6: plan 100.000, 60 %, H 60.000, paid 60.000) -----------------------
+# --- Anteilfinanzierung (worked example: plan 100.000, 60 %, H 60.000, paid 60.000) -----------------------
 
 
 def anteil(ist: Any, **weiteres: Any) -> Berechnung:
@@ -150,7 +150,7 @@ def test_unknown_finanzierungsart_is_an_error() -> None:
     assert b.zuwendung_festgesetzt == D("0.00")
 
 
-# --- Fehlbedarfsfinanzierung (B.6: plan 100.000, Eigen 20.000, Dritte 10.000, H 70.000) --------
+# --- Fehlbedarfsfinanzierung (worked example: plan 100.000, Eigen 20.000, Dritte 10.000, H 70.000) --------
 
 
 def fehlbedarf(ausgaben: Any, dritte: Any, eigen: Any = 20000) -> Berechnung:
@@ -217,7 +217,7 @@ def test_festbetrag_per_unit_uses_the_actual_units_and_is_capped() -> None:
     assert zw.zuwendung_festbetrag(D(50000), D(20000), D(15000)) == D(15000)  # never above H
 
 
-# --- KI per-post Höchstbetrag model (B.6) --------------------------------------------------------
+# --- KI per-post Höchstbetrag model (worked example) --------------------------------------------------------
 
 
 def ki(personal: list[dict[str, Any]], ausgaben: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -335,7 +335,7 @@ def test_stellen_hoechstbetrag_formula_and_pooling() -> None:
     assert (b.hoechstbetrag, b.anerkannt) == (None, D(5000))
 
 
-# --- 20 % rule (B.6: plan 50.000 / 20.000 / 10.000) ------------------------------------------------
+# --- 20 % rule (worked example: plan 50.000 / 20.000 / 10.000) ------------------------------------------------
 
 PLAN = [("Personal", 50000, None), ("Honorare", 20000, None), ("Sachkosten", 10000, None)]
 

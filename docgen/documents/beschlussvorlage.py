@@ -1,4 +1,4 @@
-"""Beschlussvorlage: the council submission (domain.md A and G.2).
+"""Beschlussvorlage: the council submission (docs/domain.md, Beschlussvorlage).
 
 Domain rules beyond the schema: the Beratungsfolge's Entscheidung rules by
 Vorlagenart, non-decreasing consultation dates, the reason a Vorlage is not

@@ -1,4 +1,4 @@
-"""Integrationskonzept: the municipal integration concept a KI needs (§ 8 TIntG; domain.md D, G.5).
+"""Integrationskonzept: the municipal integration concept a KI needs (§ 8 TIntG; docs/domain.md, Integrationskonzept).
 
 The document always has the same chapters in the same order, whatever the input
 holds: Einleitung und Rechtsgrundlagen, Leitbild, Bestands- und Bedarfsanalyse,

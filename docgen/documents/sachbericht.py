@@ -1,4 +1,4 @@
-"""Sachbericht: the report on what a grant achieved (Nr. 7.3 ANBest-G; domain.md C, G.4).
+"""Sachbericht: the report on what a grant achieved (Nr. 7.3 ANBest-G; docs/domain.md, Sachbericht).
 
 A Sachbericht stands alone (Zwischen- or Schlussbericht) or is part of a Verwendungsnachweis,
 which brings it into its bundle (see :mod:`docgen.documents.verwendungsnachweis`). Domain rules
@@ -22,7 +22,7 @@ from docgen.model import DocumentType, RenderTools
 from docgen.schemas import Regel, regelwerk
 
 ERREICHT = "erreicht"
-# The KI's Handlungsfelder in the order the report presents them (domain.md C.2).
+# The KI's Handlungsfelder in the order the report presents them (docs/domain.md, Sachbericht › Handlungsfelder).
 HANDLUNGSFELDER = (
     "Integration durch Bildung",
     "Integration als Querschnittsaufgabe",

@@ -1,4 +1,4 @@
-"""Verwendungsnachweis: the proof of how a grant was used (Nr. 7 ANBest-G NRW; domain.md B, G.3).
+"""Verwendungsnachweis: the proof of how a grant was used (Nr. 7 ANBest-G NRW; docs/domain.md, Verwendungsnachweis).
 
 Every figure comes from :func:`docgen.documents.zuwendung.berechne`: the template shows it and
 the receipt records it under ``berechnung``. The Sachbericht, when given, is its own document
@@ -35,7 +35,7 @@ from docgen.settings import Settings
 
 ZWISCHENNACHWEIS = "Zwischennachweis"
 SACHBERICHT = "/sachbericht"
-# The row labels of the form (B.3) for lines without a bezeichnung of their own.
+# The row labels of the form (docs/domain.md, Einnahmen/Ausgaben) for lines without a bezeichnung of their own.
 ZEILENTITEL = {
     zf.EIGENANTEIL: "Eigenanteil",
     zf.DRITTE: "Leistungen Dritter (ohne öffentliche Förderung)",
@@ -246,7 +246,7 @@ def _vzae_monate_sachbericht(bericht: Mapping[str, Any], bekannt: Mapping[str, A
 
 
 def _personal_abgleich(data: Mapping[str, Any], settings: Settings) -> list[Problem]:
-    """The staff in the Sachbericht matches the Nachweis's personal (VZÄ × months per Stellenart; G.4)."""
+    """The Sachbericht's staff matches the Nachweis's personal (VZÄ × months per Stellenart; docs/domain.md)."""
     if not isinstance(data.get("sachbericht"), Mapping):
         return []
     bericht = sachbericht_daten(data)
@@ -285,7 +285,7 @@ def _personal_abgleich(data: Mapping[str, Any], settings: Settings) -> list[Prob
 
 
 def _begruendung_regel(data: Mapping[str, Any], settings: Settings) -> list[Problem]:
-    """Every Ausgaben line more than 20 % off its Ansatz (either way) is explained (C.1, G.4)."""
+    """Every Ausgaben line more than 20 % off its Ansatz (either way) is explained (docs/domain.md, 20 % rule)."""
     problems = []
     for i, zeile in enumerate(data["ausgaben"]):
         soll, ist = zf.to_money(zeile["soll"]), zf.to_money(zeile["ist"])
@@ -378,7 +378,7 @@ def _zeile(text: str, betrag: Decimal | None, fett: bool = False) -> dict[str, A
 
 
 def _zuwendung_zeilen(b: zw.Berechnung) -> list[dict[str, Any]]:
-    """How Z follows from the recognised Ausgaben, by Finanzierungsart (B.5)."""
+    """How Z follows from the recognised Ausgaben, by Finanzierungsart (docs/domain.md, Finanzierungsarten)."""
     fin, mittel = b.finanzierung, b.deckung
     hoechst = f"höchstens der Höchstbetrag von {euro(fin.hoechstbetrag)}"
     if fin.art == zf.ANTEIL:

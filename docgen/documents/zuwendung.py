@@ -1,15 +1,15 @@
 """Grant arithmetic of the Verwendungsnachweis (ANBest-G, NRW) as pure functions.
 
-Computes the zahlenmäßige Nachweis (domain.md B.3, B.5, G.3): sums, shares (v.H.) and Soll-Ist
+Computes the zahlenmäßige Nachweis (docs/domain.md, Verwendungsnachweis): sums, shares (v.H.) and Soll-Ist
 deviations, the 20 % rule, per-post caps, the grant due (Z) by Finanzierungsart, Erstattung and
 Nachzahlung, Überschuss/Fehlbetrag; interest, the Vorlagefrist and the input readers come from
 :mod:`docgen.documents.zuwendung_fristen`. :func:`berechne` is the entry point; the PDF shows its
 :class:`Berechnung`, the receipt gets :meth:`Berechnung.as_dict` under ``berechnung``. Money is
 ``Decimal``, rounded half-up to cents per computed line; sums are taken over rounded lines;
-percentages have two decimals; floats are refused (G.1). ``berechne`` expects schema-valid input;
+percentages have two decimals; floats are refused (docs/domain.md, money). ``berechne`` expects schema-valid input;
 a malformed value raises :class:`EingabeFehler` naming its JSON path (:func:`pruefe` returns it).
 
-Modelling decisions (our reading of B.5/B.6; the Bescheid decides):
+Modelling decisions (our reading of docs/domain.md, Finanzierungsarten and worked examples; the Bescheid decides):
 
 * ``ausgaben[].soll``/``ist`` are the zuwendungsfähige amounts of a Finanzierungsplan line.
 * 20 % rule: a line whose ``ist`` is above 120 % of its ``soll`` (in cents) and that lacks
@@ -111,7 +111,7 @@ class PersonalGruppe:
 
     stellenart: str
     vzae: Decimal
-    vzae_monate: Decimal  # Σ vzae × monate_besetzt; / 12 = funded VZÄ (B.6: 57 / 12 = 4,75)
+    vzae_monate: Decimal  # Σ vzae × monate_besetzt; / 12 = funded VZÄ (worked example: 57 / 12 = 4,75)
     hoechstbetrag: Decimal | None  # None: no cap given
     ist: Decimal
     anerkannt: Decimal
@@ -316,7 +316,7 @@ def zuwendung_festbetrag(anerkannt: Decimal, festbetrag: Decimal, hoechstbetrag:
 
 
 def zuwendung_festsetzen(fin: Finanzierung, anerkannt: Decimal, mittel: Deckung) -> Decimal:
-    """Z by Finanzierungsart (B.5), always capped at the Höchstbetrag.
+    """Z by Finanzierungsart (docs/domain.md), always capped at the Höchstbetrag.
 
     0 for invalid input (unknown Art, Anteil without Fördersatz), which is reported as an error.
     """

@@ -9,7 +9,7 @@ by it, never the reverse) and holds what those rules stand on:
   values (:class:`Finanzierung`, :class:`PersonalPosten`, plain line tuples) and raise
   :class:`EingabeFehler`, carrying a :class:`~docgen.errors.Problem` with the JSON path, for a
   value the schema should have rejected;
-- :func:`vorlagefrist` (ANBest-G Nr. 7.1, domain.md B.4): the earlier of "Zweckerfüllung + 6
+- :func:`vorlagefrist` (ANBest-G Nr. 7.1; docs/domain.md, deadlines): the earlier of "Zweckerfüllung + 6
   Monate" and "last day of the 6th month after the end of the Bewilligungszeitraum"; a date set by
   the Bescheid replaces both; :func:`zwischennachweis_frist` for a Zwischennachweis;
 - :func:`zinsen` on a refund (§ 49a Abs. 3 VwVfG NRW): Basiszinssatz plus
@@ -45,7 +45,7 @@ FEHLBEDARF = "Fehlbedarfsfinanzierung"
 VOLL = "Vollfinanzierung"
 FESTBETRAG = "Festbetragsfinanzierung"
 FINANZIERUNGSARTEN = (ANTEIL, FEHLBEDARF, VOLL, FESTBETRAG)
-# Also accepted, in any case: the short forms of domain.md G.3 ("Anteil", "Fehlbedarf", ...).
+# Also accepted, in any case: the short forms in docs/domain.md ("Anteil", "Fehlbedarf", ...).
 _ARTEN = {a.lower(): a for a in FINANZIERUNGSARTEN} | {
     a.removesuffix("finanzierung").removesuffix("s").lower(): a for a in FINANZIERUNGSARTEN
 }
@@ -55,7 +55,7 @@ DRITTE = "Leistungen Dritter"
 OEFFENTLICH = "Öffentliche Förderung"
 ZUWENDUNG = "Zuwendung"
 SONSTIGE = "Sonstige"
-# "Zuwendung des Landes" is the form's row label for the Zuwendung line (B.3).
+# "Zuwendung des Landes" is the form's row label for the Zuwendung line (docs/domain.md).
 EINNAHME_ARTEN = {a: a for a in (EIGENANTEIL, DRITTE, OEFFENTLICH, ZUWENDUNG, SONSTIGE)}
 EINNAHME_ARTEN["Zuwendung des Landes"] = ZUWENDUNG
 
@@ -76,7 +76,7 @@ class EingabeFehler(ValueError):
 
 
 def cent(betrag: Decimal) -> Decimal:
-    """Round to cents, half-up (domain.md G.1); never "-0.00"."""
+    """Round to cents, half-up (docs/domain.md, dates, numbers and money); never "-0.00"."""
     gerundet = betrag.quantize(CENT, rounding=ROUND_HALF_UP)
     return gerundet if gerundet else abs(gerundet)
 
@@ -354,7 +354,7 @@ def vorlagefrist(
 
     ``min(zweck_erfuellt_am + 6 Monate, letzter Tag des 6. Monats nach Ende des BWZ)``; without
     ``zweck_erfuellt_am`` only the second bound applies. A deadline set by the Bescheid overrides
-    Nr. 7.1, which Bescheide may disapply (domain.md B.2).
+    Nr. 7.1, which Bescheide may disapply (docs/domain.md, Verwendungsnachweis › deadlines).
     BWZ bis 31.12.2025 → 30.06.2026; Zweck erfüllt 31.10.2025 → 30.04.2026.
     """
     if frist_laut_bescheid is not None:
@@ -367,7 +367,7 @@ def vorlagefrist(
 
 
 def zwischennachweis_frist(berichtsjahr: int) -> date:
-    """Default due date of a Zwischennachweis: 30.04. of the following year ([I][V], G.3)."""
+    """Default due date of a Zwischennachweis: 30.04. of the following year (docs/domain.md, deadlines)."""
     return date(berichtsjahr + 1, 4, 30)
 
 
