@@ -195,6 +195,7 @@ class Walker:
     errors: dict[str, list[str]] = field(default_factory=dict)
     fokus: str | None = None
     known: dict[str, str] = field(default_factory=dict)  # pointer → id of its first control
+    labels: dict[str, str] = field(default_factory=dict)  # pointer → the label shown
     _focused: bool = False
 
     @property
@@ -242,6 +243,7 @@ class Walker:
                extra: Markup | str = "") -> Markup:
         fid = "f" + slug(ptr)
         self.known.setdefault(ptr, fid)
+        self.labels.setdefault(ptr, text)
         errs = self.errors.get(ptr, [])
         help_text = str(s.get("description", ""))
         help_html = Markup('<p class="hilfe" id="h{}">{}</p>').format(slug(ptr), help_text[:1].upper()
@@ -357,6 +359,7 @@ class Walker:
     def _fieldset(self, ptr: str, text: str, s: Mapping[str, Any], required: bool, inner: Markup,
                   cls: str = "gruppe") -> Markup:
         sl = slug(ptr)
+        self.labels.setdefault(ptr, text)
         errs = self.errors.get(ptr, [])
         help_text = str(s.get("description", ""))
         help_html = Markup('<p class="hilfe" id="h{}">{}</p>').format(sl, help_text[:1].upper() + help_text[1:]) \
@@ -373,7 +376,11 @@ class Walker:
         inner = self.properties(s, ptr, value)
         first = next((v for p, v in self.known.items() if p.startswith(ptr + "/") and v), "")
         self.known.setdefault(ptr, first)
-        return self._fieldset(ptr, text, s, required, inner)
+        box = self._fieldset(ptr, text, s, required, inner)
+        if required or value is not MISSING or any(p == ptr or p.startswith(ptr + "/") for p in self.errors):
+            return box
+        # an optional group such as a different Körperschaft stays folded until it is needed
+        return Markup('<details class="zusatz"><summary>{}</summary>{}</details>').format(text, box)
 
     def _buttons(self, list_ptr: str, i: int, n: int, name: str) -> Markup:
         item = child(list_ptr, i)

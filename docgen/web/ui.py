@@ -234,7 +234,9 @@ def place(schema: dict[str, Any], data: dict[str, Any], problems: list[Problem])
         if target:
             errors.setdefault(target, []).append(problem.message)
         anchor = walker.known.get(target) or ("b" + slug(target) if target else "")
-        summary.append({"pfad": problem.path, "meldung": problem.message, "anker": anchor, "ziel": target})
+        where = walker.labels.get(target, "Dokument") if target else "Dokument"
+        summary.append({"pfad": problem.path, "meldung": problem.message, "anker": anchor, "ziel": target,
+                        "feld": where})
     return errors, summary
 
 

@@ -38,8 +38,9 @@
         var control = p.anker && document.getElementById(p.anker);
         if (control && control.matches("input,select,textarea")) { control.setAttribute("aria-invalid", "true"); }
       }
-      var text = esc((p.pfad || "Dokument") + ": " + p.meldung);
-      items.push("<li>" + (p.anker ? "<a href='#" + esc(p.anker) + "'>" + text + "</a>" : text) + "</li>");
+      var text = esc(p.feld + ": " + p.meldung);
+      items.push("<li>" + (p.anker ? "<a href='#" + esc(p.anker) + "'>" + text + "</a>" : text) +
+                 " <span class='pfad'>(" + esc(p.pfad || "/") + ")</span></li>");
     });
     if (items.length) {
       summary.hidden = false;
