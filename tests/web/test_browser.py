@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from selenium import webdriver
+from selenium.webdriver.chrome.webdriver import WebDriver
 
 from docgen.settings import Settings
 from docgen.web.app import create_app
@@ -20,7 +22,6 @@ from tests.web.conftest import PASSWORT, make_settings
 pytestmark = pytest.mark.slow
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-webdriver = pytest.importorskip("selenium.webdriver")
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Sett
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[WebDriver]:
     if not (CHROMIUM.exists() and DRIVER.exists()):
         pytest.skip("Debian chromium und chromium-driver sind nicht installiert")
     from selenium.webdriver.chrome.service import Service as DriverService
@@ -56,39 +57,39 @@ def browser() -> Iterator[object]:
     driver.quit()
 
 
-def _shot(driver: object, name: str) -> None:
+def _shot(driver: WebDriver, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    driver.save_screenshot(str(ARTIFACTS / f"web-{name}.png"))  # type: ignore[attr-defined]
+    driver.save_screenshot(str(ARTIFACTS / f"web-{name}.png"))
 
 
-def test_keyboard_login_form_errors_and_live_check(server: tuple[str, Settings], browser: object) -> None:
+def test_keyboard_login_form_errors_and_live_check(server: tuple[str, Settings], browser: WebDriver) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
 
     base, _settings = server
     d = browser
-    d.get(base + "/")  # type: ignore[attr-defined]
-    d.find_element(By.ID, "name").send_keys("sb")  # type: ignore[attr-defined]
-    d.find_element(By.ID, "passwort").send_keys(PASSWORT + Keys.ENTER)  # type: ignore[attr-defined]
+    d.get(base + "/")
+    d.find_element(By.ID, "name").send_keys("sb")
+    d.find_element(By.ID, "passwort").send_keys(PASSWORT + Keys.ENTER)
     WebDriverWait(d, 10).until(lambda drv: "Meine Entwürfe" in drv.title)
     _shot(d, "liste")
-    d.find_element(By.ID, "start-leer").send_keys(Keys.SPACE)  # type: ignore[attr-defined]
-    d.find_element(By.CSS_SELECTOR, "form[action='/entwuerfe'] button.knopf").send_keys(Keys.ENTER)  # type: ignore[attr-defined]
+    d.find_element(By.ID, "start-leer").send_keys(Keys.SPACE)
+    d.find_element(By.CSS_SELECTOR, "form[action='/entwuerfe'] button.knopf").send_keys(Keys.ENTER)
     WebDriverWait(d, 10).until(lambda drv: "/entwuerfe/" in drv.current_url)
     _shot(d, "formular-leer")
-    d.find_element(By.CSS_SELECTOR, "button[value='speichern']").send_keys(Keys.ENTER)  # type: ignore[attr-defined]
+    d.find_element(By.CSS_SELECTOR, "button[value='speichern']").send_keys(Keys.ENTER)
     WebDriverWait(d, 10).until(lambda drv: drv.find_elements(By.CSS_SELECTOR, "#zusammenfassung a"))
-    assert d.switch_to.active_element.get_attribute("id") == "zusammenfassung"  # type: ignore[attr-defined]
+    assert d.switch_to.active_element.get_attribute("id") == "zusammenfassung"
     _shot(d, "formular-fehler")
-    link = d.find_element(By.CSS_SELECTOR, "#zusammenfassung a[href='#f-vorlage-betreff']")  # type: ignore[attr-defined]
+    link = d.find_element(By.CSS_SELECTOR, "#zusammenfassung a[href='#f-vorlage-betreff']")
     link.send_keys(Keys.ENTER)
-    assert d.switch_to.active_element.get_attribute("id") == "f-vorlage-betreff"  # type: ignore[attr-defined]
-    d.switch_to.active_element.send_keys("Neuer Betreff" + Keys.TAB)  # type: ignore[attr-defined]
+    assert d.switch_to.active_element.get_attribute("id") == "f-vorlage-betreff"
+    d.switch_to.active_element.send_keys("Neuer Betreff" + Keys.TAB)
     started = time.monotonic()
     WebDriverWait(d, 10).until(
         lambda drv: drv.find_element(By.ID, "e-vorlage-betreff").get_attribute("hidden") is not None)
     assert time.monotonic() - started < 3
     _shot(d, "formular-live")
     if shutil.which("true"):
-        assert "Gespeichert" in d.find_element(By.ID, "live").text  # type: ignore[attr-defined]
+        assert "Gespeichert" in d.find_element(By.ID, "live").text
