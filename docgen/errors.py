@@ -84,6 +84,20 @@ class InvalidInput(DocgenError):
         return (InvalidInput, (self.filename, self.problems))
 
 
+class InvalidField(InvalidInput):
+    """One malformed value met deep inside a computation (the schema should have refused it).
+
+    :attr:`problem` names its JSON path; the document type's rules turn it into a Problem.
+    """
+
+    def __init__(self, path: str, message: str, code: str = "eingabe.format") -> None:
+        self.problem = Problem(path, message, code)
+        super().__init__("", [self.problem])
+
+    def __reduce__(self) -> tuple[type[InvalidInput], tuple[str, list[Problem]]]:
+        return (InvalidInput, ("", [self.problem]))
+
+
 class TemplateProblem(DocgenError):
     exit_code = ExitCode.TEMPLATE
 

@@ -9,6 +9,7 @@ from Babel (``1.234,56``) with a no-break space before "€" and "%".
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -20,7 +21,8 @@ ZERO = Decimal("0.00")
 HUNDERT = Decimal(100)
 NBSP = "\u00a0"
 
-__all__ = ["CENT", "HUNDERT", "NBSP", "ZERO", "cent", "euro", "prozent", "to_decimal", "to_money", "zahl"]
+__all__ = ["CENT", "HUNDERT", "NBSP", "ZERO", "anteil", "cent", "euro", "prozent", "summe", "to_decimal", "to_money",
+           "zahl"]
 
 
 def to_decimal(value: Any) -> Decimal:
@@ -52,6 +54,16 @@ def cent(value: Any) -> Decimal:
 def to_money(value: Any) -> Decimal:
     """An amount from the input (``Decimal``, ``int`` or ``"1234.50"``) in cents, half-up."""
     return cent(value)
+
+
+def anteil(teil: Decimal, ganzes: Decimal) -> Decimal | None:
+    """``teil`` in v.H. of ``ganzes``, two decimals half-up; None if ``ganzes`` is 0."""
+    return cent(teil * HUNDERT / ganzes) if ganzes else None
+
+
+def summe(betraege: Iterable[Decimal]) -> Decimal:
+    """Sum of rounded amounts, so a total equals the sum of its printed lines."""
+    return sum(betraege, ZERO)
 
 
 def zahl(value: Any, nachkommastellen: int = 2) -> str:

@@ -13,9 +13,12 @@ from typing import Any
 
 import pytest
 
+from docgen import numbers
 from docgen.documents import zuwendung as zw
 from docgen.documents import zuwendung_fristen as zf
 from docgen.documents.zuwendung import Berechnung, berechne, pruefe
+from docgen.errors import InvalidField
+from docgen.numbers import to_money
 
 D = Decimal
 
@@ -63,25 +66,25 @@ def codes(b: Berechnung) -> list[str]:
     ],
 )
 def test_to_money_rounds_half_up_to_cents(wert: Any, erwartet: str) -> None:
-    assert f"{zw.to_money(wert):f}" == erwartet
+    assert f"{to_money(wert):f}" == erwartet
 
 
 @pytest.mark.parametrize("wert", [1.5, True, None, [1]])
 def test_to_money_refuses_float_and_other_types(wert: Any) -> None:
     with pytest.raises(TypeError):
-        zw.to_money(wert)
+        to_money(wert)
 
 
 @pytest.mark.parametrize("wert", ["abc", "", "NaN", "Infinity", "1,50"])
 def test_to_money_refuses_non_numbers(wert: str) -> None:
     with pytest.raises(ValueError):
-        zw.to_money(wert)
+        to_money(wert)
 
 
-def test_prozent_has_two_decimals_and_none_without_base() -> None:
-    assert zf.prozent(D(1), D(3)) == D("33.33")
-    assert zf.prozent(D(2), D(3)) == D("66.67")
-    assert zf.prozent(D(1), D(0)) is None
+def test_share_in_percent_has_two_decimals_and_none_without_base() -> None:
+    assert numbers.anteil(D(1), D(3)) == D("33.33")
+    assert numbers.anteil(D(2), D(3)) == D("66.67")
+    assert numbers.anteil(D(1), D(0)) is None
 
 
 # --- Anteilfinanzierung (worked example: plan 100.000, 60 %, H 60.000, paid 60.000) -----------------------
@@ -469,7 +472,7 @@ def test_unknown_einnahme_art_is_an_error_but_still_counted() -> None:
 
 def test_malformed_values_name_their_json_path() -> None:
     data = vn("Vollfinanzierung", 50000, 50000, [], [("P", 50000, "viel")])
-    with pytest.raises(zw.EingabeFehler) as info:
+    with pytest.raises(InvalidField) as info:
         berechne(data)
     assert info.value.problem.path == "/ausgaben/0/ist"
     assert [p.path for p in pruefe(data)] == ["/ausgaben/0/ist"]

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from docgen.documents import zuwendung as zw
 from docgen.documents import zuwendung_fristen as zf
+from docgen.numbers import to_money
 
 # Per test, not a global profile, so other test modules keep their own Hypothesis settings.
 gruendlich = settings(max_examples=300, deadline=None)
@@ -147,10 +148,10 @@ def test_as_dict_round_trips_money_as_strings(data: dict[str, Any]) -> None:
 @gruendlich
 @given(st.decimals(allow_nan=False, allow_infinity=False, min_value=-(10**12), max_value=10**12, places=6))
 def test_to_money_is_idempotent_and_string_stable(wert: Decimal) -> None:
-    geld = zw.to_money(wert)
+    geld = to_money(wert)
     assert ist_cent(geld)
     assert abs(geld - wert) <= Decimal("0.005")
-    assert zw.to_money(geld) == geld == zw.to_money(str(geld))
+    assert to_money(geld) == geld == to_money(str(geld))
 
 
 @gruendlich

@@ -293,7 +293,7 @@ def zahl_wie_eingegeben(value: Any) -> str:
     return zahl(number, max(0, -exponent) if isinstance(exponent, int) else 0)
 
 
-def stellen(values: Iterable[Any], mindestens: int = 1) -> int:
+def noetige_nachkommastellen(values: Iterable[Any], mindestens: int = 1) -> int:
     """The decimals a column of numbers needs: as many as its most precise value, at least ``mindestens``."""
     needed = [-e for v in values if isinstance(e := to_decimal(v).normalize().as_tuple().exponent, int)]
     return max([mindestens, *needed])
@@ -375,7 +375,7 @@ def _zentrum(data: Mapping[str, Any], tools: RenderTools) -> dict[str, Any]:
     personal = zentrum.get("personal", [])
     summe = sum((to_decimal(p["vzae"]) for p in personal), Decimal(0))
     # One number of decimals for the whole VZÄ column, so the commas line up (1,00 / 0,75 / 9,75).
-    n = stellen([p["vzae"] for p in personal])
+    n = noetige_nachkommastellen([p["vzae"] for p in personal])
     return {
         "anbindung": _blocks(tools, zentrum.get("anbindung")),
         "personal": [{"stellenart": p["stellenart"], "vzae": zahl(p["vzae"], n),

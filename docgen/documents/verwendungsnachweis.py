@@ -29,7 +29,7 @@ from docgen.documents import zuwendung as zw
 from docgen.documents import zuwendung_fristen as zf
 from docgen.errors import Problem
 from docgen.model import DocumentType, RenderTools
-from docgen.numbers import euro, prozent, zahl
+from docgen.numbers import HUNDERT, anteil, euro, prozent, summe, to_money, zahl
 from docgen.schemas import Regel, broken_paths, regelwerk, schema_problems, show
 from docgen.settings import Settings
 
@@ -52,14 +52,14 @@ HINWEIS_20 = {
 
 
 def _bescheide_regel(data: Mapping[str, Any]) -> list[Problem]:
-    bewilligt = zf.summe(zf.to_money(b["betrag"]) for b in data["bescheide"])
-    hoechst = zf.to_money(data["finanzierung"]["hoechstbetrag"])
+    bewilligt = summe(to_money(b["betrag"]) for b in data["bescheide"])
+    hoechst = to_money(data["finanzierung"]["hoechstbetrag"])
     if bewilligt == hoechst:
         return []
     return [Problem(
         "/finanzierung/hoechstbetrag",
-        f"der Höchstbetrag ({zf.eur(hoechst)}) muss der mit den Bescheiden bewilligten Zuwendung entsprechen "
-        f"(Summe unter /bescheide: {zf.eur(bewilligt)}). Bitte Beträge und Änderungsbescheide prüfen.",
+        f"der Höchstbetrag ({euro(hoechst)}) muss der mit den Bescheiden bewilligten Zuwendung entsprechen "
+        f"(Summe unter /bescheide: {euro(bewilligt)}). Bitte Beträge und Änderungsbescheide prüfen.",
         "bescheide.summe")]
 
 
@@ -288,14 +288,14 @@ def _begruendung_regel(data: Mapping[str, Any], settings: Settings) -> list[Prob
     """Every Ausgaben line more than 20 % off its Ansatz (either way) is explained (docs/domain.md, 20 % rule)."""
     problems = []
     for i, zeile in enumerate(data["ausgaben"]):
-        soll, ist = zf.to_money(zeile["soll"]), zf.to_money(zeile["ist"])
+        soll, ist = to_money(zeile["soll"]), to_money(zeile["ist"])
         if abs(ist - soll) <= soll * ZWANZIG_PROZENT or zeile.get("begruendung"):
             continue
-        anteil = zf.prozent(ist - soll, soll)
-        um = f"um {prozent(abs(anteil))} " if anteil is not None else ""
+        abweichung = anteil(ist - soll, soll)
+        um = f"um {prozent(abs(abweichung))} " if abweichung is not None else ""
         problems.append(Problem(
             f"/ausgaben/{i}/begruendung",
-            f"„{zeile['position']}“ weicht {um}vom Ansatz ab (Soll {zf.eur(soll)}, Ist {zf.eur(ist)}). Eine "
+            f"„{zeile['position']}“ weicht {um}vom Ansatz ab (Soll {euro(soll)}, Ist {euro(ist)}). Eine "
             "Abweichung von mehr als 20 % ist zu begründen: bitte im Feld „begruendung“ erläutern.",
             "ausgaben.begruendung_fehlt"))
     return problems
@@ -337,8 +337,8 @@ def _einnahmen(b: zw.Berechnung) -> dict[str, Any]:
     } for z in b.einnahmen]
     s = b.summen
     summe = {"soll": s.einnahmen_soll, "ist": s.einnahmen_ist,
-             "anteil_soll": zf.HUNDERT if s.einnahmen_soll else None,
-             "anteil_ist": zf.HUNDERT if s.einnahmen_ist else None}
+             "anteil_soll": HUNDERT if s.einnahmen_soll else None,
+             "anteil_ist": HUNDERT if s.einnahmen_ist else None}
     return {"zeilen": zeilen, "summe": summe}
 
 
@@ -357,7 +357,7 @@ def _ausgaben(b: zw.Berechnung, roh: list[Any]) -> dict[str, Any]:
     } for i, z in enumerate(b.ausgaben)]
     s = b.summen
     summe = {"soll": s.ausgaben_soll, "ist": s.ausgaben_ist, "abweichung": s.ausgaben_ist - s.ausgaben_soll,
-             "abweichung_prozent": zf.prozent(s.ausgaben_ist - s.ausgaben_soll, s.ausgaben_soll),
+             "abweichung_prozent": anteil(s.ausgaben_ist - s.ausgaben_soll, s.ausgaben_soll),
              "anerkannt": s.ausgaben_anerkannt_20}
     return {"zeilen": zeilen, "summe": summe, "ausgeglichen": b.ausgeglichen}
 
@@ -447,10 +447,10 @@ def _stammdaten(data: Mapping[str, Any]) -> dict[str, Any]:
         "foerderprogramm": data.get("foerderprogramm"),
         "zeitraum": dict(data["bewilligungszeitraum"]),
         "zweck_erfuellt_am": data.get("zweck_erfuellt_am"),
-        "bescheide": [{"datum": b["datum"], "aktenzeichen": b["aktenzeichen"], "betrag": zf.to_money(b["betrag"]),
+        "bescheide": [{"datum": b["datum"], "aktenzeichen": b["aktenzeichen"], "betrag": to_money(b["betrag"]),
                        "art": b.get("art", "Zuwendungsbescheid")} for b in data["bescheide"]],
-        "bewilligt": zf.summe(zf.to_money(b["betrag"]) for b in data["bescheide"]),
-        "auszahlungen": [{"datum": a["datum"], "betrag": zf.to_money(a["betrag"])} for a in data["auszahlungen"]],
+        "bewilligt": summe(to_money(b["betrag"]) for b in data["bescheide"]),
+        "auszahlungen": [{"datum": a["datum"], "betrag": to_money(a["betrag"])} for a in data["auszahlungen"]],
         "vorsteuerabzug": bool(data.get("vorsteuerabzug")),
         "bestaetigung": dict(bestaetigung) if bestaetigung else None,
     }

@@ -7,7 +7,7 @@ Nachzahlung, Überschuss/Fehlbetrag; interest, the Vorlagefrist and the input re
 :class:`Berechnung`, the receipt gets :meth:`Berechnung.as_dict` under ``berechnung``. Money is
 ``Decimal``, rounded half-up to cents per computed line; sums are taken over rounded lines;
 percentages have two decimals; floats are refused (docs/domain.md, money). ``berechne`` expects schema-valid input;
-a malformed value raises :class:`EingabeFehler` naming its JSON path (:func:`pruefe` returns it).
+a malformed value raises :class:`InvalidField` naming its JSON path (:func:`pruefe` returns it).
 
 Modelling decisions (our reading of docs/domain.md, Finanzierungsarten and worked examples; the Bescheid decides):
 
@@ -53,23 +53,17 @@ from docgen.documents.zuwendung_fristen import (
     EIGENANTEIL,
     FEHLBEDARF,
     FESTBETRAG,
-    HUNDERT,
     VOLL,
-    ZERO,
     ZUWENDUNG,
     Zinsen,
-    cent,
-    eur,
-    prozent,
-    summe,
 )
 
 # Re-exported (``as`` form) for callers: the input model, its helper and the error of a bad value.
-from docgen.documents.zuwendung_fristen import EingabeFehler as EingabeFehler
 from docgen.documents.zuwendung_fristen import Finanzierung as Finanzierung
 from docgen.documents.zuwendung_fristen import PersonalPosten as PersonalPosten
-from docgen.documents.zuwendung_fristen import to_money as to_money
-from docgen.errors import Problem
+from docgen.errors import InvalidField, Problem
+from docgen.numbers import HUNDERT, ZERO, anteil, cent, summe
+from docgen.numbers import euro as eur
 
 ZWANZIG_PROZENT = Decimal("1.2")  # a line may exceed its Soll by up to 20 %
 OK = "ok"
@@ -203,7 +197,7 @@ def ausgabe_zeile(
     """One Ausgaben line with its deviation and the 20 % rule applied."""
     anerkannt, status = zwanzig_prozent_regel(soll, ist, genehmigt)
     grenze = cent(soll * ZWANZIG_PROZENT)
-    return AusgabeZeile(position, soll, ist, ist - soll, prozent(ist - soll, soll), grenze, anerkannt, status, personal)
+    return AusgabeZeile(position, soll, ist, ist - soll, anteil(ist - soll, soll), grenze, anerkannt, status, personal)
 
 
 def einnahme_zeilen(zeilen: Sequence[tuple[str, str, Decimal, Decimal]]) -> tuple[EinnahmeZeile, ...]:
@@ -215,10 +209,10 @@ def einnahme_zeilen(zeilen: Sequence[tuple[str, str, Decimal, Decimal]]) -> tupl
             bez,
             soll,
             ist,
-            prozent(soll, soll_gesamt),
-            prozent(ist, ist_gesamt),
+            anteil(soll, soll_gesamt),
+            anteil(ist, ist_gesamt),
             ist - soll,
-            prozent(ist - soll, soll),
+            anteil(ist - soll, soll),
         )
         for art, bez, soll, ist in zeilen
     )
@@ -360,21 +354,21 @@ def _warnung(pfad: str, meldung: str, code: str) -> Problem:
 
 def pruefe_zuwendungszeile(einnahmen: Sequence[EinnahmeZeile], ausgezahlt: Decimal) -> list[Problem]:
     """Exactly one Zuwendung line among the Einnahmen, and its Ist equals what was paid out."""
-    stellen = [i for i, z in enumerate(einnahmen) if z.art == ZUWENDUNG]
-    if not stellen:
+    zuwendungszeilen = [i for i, z in enumerate(einnahmen) if z.art == ZUWENDUNG]
+    if not zuwendungszeilen:
         meldung = "Die Zeile „Zuwendung“ (Zuwendung des Landes) fehlt; sie weist den ausgezahlten Betrag aus."
         return [Problem("/einnahmen", meldung, "einnahmen.zuwendung_fehlt")]
-    if len(stellen) > 1:
+    if len(zuwendungszeilen) > 1:
         meldung = "Die Zuwendung darf nur in einer Zeile stehen; bitte die Zeilen zusammenfassen."
-        return [Problem(f"/einnahmen/{stellen[1]}/art", meldung, "einnahmen.zuwendung_mehrfach")]
-    ist = einnahmen[stellen[0]].ist
+        return [Problem(f"/einnahmen/{zuwendungszeilen[1]}/art", meldung, "einnahmen.zuwendung_mehrfach")]
+    ist = einnahmen[zuwendungszeilen[0]].ist
     if ist == ausgezahlt:
         return []
     meldung = (
         f"Die Zuwendung lt. Abrechnung ({eur(ist)}) muss dem ausgezahlten Betrag entsprechen "
         f"(Summe unter /auszahlungen: {eur(ausgezahlt)})."
     )
-    return [Problem(f"/einnahmen/{stellen[0]}/ist", meldung, "einnahmen.zuwendung_ungleich_ausgezahlt")]
+    return [Problem(f"/einnahmen/{zuwendungszeilen[0]}/ist", meldung, "einnahmen.zuwendung_ungleich_ausgezahlt")]
 
 
 def pruefe_ausgaben(ausgaben: Sequence[AusgabeZeile], summen: Summen) -> list[Problem]:
@@ -487,5 +481,5 @@ def pruefe(data: Mapping[str, Any]) -> list[Problem]:
     """The problems :func:`berechne` finds (errors and warnings), a malformed value included."""
     try:
         return list(berechne(data).probleme)
-    except EingabeFehler as e:
+    except InvalidField as e:
         return [e.problem]

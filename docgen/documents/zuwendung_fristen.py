@@ -7,7 +7,7 @@ by it, never the reverse) and holds what those rules stand on:
   :func:`eur`) and :func:`json_wert` for the receipt: ``Decimal`` only, half-up to cents, no float;
 - readers that turn the parsed input (``Decimal | int | str`` numbers, ISO dates) into typed
   values (:class:`Finanzierung`, :class:`PersonalPosten`, plain line tuples) and raise
-  :class:`EingabeFehler`, carrying a :class:`~docgen.errors.Problem` with the JSON path, for a
+  :class:`InvalidField`, carrying a :class:`~docgen.errors.Problem` with the JSON path, for a
   value the schema should have rejected;
 - :func:`vorlagefrist` (ANBest-G Nr. 7.1; docs/domain.md, deadlines): the earlier of "Zweckerfüllung + 6
   Monate" and "last day of the 6th month after the end of the Bewilligungszeitraum"; a date set by
@@ -22,19 +22,15 @@ No I/O, no global state.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from babel.numbers import format_currency
+from docgen.errors import InvalidField, Problem
+from docgen.numbers import HUNDERT, ZERO, cent, summe, to_decimal
 
-from docgen.errors import Problem
-
-ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
-HUNDERT = Decimal(100)
 TAGE_IM_JAHR = Decimal(365)
 AUFSCHLAG_NRW = Decimal(3)  # § 49a Abs. 3 Satz 1 VwVfG NRW: "drei Prozentpunkte"
 MONATE_NACH_ZWECK = 6  # ANBest-G Nr. 7.1
@@ -65,56 +61,6 @@ Basiszins = Decimal | Sequence[tuple[date, Decimal]]
 
 
 # --- money and numbers -----------------------------------------------------------------------
-
-
-class EingabeFehler(ValueError):
-    """A value the schema should have rejected; :attr:`problem` names its JSON path."""
-
-    def __init__(self, pfad: str, meldung: str, code: str = "eingabe.format") -> None:
-        super().__init__(f"{pfad}: {meldung}")
-        self.problem = Problem(pfad, meldung, code)
-
-
-def cent(betrag: Decimal) -> Decimal:
-    """Round to cents, half-up (docs/domain.md, dates, numbers and money); never "-0.00"."""
-    gerundet = betrag.quantize(CENT, rounding=ROUND_HALF_UP)
-    return gerundet if gerundet else abs(gerundet)
-
-
-def to_decimal(wert: Decimal | int | str) -> Decimal:
-    """A finite Decimal from Decimal, int or a numeric string; float and bool are refused."""
-    if isinstance(wert, bool) or not isinstance(wert, Decimal | int | str):
-        raise TypeError(f"erwartet Zahl oder Zahlentext, nicht {type(wert).__name__}")
-    try:
-        zahl = Decimal(wert.strip()) if isinstance(wert, str) else Decimal(wert)
-    except InvalidOperation as e:
-        raise ValueError(f"{wert!r} ist keine Zahl") from e
-    if not zahl.is_finite():
-        raise ValueError(f"{wert!r} ist keine endliche Zahl")
-    return zahl
-
-
-def to_money(wert: Decimal | int | str) -> Decimal:
-    """An amount from the input (``Decimal``, ``int`` or ``"1234.50"``) in cents, half-up."""
-    try:
-        return cent(to_decimal(wert))
-    except InvalidOperation as e:  # more digits than the decimal context holds
-        raise ValueError(f"{wert!r} ist zu groß") from e
-
-
-def prozent(teil: Decimal, ganzes: Decimal) -> Decimal | None:
-    """``teil`` in v.H. of ``ganzes``, two decimals half-up; None if ``ganzes`` is 0."""
-    return cent(teil * HUNDERT / ganzes) if ganzes else None
-
-
-def summe(betraege: Iterable[Decimal]) -> Decimal:
-    """Sum of rounded amounts, so a total equals the sum of its printed lines."""
-    return sum(betraege, ZERO)
-
-
-def eur(betrag: Decimal) -> str:
-    """German money format for messages: ``1.234,56 €``."""
-    return str(format_currency(betrag, "EUR", locale="de_DE"))
 
 
 def json_wert(wert: Any) -> Any:
@@ -155,13 +101,13 @@ def lies_zahl_opt(obj: Mapping[str, Any], key: str, pfad: str) -> Decimal | None
     try:
         return to_decimal(wert)
     except (TypeError, ValueError) as e:
-        raise EingabeFehler(f"{pfad}/{key}", f"{wert!r} ist keine gültige Zahl (erwartet z. B. 1234.56).") from e
+        raise InvalidField(f"{pfad}/{key}", f"{wert!r} ist keine gültige Zahl (erwartet z. B. 1234.56).") from e
 
 
 def lies_zahl(obj: Mapping[str, Any], key: str, pfad: str) -> Decimal:
     zahl = lies_zahl_opt(obj, key, pfad)
     if zahl is None:
-        raise EingabeFehler(f"{pfad}/{key}", "Die Angabe fehlt.", "eingabe.fehlt")
+        raise InvalidField(f"{pfad}/{key}", "Die Angabe fehlt.", "eingabe.fehlt")
     return zahl
 
 
@@ -169,7 +115,7 @@ def lies_nichtnegativ_opt(obj: Mapping[str, Any], key: str, pfad: str) -> Decima
     """Like :func:`lies_zahl_opt` for amounts, VZÄ and months, which are never negative."""
     zahl = lies_zahl_opt(obj, key, pfad)
     if zahl is not None and zahl < 0:
-        raise EingabeFehler(f"{pfad}/{key}", f"{zahl} darf nicht negativ sein.", "eingabe.negativ")
+        raise InvalidField(f"{pfad}/{key}", f"{zahl} darf nicht negativ sein.", "eingabe.negativ")
     return zahl
 
 
@@ -183,7 +129,7 @@ def lies_geld(obj: Mapping[str, Any], key: str, pfad: str) -> Decimal:
     """A required amount (not negative) in cents."""
     betrag = lies_geld_opt(obj, key, pfad)
     if betrag is None:
-        raise EingabeFehler(f"{pfad}/{key}", "Der Betrag fehlt.", "eingabe.fehlt")
+        raise InvalidField(f"{pfad}/{key}", "Der Betrag fehlt.", "eingabe.fehlt")
     return betrag
 
 
@@ -194,13 +140,13 @@ def lies_datum_opt(obj: Mapping[str, Any], key: str, pfad: str) -> date | None:
     try:
         return to_date(wert)
     except (TypeError, ValueError) as e:
-        raise EingabeFehler(f"{pfad}/{key}", f"{wert!r} ist kein gültiges Datum (erwartet JJJJ-MM-TT).") from e
+        raise InvalidField(f"{pfad}/{key}", f"{wert!r} ist kein gültiges Datum (erwartet JJJJ-MM-TT).") from e
 
 
 def lies_datum(obj: Mapping[str, Any], key: str, pfad: str) -> date:
     tag = lies_datum_opt(obj, key, pfad)
     if tag is None:
-        raise EingabeFehler(f"{pfad}/{key}", "Das Datum fehlt.", "eingabe.fehlt")
+        raise InvalidField(f"{pfad}/{key}", "Das Datum fehlt.", "eingabe.fehlt")
     return tag
 
 
@@ -208,7 +154,7 @@ def lies_liste(obj: Mapping[str, Any], key: str, basis: str = "") -> list[tuple[
     """The objects of a list field with their JSON paths; an absent field is an empty list."""
     eintraege = obj.get(key) or []
     if not isinstance(eintraege, list) or not all(isinstance(e, Mapping) for e in eintraege):
-        raise EingabeFehler(f"{basis}/{key}", "Erwartet wird eine Liste von Objekten.")
+        raise InvalidField(f"{basis}/{key}", "Erwartet wird eine Liste von Objekten.")
     return [(f"{basis}/{key}/{i}", e) for i, e in enumerate(eintraege)]
 
 
@@ -250,7 +196,7 @@ def lies_finanzierung(data: Mapping[str, Any]) -> tuple[Finanzierung, list[Probl
     """``finanzierung`` and ``nebenbestimmungen.bagatellgrenze``, with the problems found."""
     fin = data.get("finanzierung")
     if not isinstance(fin, Mapping):
-        raise EingabeFehler("/finanzierung", "Die Angaben zur Finanzierung fehlen.", "eingabe.fehlt")
+        raise InvalidField("/finanzierung", "Die Angaben zur Finanzierung fehlen.", "eingabe.fehlt")
     roh = str(fin.get("art", ""))
     art = _ARTEN.get(roh.strip().lower(), roh)
     probleme = []
@@ -322,7 +268,7 @@ def lies_personal(data: Mapping[str, Any]) -> list[PersonalPosten]:
         je_vzae = lies_geld_opt(p, "hoechstbetrag_je_vzae", pfad)
         vzae, monate = lies_nichtnegativ_opt(p, "vzae", pfad), lies_nichtnegativ_opt(p, "monate_besetzt", pfad)
         if vzae is None:
-            raise EingabeFehler(f"{pfad}/vzae", "Die Angabe fehlt.", "eingabe.fehlt")
+            raise InvalidField(f"{pfad}/vzae", "Die Angabe fehlt.", "eingabe.fehlt")
         # monate_besetzt defaults to a post filled all year.
         monate, ist = Decimal(12) if monate is None else monate, lies_geld(p, "ist", pfad)
         posten.append(PersonalPosten(art, vzae, monate, je_art.get(art) if je_vzae is None else je_vzae, ist))
@@ -480,4 +426,4 @@ def zinsen_aus_eingabe(angaben: Mapping[str, Any], erstattung: Decimal) -> Zinse
             AUFSCHLAG_NRW if aufschlag is None else aufschlag,
         )
     except ValueError as e:
-        raise EingabeFehler(pfad, str(e), "zinsen.zeitraum") from e
+        raise InvalidField(pfad, str(e), "zinsen.zeitraum") from e
