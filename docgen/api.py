@@ -15,19 +15,32 @@ from collections.abc import Callable, Iterable
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docgen import documents
 from docgen.check import CheckResult, preflight, run_checks
 from docgen.errors import DocgenError, InternalJobError, InvalidInput, Problem
 from docgen.intake.batch import BatchReport, count_due, run_batch
 from docgen.intake.daemon import Daemon
+from docgen.intake.distributed import (
+    QUEUE,
+    TASK_NAME,
+    Producer,
+    broker_checks,
+    make_app,
+    open_ledger,
+    require_distributed,
+)
 from docgen.intake.hotfolder import Folders, prepare_folders
 from docgen.intake.jobs import Outcome
+from docgen.intake.lease import LeaseLedger, LedgerUnavailable
 from docgen.intake.procpool import JobProcesses
+from docgen.intake.remote import HostUnfit, RemoteOutcome, run_remote_job
 from docgen.intake.status import StatusReport, read_status
 from docgen.lint import Finding, lint
 from docgen.lint import shipped_templates as _shipped_templates
 from docgen.model import DocumentType, Job
+from docgen.oparl import DEFAULT_BASIS_URL, OParlExport, oparl_export
 from docgen.pipeline import JobResult, run_job
 from docgen.resources import examples_dir
 from docgen.schemas import standalone_schema_text
@@ -35,7 +48,12 @@ from docgen.settings import Settings, load_settings
 from docgen.stages.convert import Converter
 from docgen.stages.convert.factory import open_converter
 from docgen.stages.validate import validate_file
+from docgen.variablen import Variable, Variablen
+from docgen.variablen import variablen as _variablen
 from docgen.verify import Verdict, trust_roots, verify_bundle
+
+if TYPE_CHECKING:
+    from celery import Celery  # type: ignore[import-untyped]
 
 __all__ = [
     "BatchReport",
@@ -267,19 +285,6 @@ def schema(dokumentart: str) -> str:
 # --- past one machine ---
 # Celery workers on a Redis broker, the ledger on PostgreSQL (docs/verteilt.md). The worker front end
 # (docgen.worker) reaches the distributed machinery in docgen.intake only through these names.
-from celery import Celery  # type: ignore[import-untyped]  # noqa: E402
-
-from docgen.intake.distributed import (  # noqa: E402
-    QUEUE,
-    TASK_NAME,
-    Producer,
-    broker_checks,
-    make_app,
-    open_ledger,
-    require_distributed,
-)
-from docgen.intake.lease import LeaseLedger, LedgerUnavailable  # noqa: E402
-from docgen.intake.remote import HostUnfit, RemoteOutcome, run_remote_job  # noqa: E402
 
 __all__ += ["QUEUE", "TASK_NAME", "Converter", "HostUnfit", "LeaseLedger", "LedgerUnavailable", "RemoteOutcome",
             "celery_app", "open_job_ledger", "run_remote", "worker_preflight"]
@@ -327,9 +332,6 @@ def _distributed_checks(settings: Settings) -> list[CheckResult]:
 
 # --- Vorlagen-Hilfe und OParl ---
 # `docgen variablen ART` (docgen.variablen) and `docgen oparl FILE` (docgen.oparl); see docs/vorlagen-anpassen.md.
-from docgen.oparl import DEFAULT_BASIS_URL, OParlExport, oparl_export  # noqa: E402
-from docgen.variablen import Variable, Variablen  # noqa: E402
-from docgen.variablen import variablen as _variablen  # noqa: E402
 
 __all__ += ["DEFAULT_BASIS_URL", "OParlExport", "Variable", "Variablen", "oparl", "variablen"]
 

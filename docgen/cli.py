@@ -12,20 +12,21 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib
 import json
 import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 import click
 
-from docgen import __version__
+from docgen import __version__, cli_german
 from docgen.errors import DocgenError, ExitCode, Interrupted, Problem
 from docgen.settings import Settings, load_settings
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from docgen import api
 
 log = logging.getLogger("docgen")
+cli_german.install()  # before the decorators below: click evaluates some of its texts right there
 
 
 class Context:
@@ -45,10 +47,28 @@ class Context:
         return load_settings(self.config, overrides)
 
 
+class _JournalFormatter(logging.Formatter):
+    """Under systemd (JOURNAL_STREAM set) journald adds the time itself and reads a syslog priority
+    from a ``<N>`` prefix, so ``journalctl -p warning`` finds docgen's warnings and failures."""
+
+    PRIORITIES: ClassVar[dict[int, int]] = {logging.CRITICAL: 2, logging.ERROR: 3, logging.WARNING: 4,
+                                            logging.INFO: 6, logging.DEBUG: 7}
+
+    def format(self, record: logging.LogRecord) -> str:
+        priority = self.PRIORITIES.get(record.levelno, 6)
+        return "\n".join(f"<{priority}>{line}" for line in super().format(record).splitlines())
+
+
+def log_formatter(environ: Mapping[str, str]) -> logging.Formatter:
+    if environ.get("JOURNAL_STREAM"):
+        return _JournalFormatter("%(name)s: %(message)s")
+    return logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 def _setup_logging(verbose: bool, quiet: bool) -> None:
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(log_formatter(os.environ))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
@@ -113,7 +133,51 @@ def _warn(filename: str, warnings: Sequence[Problem]) -> None:
         click.echo("Hinweis: " + warning.render(filename), err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Befehle(click.Group):
+    """The command group; the web app's and the workers' commands are loaded only when called.
+
+    They bring Starlette or Celery (the extras ``docgen[web]`` and ``docgen[verteilt]``); ``docgen
+    --help`` and every other command start without them.
+    """
+
+    LAZY: ClassVar[dict[str, tuple[str, str, str, str]]] = {
+        "web": ("docgen.web.commands", "web", "web", "Startet docgen web: Formulare im Browser und die HTTP-API."),
+        "benutzer": ("docgen.web.commands", "benutzer", "web", "Verwaltet die Benutzer von docgen web."),
+        "worker": ("docgen.worker.commands", "worker", "verteilt",
+                   "Startet einen Celery-Worker auf diesem Rechner (Betrieb über mehrere Rechner)."),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.LAZY:
+            return super().get_command(ctx, cmd_name)
+        module, name, extra, _ = self.LAZY[cmd_name]
+        try:
+            command = getattr(importlib.import_module(module), name)
+        except ImportError as exc:
+            click.echo(f"docgen {cmd_name}: es fehlt ein Paket ({exc.name}). Bitte docgen mit dem Zusatz [{extra}] "
+                       f"installieren: pip install 'docgen[{extra}]'.", err=True)
+            sys.exit(int(ExitCode.DEPENDENCY))
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.LAZY:
+                rows.append((name, self.LAZY[name][3]))
+            else:
+                command = super().get_command(ctx, name)
+                if command is not None and not command.hidden:
+                    rows.append((name, command.get_short_help_str(formatter.width - 6 - len(name))))
+        if rows:
+            with formatter.section("Befehle"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=_Befehle, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="docgen", message="%(prog)s %(version)s")
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
               help="Konfigurationsdatei (sonst DOCGEN_CONFIG, ./docgen.toml, /etc/docgen/docgen.toml).")
@@ -419,11 +483,6 @@ def lint_template(obj: Context, templates: tuple[Path, ...], dokumentart: str | 
     return worst
 
 
-from docgen.worker.commands import worker  # noqa: E402
-
-main.add_command(worker)
-
-
 # --- Vorlagen-Hilfe und OParl (docs/vorlagen-anpassen.md) ---
 
 @main.command()
@@ -490,7 +549,13 @@ def oparl(obj: Context, file: Path, paket: Path | None, basis_url: str | None) -
     return 0
 
 
-from docgen.web.commands import benutzer, web  # noqa: E402
-
-main.add_command(web)
-main.add_command(benutzer)
+# Placeholders in the usage lines in German too ("Aufruf: docgen render [OPTIONEN] DATEIEN...").
+_ARGUMENT_NAMES = {"files": "DATEIEN...", "bundle": "PAKET.pdf", "dokumentart": "DOKUMENTART",
+                   "templates": "[VORLAGE.docx]...", "file": "DATEI"}
+main.options_metavar = "[OPTIONEN]"
+main.subcommand_metavar = "BEFEHL [ARGUMENTE]..."
+for _command in main.commands.values():
+    _command.options_metavar = "[OPTIONEN]"
+    for _param in _command.params:
+        if isinstance(_param, click.Argument) and _param.name in _ARGUMENT_NAMES:
+            _param.metavar = _ARGUMENT_NAMES[_param.name]

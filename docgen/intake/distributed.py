@@ -23,12 +23,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from celery import Celery  # type: ignore[import-untyped]
-from kombu.exceptions import ChannelError, KombuError
-
-from docgen.errors import ConfigError, DocgenError
+from docgen.errors import ConfigError, DependencyMissing, DocgenError
 from docgen.intake.hotfolder import (
     Folders,
     InboxLock,
@@ -48,6 +45,9 @@ from docgen.intake.lease import LeaseLedger, LedgerUnavailable, SqliteLeaseLedge
 from docgen.intake.ledger_pg import PostgresLedger
 from docgen.intake.sharedfs import refuse_network_state_dir
 from docgen.settings import Settings
+
+if TYPE_CHECKING:
+    from celery import Celery  # type: ignore[import-untyped]
 
 log = logging.getLogger("docgen.producer")
 
@@ -82,6 +82,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 
 
 def make_app(settings: Settings) -> Celery:
+    # Celery comes with the extra docgen[verteilt]; one machine never needs it, so it is imported here.
+    try:
+        from celery import Celery
+    except ImportError:
+        raise DependencyMissing("Für broker_url fehlt Celery: bitte docgen mit dem Zusatz [verteilt] installieren "
+                                "(pip install 'docgen[verteilt]').") from None
     app = Celery("docgen", set_as_current=False)
     app.conf.update(celery_config(settings))
     return app
@@ -111,6 +117,8 @@ def require_distributed(settings: Settings) -> None:
 
 def send(app: Celery, job_id: str) -> bool:
     """Ring the doorbell for ``job_id``; ``False`` when the broker is away (the reconciler sends later)."""
+    from kombu.exceptions import KombuError
+
     try:
         app.send_task(TASK_NAME, args=[job_id], queue=QUEUE, retry=True,
                       retry_policy={"max_retries": 1, "interval_start": 0.2, "interval_step": 0.5})
@@ -122,6 +130,8 @@ def send(app: Celery, job_id: str) -> bool:
 
 def queue_length(app: Celery) -> int | None:
     """Messages waiting in the docgen queue, or ``None`` when the broker cannot say."""
+    from kombu.exceptions import ChannelError
+
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)

@@ -12,17 +12,35 @@ tries later.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import psycopg
-
+from docgen.errors import DependencyMissing
 from docgen.intake.lease import OPEN_STATES, Fence, Lease, LedgerUnavailable
 from docgen.intake.ledger import JobRow, now
 
 T = TypeVar("T")
+
+
+class _OnFirstUse:
+    """psycopg comes with the extra docgen[verteilt]; one machine with SQLite never loads it."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            module = importlib.import_module("psycopg")
+        except ImportError:
+            raise DependencyMissing("Für ledger_url (PostgreSQL) fehlt psycopg: bitte docgen mit dem Zusatz "
+                                    "[verteilt] installieren (pip install 'docgen[verteilt]').") from None
+        return getattr(module, name)
+
+
+if TYPE_CHECKING:
+    import psycopg
+else:
+    psycopg = _OnFirstUse()
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
