@@ -9,16 +9,18 @@ reach Python internals.
 from __future__ import annotations
 
 import re
+import threading
 import time
 import zipfile
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from docx.opc.exceptions import PackageNotFoundError
 from docxtpl import DocxTemplate
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
@@ -108,8 +110,33 @@ def _text_width(template: DocxTemplate) -> int:
 _STYLE_TYPES = {LIST_STYLE: "paragraph", TABLE_STYLE: "table"}
 
 
+# Per process: the styles of each template file, keyed by path and the file's mtime and size, so an
+# edited template is read again. Callers must not change the dictionaries they get.
+_STYLES: dict[Path, tuple[tuple[int, int], dict[str, tuple[str, str]]]] = {}
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """(mtime in ns, size) of ``path``, or None when it cannot be read (the caller reports that)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
 def _defined_styles(template: Path) -> dict[str, tuple[str, str]]:
-    """Lower-cased style name → (style id, type) as ``word/styles.xml`` defines them."""
+    """Lower-cased style name → (style id, type) as ``word/styles.xml`` defines them (cached per file)."""
+    stamp = _stamp(template)
+    cached = _STYLES.get(template)
+    if stamp is not None and cached is not None and cached[0] == stamp:
+        return cached[1]
+    defined = _read_styles(template)
+    if stamp is not None:
+        _STYLES[template] = (stamp, defined)
+    return defined
+
+
+def _read_styles(template: Path) -> dict[str, tuple[str, str]]:
     try:
         with zipfile.ZipFile(template) as archive:
             root = etree.fromstring(archive.read("word/styles.xml"))
@@ -173,6 +200,73 @@ def jinja_env() -> SandboxedEnvironment:
     return env
 
 
+class _CompilingOnceEnvironment(SandboxedEnvironment):
+    """The rendering environment: each template source is compiled once per process.
+
+    docxtpl hands every XML part of the template to ``from_string`` on every render; compiling a
+    whole document body costs more than filling it. The compiled template is kept under its own
+    source text, so an edited template (other XML) is compiled afresh and never confused with the
+    old one. A compiled template holds no state between renders. The most recent
+    ``COMPILED_KEEP`` sources are kept.
+    """
+
+    COMPILED_KEEP = 64
+
+    def __init__(self) -> None:
+        super().__init__(autoescape=True, undefined=StrictUndefined, finalize=_finalize)
+        self.filters.update(FILTERS)
+        self._compiled: OrderedDict[str, Template] = OrderedDict()
+        self._compiled_lock = threading.Lock()
+
+    def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Template:
+        if not isinstance(source, str) or globals is not None or template_class is not None:
+            return super().from_string(source, globals, template_class)
+        with self._compiled_lock:
+            template = self._compiled.get(source)
+            if template is not None:
+                self._compiled.move_to_end(source)
+                return template
+        template = super().from_string(source)  # a syntax error is raised here, never cached
+        with self._compiled_lock:
+            self._compiled[source] = template
+            while len(self._compiled) > self.COMPILED_KEEP:
+                self._compiled.popitem(last=False)
+        return template
+
+
+class _PatchingOnceTemplate(DocxTemplate):  # type: ignore[misc]
+    """A ``DocxTemplate`` whose XML clean-up (``patch_xml``, a pure function of the part's XML)
+    runs once per process for each distinct part; every render still has its own docx package."""
+
+    _patched: ClassVar[OrderedDict[str, str]] = OrderedDict()
+    _patched_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def patch_xml(self, src_xml: str) -> str:
+        cls = _PatchingOnceTemplate
+        with cls._patched_lock:
+            done = cls._patched.get(src_xml)
+            if done is not None:
+                cls._patched.move_to_end(src_xml)
+                return done
+        done = str(super().patch_xml(src_xml))
+        with cls._patched_lock:
+            cls._patched[src_xml] = done
+            while len(cls._patched) > _CompilingOnceEnvironment.COMPILED_KEEP:
+                cls._patched.popitem(last=False)
+        return done
+
+
+_ENV: _CompilingOnceEnvironment | None = None
+
+
+def render_env() -> SandboxedEnvironment:
+    """The process's rendering environment (strict, sandboxed, autoescaped, compiling once)."""
+    global _ENV
+    if _ENV is None:
+        _ENV = _CompilingOnceEnvironment()
+    return _ENV
+
+
 def koerperschaft_for(data: Mapping[str, Any], settings: Settings) -> Koerperschaft:
     """The settings' body profile, overridden field by field by the input's ``koerperschaft``."""
     own = data.get("koerperschaft")
@@ -196,7 +290,7 @@ def load_template(path: Path) -> DocxTemplate:
             f"Vorlage {path.name} nicht gefunden (gesucht: {path}). "
             "Bitte templates_dir in der Konfiguration prüfen."
         )
-    tpl = DocxTemplate(str(path))
+    tpl = _PatchingOnceTemplate(str(path))
     try:
         tpl.init_docx()
     except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError, PackageNotFoundError) as exc:
@@ -226,7 +320,7 @@ def render_template(template_path: Path, context: dict[str, Any], out: Path, dat
 def _render(tpl: DocxTemplate, name: str, context: dict[str, Any], out: Path, data_name: str,
             deadline: float | None = None, timeout: float | None = None) -> Path:
     try:
-        tpl.render(context, jinja_env=jinja_env(), autoescape=True)
+        tpl.render(context, jinja_env=render_env(), autoescape=True)
     except UndefinedError as exc:
         raise TemplateProblem(
             f"Vorlage {name}: die Variable „{_undefined_name(exc)}“ kommt in den Daten von "
