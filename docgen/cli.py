@@ -436,7 +436,7 @@ def status(obj: Context, limit: int, as_json: bool) -> int:
         return 0
     click.echo(f"Konfiguration: {report.config_file or 'keine Datei (Standardwerte und Umgebung)'}")
     click.echo(f"Körperschaft: {report.koerperschaft or '(nicht eingestellt)'}")
-    click.echo(f"Zustandsordner: {report.state_dir} (Auftragsbuch {report.ledger.name})")
+    click.echo(f"Zustandsordner: {report.state_dir}; Auftragsbuch: {report.ledger}")
     shown = f" ({', '.join(report.waiting[:10])})" if report.waiting else ""
     click.echo(f"Wartend im Eingang {report.inbox}: {len(report.waiting)}{shown}")
     click.echo(f"In Arbeit: {len(report.in_work)}")

@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -42,6 +42,9 @@ SAMPLE_KOERPERSCHAFT = Koerperschaft(name=SAMPLE_BODY["DOCGEN_KOERPERSCHAFT_NAME
                                      anschrift=SAMPLE_BODY["DOCGEN_KOERPERSCHAFT_ANSCHRIFT"])
 
 
+NO_SAMPLE_BODY: dict[str, str | None] = dict.fromkeys(SAMPLE_BODY)
+
+
 def clean_env(state_dir: Path) -> dict[str, str]:
     """The environment for the real CLI: none of the caller's DOCGEN_* settings, the sample body."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCGEN_")}
@@ -61,10 +64,15 @@ def state_dir(tmp_path: Path) -> Path:
 def docgen(tmp_path: Path, state_dir: Path) -> Callable[..., CliResult]:
     """Run the real ``docgen`` command (``python -m docgen``) in ``tmp_path``."""
 
-    def run(*args: str | Path, env: dict[str, str] | None = None, cwd: Path | None = None,
+    def run(*args: str | Path, env: Mapping[str, str | None] | None = None, cwd: Path | None = None,
             timeout: float = 180) -> CliResult:
+        """``env`` adds variables; a value of None removes one (e.g. the sample body, to test docgen.toml)."""
         full_env = clean_env(state_dir)
-        full_env.update(env or {})
+        for key, value in (env or {}).items():
+            if value is None:
+                full_env.pop(key, None)
+            else:
+                full_env[key] = value
         proc = subprocess.run(
             [sys.executable, "-m", "docgen", *map(str, args)],
             cwd=cwd or tmp_path, env=full_env, capture_output=True, text=True, timeout=timeout,

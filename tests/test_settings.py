@@ -9,7 +9,7 @@ import pytest
 
 from docgen.errors import ConfigError, ExitCode
 from docgen.settings import Settings, load_settings
-from tests.conftest import EXAMPLES, CliResult
+from tests.conftest import EXAMPLES, NO_SAMPLE_BODY, CliResult
 
 
 def test_defaults_without_anything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,7 +90,7 @@ def test_body_profile_from_settings_and_input_override(docgen: Callable[..., Cli
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     (tmp_path / "docgen.toml").write_text(
         '[koerperschaft]\nname = "Stadt Musterstadt"\nverwaltungsspitze = "Der Bürgermeister"\n', encoding="utf-8")
-    result = docgen("render", path, "--docx-only", "--out", tmp_path / "out")
+    result = docgen("render", path, "--docx-only", "--out", tmp_path / "out", env=NO_SAMPLE_BODY)
     assert result.returncode == 0, result.stderr
     with zipfile.ZipFile(tmp_path / "out" / "profil.docx") as archive:
         xml = archive.read("word/document.xml").decode("utf-8")
@@ -130,12 +130,12 @@ def test_settings_file_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 def test_check_and_status_name_the_settings_file_state_dir_and_body(
         docgen: Callable[..., CliResult], tmp_path: Path, state_dir: Path) -> None:
     (tmp_path / "docgen.toml").write_text('[koerperschaft]\nname = "Stadt Musterstadt"\n', encoding="utf-8")
-    status = docgen("status")
+    status = docgen("status", env=NO_SAMPLE_BODY)
     assert status.returncode == 0, status.stderr
     assert "Konfiguration: docgen.toml" in status.stdout
     assert "Körperschaft: Stadt Musterstadt" in status.stdout
-    assert f"Zustandsordner: {state_dir} (Auftragsbuch ledger.sqlite)" in status.stdout
-    check = docgen("check")
+    assert f"Zustandsordner: {state_dir}; Auftragsbuch: {state_dir / 'ledger.sqlite'}" in status.stdout
+    check = docgen("check", env=NO_SAMPLE_BODY)
     assert "[OK     ] Konfiguration: docgen.toml" in check.stdout
     assert "[OK     ] Körperschaft: Stadt Musterstadt" in check.stdout
 
@@ -147,9 +147,7 @@ def test_missing_body_is_an_error_not_a_made_up_herausgeber(docgen: Callable[...
     del data["koerperschaft"], data["anlagen"], data["freigabe"]
     path = tmp_path / "ohne.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    no_body = {"DOCGEN_KOERPERSCHAFT_NAME": "", "DOCGEN_KOERPERSCHAFT_VERWALTUNGSSPITZE": "",
-               "DOCGEN_KOERPERSCHAFT_ANSCHRIFT": ""}
-    result = docgen("render", path, "--docx-only", "--out", tmp_path / "out", env=no_body)
+    result = docgen("render", path, "--docx-only", "--out", tmp_path / "out", env=NO_SAMPLE_BODY)
     assert result.returncode == 9
     assert result.stderr.strip() == (
         "ohne.json: keine Körperschaft angegeben. Bitte in den Einstellungen [koerperschaft] name = \"…\" "

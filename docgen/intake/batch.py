@@ -24,8 +24,9 @@ from docgen import documents
 from docgen.errors import DocgenError
 from docgen.intake.hotfolder import Folders, InboxLock, candidates, ensure_folders
 from docgen.intake.jobs import Outcome, left_over, take
-from docgen.intake.ledger import Ledger
-from docgen.intake.procpool import LEDGER_FILE, JobProcesses
+from docgen.intake.ledger import JobLedger
+from docgen.intake.ledgers import open_ledger
+from docgen.intake.procpool import JobProcesses
 from docgen.settings import Settings
 from docgen.stages.validate import parse_json
 
@@ -92,7 +93,7 @@ def run_batch(settings: Settings, folders: Folders, due_before: dt.date | None,
     with InboxLock(folders.inbox, "docgen batch") as lock:
         ensure_folders(folders)
         chosen = select(folders, settings, due_before, report)
-        ledger = Ledger(folders.state / LEDGER_FILE, settings.ledger_timeout)
+        ledger = open_ledger(settings)
         try:
             taken = left_over(folders, ledger, lock)
             taken += _take_all(chosen, folders, ledger, report, progress)
@@ -104,7 +105,7 @@ def run_batch(settings: Settings, folders: Folders, due_before: dt.date | None,
     return report
 
 
-def _take_all(chosen: list[Path], folders: Folders, ledger: Ledger, report: BatchReport,
+def _take_all(chosen: list[Path], folders: Folders, ledger: JobLedger, report: BatchReport,
               progress: Callable[[Outcome], None] | None) -> list[tuple[str, Path]]:
     taken = []
     for path in chosen:

@@ -31,7 +31,8 @@ from watchdog.observers.polling import PollingObserver
 from docgen.errors import DocgenError
 from docgen.intake.hotfolder import Folders, InboxLock, StabilityTracker, candidates, ensure_folders
 from docgen.intake.jobs import Outcome, left_over, take
-from docgen.intake.ledger import Ledger
+from docgen.intake.ledger import JobLedger
+from docgen.intake.ledgers import open_ledger
 from docgen.intake.procpool import LEDGER_FILE, JobProcesses
 from docgen.settings import Settings
 
@@ -80,7 +81,7 @@ class Daemon:
                 broken = True
         return not broken
 
-    def _take_ready(self, pool: JobProcesses, ledger: Ledger) -> None:
+    def _take_ready(self, pool: JobProcesses, ledger: JobLedger) -> None:
         ensure_folders(self.folders)  # a folder replaced by a symlink: take nothing until it is fixed
         # Take no more than the workers can start, so a stop leaves the rest safely in the inbox.
         free = max(0, self.settings.worker_count * 2 - len(self.running))
@@ -102,7 +103,7 @@ class Daemon:
         tick = self.settings.poll if self.settings.poll > 0 else self.settings.rescan_seconds
         return min(tick, max(0.2, self.settings.stable_seconds / 3)) if settling else tick
 
-    def _resume(self, pool: JobProcesses, ledger: Ledger, lock: InboxLock) -> None:
+    def _resume(self, pool: JobProcesses, ledger: JobLedger, lock: InboxLock) -> None:
         for job_id, work_file in left_over(self.folders, ledger, lock):
             self.running.add(pool.submit(work_file, job_id, self.folders))
 
@@ -112,7 +113,7 @@ class Daemon:
             return self._run(lock)
 
     def _run(self, lock: InboxLock) -> int:
-        ledger = Ledger(self.folders.state / LEDGER_FILE, self.settings.ledger_timeout)
+        ledger = open_ledger(self.settings)
         observer = self._observer()
         mode = f"Abfrage alle {self.settings.poll:g} s" if self.settings.poll > 0 else "Dateiereignisse"
         log.info("docgen watch: Eingang %s, Ausgang %s (%s, Nachschau alle %g s, %d Prozesse)", self.folders.inbox,

@@ -42,6 +42,7 @@ from docgen.intake.hotfolder import (
     short_name,
 )
 from docgen.intake.lease import LeaseLedger, LedgerUnavailable, SqliteLeaseLedger
+from docgen.intake.ledger import LEDGER_FILE
 from docgen.intake.ledger_pg import PostgresLedger
 from docgen.intake.sharedfs import refuse_network_state_dir
 from docgen.settings import Settings
@@ -53,7 +54,6 @@ log = logging.getLogger("docgen.producer")
 
 TASK_NAME = "docgen.auftrag"
 QUEUE = "docgen"
-LEDGER_FILE = "ledger.sqlite"
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:

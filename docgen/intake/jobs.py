@@ -37,7 +37,7 @@ from docgen.intake.hotfolder import (
     short_name,
     unclaim,
 )
-from docgen.intake.ledger import Ledger
+from docgen.intake.ledger import JobLedger
 from docgen.pipeline import run_job
 from docgen.settings import Settings
 from docgen.stages.convert import Converter
@@ -78,7 +78,7 @@ def _note(action: Callable[..., None], *args: Any) -> None:
         log.error("Auftragsbuch: %s (der Auftrag läuft weiter)", exc.message)
 
 
-def register(ledger: Ledger, job_id: str, work_file: Path) -> None:
+def register(ledger: JobLedger, job_id: str, work_file: Path) -> None:
     digest = _sha256(work_file)
     ledger.taken(job_id, work_file.name, digest)
     earlier = ledger.earlier_with(digest, job_id)
@@ -97,7 +97,7 @@ class Taken:
     refused: Outcome | None = None  # failed at once (name too long), already in failed/
 
 
-def take(path: Path, folders: Folders, ledger: Ledger) -> Taken | None:
+def take(path: Path, folders: Folders, ledger: JobLedger) -> Taken | None:
     """Take one ready inbox file: claim and register it, or refuse it at once when its name is too long.
 
     ``None`` when somebody else took it first. Raises :class:`DocgenError` when it
@@ -118,7 +118,7 @@ def take(path: Path, folders: Folders, ledger: Ledger) -> Taken | None:
     return Taken(job_id, work_file=work_file)
 
 
-def _refuse_name(path: Path, job_id: str, folders: Folders, ledger: Ledger) -> Outcome:
+def _refuse_name(path: Path, job_id: str, folders: Folders, ledger: JobLedger) -> Outcome:
     start = time.monotonic()
     error = name_problem(path.name)
     shown = safe_name(path.name)
@@ -135,7 +135,7 @@ def _refuse_name(path: Path, job_id: str, folders: Folders, ledger: Ledger) -> O
 
 
 def process(work_file: Path, job_id: str, folders: Folders, settings: Settings, converter: Converter,
-            ledger: Ledger) -> Outcome:
+            ledger: JobLedger) -> Outcome:
     """Run a taken file; archive it on success, move it to failed/ with reports otherwise."""
     start = time.monotonic()
     name = work_file.name
@@ -169,7 +169,7 @@ def _reason(exc: BaseException) -> str:
     return exc.message if isinstance(exc, DocgenError) else str(exc)
 
 
-def _failed(work_file: Path, job_id: str, folders: Folders, ledger: Ledger, error: DocgenError, art: str,
+def _failed(work_file: Path, job_id: str, folders: Folders, ledger: JobLedger, error: DocgenError, art: str,
             start: float) -> Outcome:
     message = "\n".join(error.lines())
     _note(ledger.failed, job_id, int(error.exit_code), message)
@@ -228,7 +228,7 @@ def _bundle_of(receipt: Path) -> Path | None:
         return None
 
 
-def left_over(folders: Folders, ledger: Ledger, lock: InboxLock) -> list[tuple[str, Path]]:
+def left_over(folders: Folders, ledger: JobLedger, lock: InboxLock) -> list[tuple[str, Path]]:
     """What a crashed run left in the work area and must run again: (job id, input file).
 
     Only the holder of the inbox lock may call this (a second instance would
@@ -250,7 +250,7 @@ def left_over(folders: Folders, ledger: Ledger, lock: InboxLock) -> list[tuple[s
     return again
 
 
-def _recover(job_id: str, work_file: Path, folders: Folders, ledger: Ledger, receipt: Path | None) -> bool:
+def _recover(job_id: str, work_file: Path, folders: Folders, ledger: JobLedger, receipt: Path | None) -> bool:
     """Archive a job that was already published (``False``), or prepare it to run again (``True``)."""
     row = ledger.get(job_id)
     bundle = _bundle_of(receipt) if receipt is not None else None

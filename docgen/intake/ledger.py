@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from docgen.errors import FileAccessError
 
@@ -37,6 +37,7 @@ CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
 """
 
 STATES = ("genommen", "laeuft", "fertig", "fehlgeschlagen")
+LEDGER_FILE = "ledger.sqlite"  # in the state directory
 
 
 def now() -> str:
@@ -54,6 +55,20 @@ class JobRow:
     outputs: dict[str, Any] | None
     error_code: int | None
     error_message: str | None
+
+
+class JobLedger(Protocol):
+    """What the hot folder, batch and status need of a ledger: SQLite here, PostgreSQL with ``ledger_url``."""
+
+    def taken(self, job_id: str, input_name: str, sha256: str) -> None: ...
+    def running(self, job_id: str) -> None: ...
+    def done(self, job_id: str, outputs: dict[str, Any]) -> None: ...
+    def failed(self, job_id: str, code: int, message: str) -> None: ...
+    def get(self, job_id: str) -> JobRow | None: ...
+    def earlier_with(self, sha256: str, job_id: str) -> JobRow | None: ...
+    def recent(self, limit: int) -> list[JobRow]: ...
+    def counts(self) -> dict[str, int]: ...
+    def close(self) -> None: ...
 
 
 class Ledger:

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from docgen.intake.hotfolder import WORK_DIR, candidates
-from docgen.intake.ledger import JobRow, Ledger
-from docgen.intake.procpool import LEDGER_FILE
+from docgen.intake.ledger import JobRow
+from docgen.intake.ledgers import describe, open_ledger, sqlite_path
 from docgen.settings import Settings
 
 
@@ -16,7 +16,7 @@ from docgen.settings import Settings
 class StatusReport:
     config_file: Path | None  # the settings file that was read (None: defaults and environment only)
     state_dir: Path
-    ledger: Path
+    ledger: str  # the SQLite file or the PostgreSQL server, without password
     koerperschaft: str
     inbox: Path
     waiting: list[str] = field(default_factory=list)
@@ -26,7 +26,7 @@ class StatusReport:
 
     def as_json(self) -> dict[str, Any]:
         return {"konfiguration": str(self.config_file) if self.config_file else None,
-                "zustandsordner": str(self.state_dir), "auftragsbuch": str(self.ledger),
+                "zustandsordner": str(self.state_dir), "auftragsbuch": self.ledger,
                 "koerperschaft": self.koerperschaft, "eingang": str(self.inbox),
                 "wartend": self.waiting, "in_arbeit": self.in_work, "anzahl": self.counts,
                 "letzte": [asdict(r) for r in self.recent]}
@@ -36,14 +36,13 @@ def read_status(settings: Settings, limit: int) -> StatusReport:
     waiting = [p.name for p in candidates(settings.inbox)] if settings.inbox.is_dir() else []
     work = settings.inbox / WORK_DIR
     in_work = sorted(p.name for p in work.iterdir() if not p.name.startswith(".")) if work.is_dir() else []
-    path = settings.state_dir / LEDGER_FILE
     counts: dict[str, int] = {}
     recent: list[JobRow] = []
-    if path.exists():
-        ledger = Ledger(path, settings.ledger_timeout)
+    if settings.ledger_url or sqlite_path(settings).exists():  # status never creates a ledger file
+        ledger = open_ledger(settings)
         try:
             counts, recent = ledger.counts(), ledger.recent(limit)
         finally:
             ledger.close()
-    return StatusReport(settings.config_file, settings.state_dir, path, settings.koerperschaft.name,
+    return StatusReport(settings.config_file, settings.state_dir, describe(settings), settings.koerperschaft.name,
                         settings.inbox, waiting, in_work, counts, recent)
