@@ -30,7 +30,8 @@ demo: system venv
 
 lint: venv
 	$(BIN)/ruff check docgen tests tools $(wildcard bench)
-	$(BIN)/mypy docgen tests tools
+	$(BIN)/mypy docgen tests
+	MYPYPATH=tools $(BIN)/mypy tools/*.py
 	$(BIN)/lint-imports
 	$(BIN)/docgen lint-template
 

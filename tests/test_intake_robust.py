@@ -276,7 +276,7 @@ def _vorlage(**change: Any) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
-MALFORMED = {
+MALFORMED: dict[str, dict[str, Any]] = {
     "folge-objekt.json": {"beratungsfolge": {"datum": "2099-01-01", "gremium": "Rat"}},
     "folge-text.json": {"beratungsfolge": "morgen"},
     "folge-zahl.json": {"beratungsfolge": 5},

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -204,7 +205,7 @@ def test_pkcs12_without_key_is_a_config_error(tmp_path: Path) -> None:
     cert = load_seal(settings).certificate
     only_cert = tmp_path / "nur-zertifikat.p12"
     only_cert.write_bytes(pkcs12.serialize_key_and_certificates(b"x", None, cert, None,
-                                                                pkcs12.serialization.NoEncryption()))
+                                                                serialization.NoEncryption()))
     with pytest.raises(ConfigError) as caught:
         load_seal(Settings(state_dir=tmp_path / "state", seal_cert=only_cert,
                            koerperschaft=settings.koerperschaft))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ast
-import re
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -46,7 +46,9 @@ def _function_level_docgen_imports(path: Path) -> list[str]:
         if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
         for node in ast.walk(func):
-            names = []
+            names: list[str] = []
+            if not isinstance(node, ast.ImportFrom | ast.Import):
+                continue
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("docgen"):
                 names = [node.module or ""]
             elif isinstance(node, ast.Import):

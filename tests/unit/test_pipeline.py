@@ -88,7 +88,7 @@ def test_non_public_anlage_stays_out_of_the_public_bundle(tmp_path: Path, settin
     data["anlagen"] = [{**data["anlagen"][0], "oeffentlich": False, "titel": "Teilnehmendenliste"},
                        {"titel": "Zielerreichung", "datei": data["anlagen"][0]["datei"]}]
     result = run_job(write("mit-personen.json", data), tmp_path / "out", settings, FakeConverter())
-    assert result.sealed
+    assert result.sealed and result.pdf is not None
     public = PdfReader(result.pdf)
     assert result.folder is not None
     internal_path = result.folder / "mit-personen-intern.pdf"
