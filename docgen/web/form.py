@@ -521,3 +521,47 @@ class Walker:
             options=options, content=content, kopf=Markup(" checked") if kopf else "", form=form,
             inv=Markup(' aria-invalid="true"') if errs else "",
             af=Markup(" autofocus") if self._take_focus(bp) else "", buttons=self._buttons(list_ptr, i, n, "Baustein"))
+
+
+# --- what the form cannot hold ----------------------------------------------------------------------
+
+ANLAGE_KEYS = ("titel", "datei", "dokument", "oeffentlich")
+
+
+def drop_unknown(schema: Mapping[str, Any], data: Any) -> list[str]:
+    """Remove from ``data`` every field the form has no control for; return their pointers.
+
+    Imported JSON may carry fields the schema does not know (a typo, a newer version, notes of
+    another tool). The form could not show them, so saving would lose them without a word; the
+    import removes them and the clerk is told which.
+    """
+    dropped: list[str] = []
+
+    def objekt(s: Mapping[str, Any], ptr: str, value: Any) -> None:
+        if not isinstance(value, dict):
+            return
+        props = s.get("properties", {})
+        for key in list(value):
+            if key not in props:
+                dropped.append(child(ptr, key))
+                del value[key]
+            else:
+                node(props[key], child(ptr, key), value[key])
+
+    def node(n: Mapping[str, Any], ptr: str, value: Any) -> None:
+        k = kind(n, schema)
+        s = resolve(n, schema)
+        if k == "objekt":
+            objekt(s, ptr, value)
+        elif k == "liste" and isinstance(value, list):
+            for i, item in enumerate(value):
+                node(s["items"], child(ptr, i), item)
+        elif k == "anlagen" and isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    for key in [x for x in item if x not in ANLAGE_KEYS]:
+                        dropped.append(child(child(ptr, i), key))
+                        del item[key]
+
+    objekt(resolve(schema, schema), "", data)
+    return dropped

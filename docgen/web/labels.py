@@ -1,84 +1,58 @@
-"""German labels for schema properties that have no ``title`` yet.
+"""Labels of the form: a property's German ``title`` from its schema; the name of one row of a list.
 
-The schemas should carry a German ``title`` on every property; until they do, the form takes the label
-from here (and, failing that, builds one from the key). ``fehlende_titel`` lists what the schemas lack.
+Every property in ``schemas/*.schema.json`` carries a German ``title`` (a test keeps it so); the help
+text under a field is the property's ``description``. The fallback below (the key, readable) only
+shows if a schema lost a title, and the test fails before a clerk could see it.
 """
 
 from __future__ import annotations
 
-LABELS: dict[str, str] = {
-    "ab": "Gültig ab", "absatz": "Absatz", "abteilung": "Abteilung", "abweichungen": "Abweichungen",
-    "abweichungsgrund": "Grund der Abweichung", "aktenzeichen": "Aktenzeichen", "akteur": "Akteur",
-    "anbest": "Nebenbestimmungen (ANBest)", "anbindung": "Anbindung", "anlagen": "Anlagen",
-    "anschrift": "Anschrift", "art": "Art", "aufgaben": "Aufgaben",
-    "aufschlag_prozentpunkte": "Aufschlag (Prozentpunkte)", "ausblick": "Ausblick", "ausgaben": "Ausgaben",
-    "ausgangslage": "Ausgangslage", "auswirkungen": "Auswirkungen", "auszahlungen": "Auszahlungen",
-    "bagatellgrenze": "Bagatellgrenze", "basiszinssatz": "Basiszinssatz", "begruendung": "Begründung",
-    "begruendung_nichtoeffentlichkeit": "Begründung der Nichtöffentlichkeit", "bemerkung": "Bemerkung",
-    "beratungsfolge": "Beratungsfolge", "bereich": "Bereich", "berichtsart": "Berichtsart",
-    "berichtsjahr": "Berichtsjahr", "berichtszeitraum": "Berichtszeitraum", "bescheide": "Bescheide",
-    "beschluss": "Beschluss", "beschlussvorschlag": "Beschlussvorschlag", "besetzt_bis": "Besetzt bis",
-    "besetzt_von": "Besetzt von", "bestaetigung": "Bestätigung", "beteiligt": "Beteiligte Dienststellen",
-    "beteiligung": "Beteiligung", "betrag": "Betrag (Euro)", "betrag_je_vzae": "Betrag je Vollzeitäquivalent",
-    "betreff": "Betreff", "betreff_hier": "Betreff, Unterzeile „hier:“", "bewertung": "Bewertung",
-    "bewilligungsbehoerde": "Bewilligungsbehörde", "bewilligungszeitraum": "Bewilligungszeitraum",
-    "bezeichnung": "Bezeichnung", "bis": "Bis", "datei": "PDF-Datei", "datum": "Datum",
-    "dokument": "Eingebettetes Dokument", "dokumentart": "Dokumentart", "einheit": "Einheit",
-    "einleitung": "Einleitung", "einnahmen": "Einnahmen", "ergebnis": "Ergebnis",
-    "federfuehrend": "Federführendes Amt", "festbetrag": "Festbetrag", "finanziell": "Finanzielle Auswirkungen",
-    "finanzierung": "Finanzierung", "foerderprogramm": "Förderprogramm", "foerdersatz": "Fördersatz (Prozent)",
-    "form": "Form", "format": "Format", "freigabe": "Freigabe", "frist": "Frist", "funktion": "Funktion",
-    "gemeinden": "Gemeinden", "gremium": "Gremium", "handlungsfeld": "Handlungsfeld",
-    "handlungsfelder": "Handlungsfelder", "hoechstbetrag": "Höchstbetrag (Euro)",
-    "hoechstbetrag_je_vzae": "Höchstbetrag je Vollzeitäquivalent", "indikator": "Indikator",
-    "indikatoren": "Indikatoren", "inhalt": "Inhalt",
-    "integration_als_querschnittsaufgabe": "Integration als Querschnittsaufgabe",
-    "integration_durch_bildung": "Integration durch Bildung", "ist": "Ist", "jahr": "Jahr",
-    "klima": "Auswirkungen auf das Klima", "koerperschaft": "Körperschaft (nur wenn abweichend)",
-    "kontakt": "Kontakt", "kooperationen": "Kooperationen", "kooperationspartner": "Kooperationspartner",
-    "leitbild": "Leitbild", "liste": "Aufzählung", "logo": "Logo (Pfad)", "massnahmen": "Maßnahmen",
-    "menge_ist": "Menge (Ist)", "menge_plan": "Menge (Plan)", "mitzeichnungen": "Mitzeichnungen",
-    "monate_besetzt": "Monate besetzt", "monitoring": "Monitoring", "nachweisart": "Nachweisart",
-    "name": "Name", "nebenbestimmungen": "Nebenbestimmungen", "nummer": "Vorlagen-Nummer",
-    "oeffentlich": "Öffentlich", "oeffentlichkeitsarbeit": "Öffentlichkeitsarbeit", "ort": "Ort",
-    "partner": "Partner", "personal": "Personal", "personalausgaben": "Personalausgaben",
-    "personell": "Personelle Auswirkungen", "position": "Position", "quelle": "Quelle", "raeume": "Räume",
-    "rechtslage": "Rechtslage", "rolle": "Rolle", "sachbericht": "Sachbericht",
-    "sachbericht_kurz": "Sachbericht (Kurzfassung)", "sachlage": "Sachlage (Sachverhalt, Begründung)",
-    "satz": "Satz", "schwerpunkt": "Schwerpunkt", "soll": "Soll", "sozial": "Soziale Auswirkungen",
-    "spalten": "Spaltenüberschriften", "stand": "Stand", "stellen_hoechstbetraege": "Höchstbeträge der Stellen",
-    "stellenart": "Stellenart", "stichtag": "Stichtag", "tabelle": "Tabelle", "teilnehmende": "Teilnehmende",
-    "text": "Text", "thema": "Thema", "titel": "Titel", "top": "Tagesordnungspunkt", "traeger": "Träger",
-    "typ": "Typ", "ueberschreitung_genehmigt": "Überschreitung genehmigt", "ueberschrift": "Überschrift",
-    "unterzeichnung": "Unterzeichnung", "verantwortlich": "Verantwortlich", "verfasser": "Verfasser/in",
-    "version": "Version", "verwaltungsspitze": "Verwaltungsspitze", "vn_frist_override": "Abweichende Frist",
-    "von": "Von", "vorlage": "Kopfdaten der Vorlage", "vorsteuerabzug": "Vorsteuerabzugsberechtigt",
-    "vorwort": "Vorwort", "vzae": "Vollzeitäquivalente", "weitere": "Weitere", "wert": "Wert",
-    "zeilen": "Zeilen", "zeitraum": "Zeitraum", "zentrum": "Kommunales Integrationszentrum", "ziel": "Ziel",
-    "zieldimension": "Zieldimension", "ziele": "Ziele", "zielgruppe": "Zielgruppe", "zielwert": "Zielwert",
-    "zinsen": "Zinsen", "zusatz": "Zusatz", "zustaendigkeit": "Zuständigkeit",
-    "zuwendungsempfaenger": "Zuwendungsempfänger", "zuwendungszweck": "Zuwendungszweck",
-    "zweck_erfuellt_am": "Zweck erfüllt am",
-}
+from collections.abc import Mapping
 
-# One row of a list, by the list's key ("Beratung 2 von 3").
+# One row of a list, by the list's key ("Beratung 2 von 3"): a row has no title of its own in the schema.
 ROW_LABELS: dict[str, str] = {
     "beratungsfolge": "Beratung", "anlagen": "Anlage", "beteiligt": "Dienststelle", "weitere": "Eintrag",
     "ziele": "Ziel", "massnahmen": "Maßnahme", "ausgaben": "Ausgabe", "einnahmen": "Einnahme",
     "auszahlungen": "Auszahlung", "bescheide": "Bescheid", "personal": "Stelle", "mitzeichnungen": "Mitzeichnung",
     "indikatoren": "Indikator", "kooperationen": "Kooperation", "zeilen": "Zeile", "spalten": "Spalte",
-    "liste": "Punkt", "gemeinden": "Gemeinde", "abweichungen": "Abweichung",
+    "liste": "Punkt", "gemeinden": "Gemeinde", "abweichungen": "Abweichung", "bezug": "Frühere Vorlage",
+    "beteiligung": "Beteiligter Akteur", "stellen_hoechstbetraege": "Stellenart",
 }
 
 
-def label(key: str, schema: dict[str, object]) -> str:
+def label(key: str, schema: Mapping[str, object]) -> str:
+    """The property's German ``title``; the readable key only as a last resort."""
     title = schema.get("title")
     if isinstance(title, str) and title.strip():
-        return title
-    if key in LABELS:
-        return LABELS[key]
+        return title.strip()
     return key.replace("_", " ").capitalize()
 
 
 def row_label(key: str) -> str:
     return ROW_LABELS.get(key, "Eintrag")
+
+
+def missing_titles(schema: Mapping[str, object], where: str = "") -> list[str]:
+    """Pointers of properties without a non-empty ``title`` anywhere in ``schema`` (also in ``$defs``)."""
+    found: list[str] = []
+
+    def walk(node: object, at: str) -> None:
+        if isinstance(node, Mapping):
+            props = node.get("properties")
+            if isinstance(props, Mapping):
+                for key, sub in props.items():
+                    title = sub.get("title") if isinstance(sub, Mapping) else None
+                    if not (isinstance(title, str) and title.strip()):
+                        found.append(f"{at}/{key}")
+            for key, sub in node.items():
+                if key == "properties" and isinstance(sub, Mapping):
+                    for name, prop in sub.items():
+                        walk(prop, f"{at}/{name}")
+                else:
+                    walk(sub, f"{at}/{key}")
+        elif isinstance(node, list):
+            for n, sub in enumerate(node):
+                walk(sub, f"{at}/{n}")
+
+    walk(schema, where)
+    return found

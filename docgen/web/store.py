@@ -193,3 +193,26 @@ class Auftraege:
         except (OSError, ValueError):
             raise KeyError(auftrag_id) from None
         return Auftrag(**raw)
+
+    def of_user(self, besitzer: str) -> list[Auftrag]:
+        """The user's jobs, newest first."""
+        found = []
+        for folder in self.root.iterdir():
+            try:
+                auftrag = self.get(folder.name)
+            except KeyError:
+                continue
+            if auftrag.besitzer == besitzer:
+                found.append(auftrag)
+        return sorted(found, key=lambda a: a.angelegt, reverse=True)
+
+    def input_of(self, auftrag_id: str) -> dict[str, Any]:
+        """The input document the job was started with (raises KeyError if it is gone)."""
+        source = self.folder(auftrag_id) / f"auftrag-{auftrag_id}.json"
+        try:
+            data = jsontext.parse(source.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise KeyError(auftrag_id) from None
+        if not isinstance(data, dict):
+            raise KeyError(auftrag_id)
+        return data

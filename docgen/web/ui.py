@@ -7,6 +7,7 @@ Plain POST forms that work without JavaScript; ``static/docgen.js`` only adds li
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -30,7 +31,7 @@ from docgen.errors import DocgenError, Problem
 from docgen.web import jobs, store, users
 from docgen.web.auth import SESSION_COOKIE, SESSION_SECONDS, Identity
 from docgen.web.core import SECURITY_HEADERS, Web, web_of
-from docgen.web.form import Walker, parent, slug
+from docgen.web.form import Walker, drop_unknown, parent, slug
 from docgen.web.formparse import Reader, apply_action, strip_freigabe
 from docgen.web.jsontext import dumps, parse
 from docgen.web.service import Pruefung, check_file, write_input
@@ -162,7 +163,26 @@ async def abmelden(request: Request, identity: Identity) -> Response:
 async def liste(request: Request, identity: Identity) -> Response:
     web = web_of(request)
     return page(request, "liste.html", titel="Meine Entwürfe", entwuerfe=web.entwuerfe.of_user(identity.name),
-                arten=api.dokumentarten(), hinweis=request.query_params.get("hinweis"))
+                auftraege=_auftraege(web, identity), arten=_arten(), hinweis=request.query_params.get("hinweis"))
+
+
+def _arten() -> list[tuple[str, str]]:
+    """Each dokumentart with its German name (the schema's title, up to its first bracket)."""
+    return [(art, str(_schema(art).get("title", art)).split(" (")[0]) for art in api.dokumentarten()]
+
+
+def _auftraege(web: Web, identity: Identity) -> list[dict[str, str]]:
+    shown = []
+    for auftrag in web.auftraege.of_user(identity.name)[:20]:
+        try:
+            data = web.auftraege.input_of(auftrag.id)
+        except KeyError:
+            continue
+        shown.append({"id": auftrag.id, "titel": store.titel_von(data) or auftrag.id,
+                      "zustand": ZUSTAENDE.get(auftrag.zustand, auftrag.zustand),
+                      "angelegt": auftrag.angelegt[:16].replace("T", " "),
+                      "gesiegelt": "ja" if auftrag.gesiegelt_von else "nein"})
+    return shown
 
 
 async def neu(request: Request, identity: Identity) -> Response:
@@ -171,7 +191,7 @@ async def neu(request: Request, identity: Identity) -> Response:
     art = str(form.get("dokumentart", ""))
     start = str(form.get("start", "leer"))
     upload = form.get("json")
-    notice = ""
+    anlagen_von: Path | None = None
     if isinstance(upload, UploadFile) and upload.filename:
         try:
             data = parse((await upload.read(web.settings.max_input_bytes + 1)).decode("utf-8-sig"))
@@ -187,23 +207,51 @@ async def neu(request: Request, identity: Identity) -> Response:
         if quelle.besitzer != identity.name:
             return _liste_fehler(request, identity, "Der Entwurf für die Kopie wurde nicht gefunden.")
         data.pop("anlagen", None) if any("datei" in a for a in data.get("anlagen", [])) else None
+    elif start.startswith("auftrag:"):
+        auftrag_id = start.removeprefix("auftrag:")
+        try:
+            auftrag = web.auftraege.get(auftrag_id)
+            data = web.auftraege.input_of(auftrag_id)
+        except KeyError:
+            auftrag, data = None, {}
+        if auftrag is None or auftrag.besitzer != identity.name or data.get("dokumentart") not in api.dokumentarten():
+            return _liste_fehler(request, identity, "Der Auftrag für die Kopie wurde nicht gefunden.")
+        anlagen_von = web.auftraege.folder(auftrag_id) / "anlagen"
     elif art not in api.dokumentarten():
         return _liste_fehler(request, identity, "Bitte eine Dokumentart wählen.")
     elif start == "beispiel":
         data = parse(api.example(art))
     else:
         data = {"dokumentart": art}
+    notices = []
     if strip_freigabe(data):
-        notice = "Die Freigabe aus der Vorlage wurde entfernt; sie wird beim Siegeln neu gesetzt."
+        notices.append("Die Freigabe aus der Vorlage wurde entfernt; sie wird beim Siegeln neu gesetzt.")
+    dropped = sorted(drop_unknown(_schema(str(data["dokumentart"])), data))
+    if dropped:
+        shown = ", ".join(dropped[:20]) + (f" und {len(dropped) - 20} weitere" if len(dropped) > 20 else "")
+        notices.append(f"Diese Felder kennt das Formular nicht; sie wurden beim Import entfernt: {shown}.")
+    notice = " ".join(notices)
     entwurf = web.entwuerfe.create(identity.name, str(data["dokumentart"]), data)
+    if anlagen_von is not None and anlagen_von.is_dir():
+        _copy_anlagen(web, entwurf, anlagen_von)
     return RedirectResponse(f"/entwuerfe/{entwurf.id}" + (f"?hinweis={quote(notice)}" if notice else ""),
                             status_code=303)
+
+
+def _copy_anlagen(web: Web, entwurf: store.Entwurf, quelle: Path) -> None:
+    """The PDF Anlagen of a job into the new draft (only plain files with the server's own names)."""
+    ziel = web.entwuerfe.folder(entwurf.id) / "anlagen"
+    for datei in sorted(quelle.iterdir()):
+        if datei.is_file() and not datei.is_symlink() and re.fullmatch(r"anlage-[0-9a-f]{12}\.pdf", datei.name):
+            shutil.copyfile(datei, ziel / datei.name)
+            entwurf.anlagen[datei.name] = datei.name
+    web.entwuerfe.update_meta(entwurf)
 
 
 def _liste_fehler(request: Request, identity: Identity, text: str) -> Response:
     web = web_of(request)
     return page(request, "liste.html", status=400, titel="Meine Entwürfe", fehler=text,
-                entwuerfe=web.entwuerfe.of_user(identity.name), arten=api.dokumentarten())
+                entwuerfe=web.entwuerfe.of_user(identity.name), auftraege=_auftraege(web, identity), arten=_arten())
 
 
 # --- the form -------------------------------------------------------------------------------------
@@ -216,7 +264,9 @@ def _own(web: Web, identity: Identity, entwurf_id: str) -> tuple[store.Entwurf, 
     return (entwurf, data) if entwurf.besitzer == identity.name else None
 
 
+@functools.lru_cache(maxsize=16)
 def _schema(art: str) -> dict[str, Any]:
+    """The self-contained schema of ``art`` (built once per process; read only)."""
     return json.loads(api.schema(art))  # type: ignore[no-any-return]
 
 
