@@ -17,8 +17,14 @@ measured side by side in one run:
 4. docgen end to end: validate + render + convert (DOCX and PDF/A) in docgen's
    job processes (one warm LibreOffice each, as ``watch`` and ``batch`` run), 1
    and 2 processes;
-5. docgen bundle+seal: the whole job — also the Freigabevermerk (a second
-   conversion), assembling and the PAdES seal — 1 and 2 processes.
+5. docgen bundle+seal: the whole job — also the Freigabevermerk, assembling and
+   the PAdES seal — 1 and 2 processes;
+6. Carbone (3.x, Node, installed by npm into ``bench/carbone/node_modules`` on
+   first use): docgen's Beschlussvorlage translated into Carbone's tags
+   (``carbone/make_template.py``), filled with the same inputs and converted to
+   PDF by Carbone's own LibreOffice workers ("factories"), 1 and 2; and filled
+   only (no conversion, 1 process) beside docgen's validate + render in one
+   process. ``--no-carbone`` skips it.
 
 Start-up of warm processes is not timed (they start once per daemon); each warm
 stage converts one untimed document first. Every figure is the median over
@@ -43,17 +49,20 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from carbone_stage import CarboneMissing, ensure_installed, run_carbone
 from generate import write_inputs
 from lo import PeakSampler, RawWorker
 
 from docgen.api import render_file
 from docgen.errors import DocgenError
 from docgen.intake.procpool import JobProcesses
-from docgen.settings import Settings
+from docgen.settings import Koerperschaft, Settings
 from docgen.stages.convert.oneshot import soffice_argv
 from docgen.stages.convert.pool import LibreOfficePool
 
 RESULTS = Path(__file__).resolve().parent / "results"
+# The seal is the configured body's: the benchmark configures one, as every installation must.
+BODY = Koerperschaft(name="Kreis Musterland", verwaltungsspitze="Der Landrat")
 
 
 @dataclass
@@ -168,7 +177,7 @@ def run_docgen(inputs: list[Path], work: Path, workers: int, bundle: bool) -> St
     name = "docgen bundle+seal" if bundle else "docgen end to end"
     state = work / f"docgen-state-{workers}-{bundle}"
     out = work / f"docgen-{workers}-{bundle}"
-    settings = Settings(state_dir=state, workers=workers)
+    settings = Settings(state_dir=state, workers=workers, koerperschaft=BODY)
     timings: list[dict[str, float]] = []
     with JobProcesses(settings) as pool:
         warm = [pool.render(inputs[i % len(inputs)], out / "warmup", bundle=bundle) for i in range(2 * workers)]
@@ -189,13 +198,37 @@ def run_docgen(inputs: list[Path], work: Path, workers: int, bundle: bool) -> St
     return Stage(name, workers, seconds, per_doc, sampler.max_mib(), breakdown)
 
 
-def one_run(inputs: list[Path], docx: list[Path], work: Path, naive_procs: list[int]) -> list[
-        Stage]:
+def run_docgen_fill(inputs: list[Path], work: Path) -> Stage:
+    """validate + render (DOCX only) in this process, one input after the other."""
+    settings = Settings(state_dir=work / "fill-state", koerperschaft=BODY)
+    out = work / "fill"
+    render_file(inputs[0], out / "warmup", settings, None, docx_only=True)  # untimed
+    per_doc = []
+    began = time.perf_counter()
+    for path in inputs:
+        start = time.perf_counter()
+        render_file(path, out, settings, None, docx_only=True)
+        per_doc.append(time.perf_counter() - start)
+    return Stage("docgen validate+render", 1, time.perf_counter() - began, per_doc, 0.0)
+
+
+def run_carbone_stage(inputs: list[Path], work: Path, factories: int, fill_only: bool) -> Stage:
+    seconds, per_doc, peak = run_carbone(inputs, work, factories, fill_only=fill_only)
+    name = "Carbone fill-only" if fill_only else "Carbone fill+convert"
+    return Stage(name, factories, seconds, per_doc, peak)
+
+
+def one_run(inputs: list[Path], docx: list[Path], work: Path, naive_procs: list[int],
+            carbone: bool) -> list[Stage]:
     stages = [run_naive(docx, work, procs) for procs in naive_procs]
     stages += [run_raw(docx, work, procs) for procs in (1, 2)]
     stages += [run_pool(docx, work, procs) for procs in (1, 2)]
     stages += [run_docgen(inputs, work, procs, bundle=False) for procs in (1, 2)]
     stages += [run_docgen(inputs, work, procs, bundle=True) for procs in (1, 2)]
+    stages.append(run_docgen_fill(inputs, work))
+    if carbone:
+        stages.append(run_carbone_stage(inputs, work, 1, fill_only=True))
+        stages += [run_carbone_stage(inputs, work, procs, fill_only=False) for procs in (1, 2)]
     for stage in stages:
         print(f"  {stage.name:28} x{stage.processes}: {stage.docs_per_s:6.2f} docs/s, "
               f"median {statistics.median(stage.per_doc):.3f} s, "
@@ -240,6 +273,18 @@ def ratios(rows: list[dict[str, object]]) -> list[dict[str, object]]:
         ("bundle+seal 2 workers / naive 1 process", ("docgen bundle+seal", 2), ("naive soffice", 1), None),
         ("bundle+seal 2 workers / bundle+seal 1 worker", ("docgen bundle+seal", 2), ("docgen bundle+seal", 1),
          1.7),
+        ("docgen end to end / Carbone fill+convert, 1 process", ("docgen end", 1), ("Carbone fill+convert", 1),
+         1.0),
+        ("docgen end to end / Carbone fill+convert, 2 processes", ("docgen end", 2),
+         ("Carbone fill+convert", 2), 1.0),
+        ("docgen bundle+seal / Carbone fill+convert, 1 process", ("docgen bundle+seal", 1),
+         ("Carbone fill+convert", 1), 0.8),
+        ("docgen bundle+seal / Carbone fill+convert, 2 processes", ("docgen bundle+seal", 2),
+         ("Carbone fill+convert", 2), 0.8),
+        ("docgen validate+render / Carbone fill-only, 1 process", ("docgen validate+render", 1),
+         ("Carbone fill-only", 1), None),
+        ("raw warm / Carbone fill+convert, 1 process", ("raw warm", 1), ("Carbone fill+convert", 1), None),
+        ("raw warm / Carbone fill+convert, 2 processes", ("raw warm", 2), ("Carbone fill+convert", 2), None),
     ]
     return [
         {"ratio": label, "value": rate[a] / rate[b], "target": target,
@@ -258,7 +303,13 @@ def markdown(result: dict[str, Any]) -> str:
         f"{meta['n']} Beschlussvorlagen ({meta['pages']}), median of {meta['runs']} runs; "
         f"{meta['cpus']} CPUs, {meta['libreoffice']}, Python {meta['python']}; "
         f"1-minute load average at the start of each run: {meta['load_average_at_run_start']}.",
+        f"Command: `.venv/bin/python {meta.get('command', 'bench/run.py')}`.",
         "",
+        *([f"Carbone {meta['carbone']} (npm), its factories = processes; its template is docgen's "
+           "Beschlussvorlage translated by `bench/carbone/make_template.py`. Carbone 3 passes no PDF "
+           "filter options to LibreOffice, so it exports plain PDF (not PDF/A-2b, not tagged), "
+           "which docgen does; its fill-only stage writes DOCX like docgen's validate+render.", ""]
+          if meta.get("carbone") else []),
         "| stage | processes | docs/s | median s/doc | p95 s/doc | peak RSS per soffice.bin |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
@@ -294,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-procs", default="1,2", help="parallel naive conversions")
     parser.add_argument("--memory", type=int, metavar="N", help="run memory.py with N jobs")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--no-carbone", action="store_true", help="skip the Carbone stages")
     args = parser.parse_args(argv)
     if args.memory:
         from memory import main as memory_main
@@ -302,6 +354,12 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="docgen-bench-"))
     try:
         inputs, docx = prepare(work, args.n)
+        carbone_version = None
+        if not args.no_carbone:
+            try:
+                carbone_version = ensure_installed()
+            except CarboneMissing as exc:
+                print(f"Carbone skipped: {exc}", flush=True)
         naive_procs = [int(x) for x in args.naive_procs.split(",") if x]
         runs, loads = [], []
         for number in range(args.runs):
@@ -309,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
             loads.append(round(load, 2))
             note = "  (machine not idle: figures will be noisy)" if load > 0.7 else ""
             print(f"run {number + 1}/{args.runs}, load average {load:.2f}{note}", flush=True)
-            runs.append(one_run(inputs, docx, work, naive_procs))
+            runs.append(one_run(inputs, docx, work, naive_procs, carbone_version is not None))
         rows = summarize(runs)
         result: dict[str, Any] = {
             "meta": {
@@ -319,6 +377,8 @@ def main(argv: list[str] | None = None) -> int:
                                               text=True).stdout.strip(),
                 "pages": page_summary(work / "pool-2"),
                 "load_average_at_run_start": loads,
+                "carbone": carbone_version,
+                "command": "bench/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
             },
             "stages": rows,
             "ratios": ratios(rows),

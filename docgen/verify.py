@@ -29,12 +29,6 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from pyhanko.keys.pemder import load_certs_from_pemder_data
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
-from pyhanko.sign.validation.status import SignatureCoverageLevel
-from pyhanko_certvalidator import ValidationContext
 
 from docgen.errors import ConfigError, FileAccessError
 from docgen.settings import Settings
@@ -42,11 +36,13 @@ from docgen.stages.seal import LOCAL_UNIT, installation_certificates
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 # What a later revision may add after the trusted seal without changing content.
-HARMLESS_AFTER_SEAL = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
+# (pyHanko's ModificationLevel by member name: pyHanko is imported only when a bundle is verified,
+# since loading it costs 0.5 s that the other commands should not pay.)
+HARMLESS_AFTER_SEAL = ("NONE", "LTA_UPDATES")
 CHANGE_TEXT = {
-    ModificationLevel.FORM_FILLING: "eine weitere Signatur oder Formulareingaben",
-    ModificationLevel.ANNOTATIONS: "Kommentare oder Anmerkungen",
-    ModificationLevel.OTHER: "inhaltliche Änderungen",
+    "FORM_FILLING": "eine weitere Signatur oder Formulareingaben",
+    "ANNOTATIONS": "Kommentare oder Anmerkungen",
+    "OTHER": "inhaltliche Änderungen",
 }
 
 
@@ -80,6 +76,8 @@ def sha256_file(path: Path) -> str:
 
 def _as_asn1(cert: x509.Certificate) -> Any:
     """The certificate as pyHanko's validator wants it (asn1crypto)."""
+    from pyhanko.keys.pemder import load_certs_from_pemder_data  # pyHanko only when verifying (0.5 s)
+
     return next(iter(load_certs_from_pemder_data(cert.public_bytes(serialization.Encoding.PEM))))
 
 
@@ -186,6 +184,10 @@ def _is_local_seal(status: Any) -> bool:
 
 def _validate_all(signatures: list[Any], roots: list[Any], facts: _SealFacts) -> list[tuple[int, Any, Any]]:
     """Validate every signature (and document timestamp); broken ones become reasons."""
+    # pyHanko only when verifying: it costs 0.5 s to import
+    from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
+    from pyhanko_certvalidator import ValidationContext
+
     results = []
     for number, sig in enumerate(signatures, start=1):
         context = ValidationContext(trust_roots=roots, allow_fetching=False)
@@ -206,6 +208,8 @@ def _validate_all(signatures: list[Any], roots: list[Any], facts: _SealFacts) ->
 
 
 def _seal_facts(bundle: Path, roots: list[Any]) -> _SealFacts:
+    from pyhanko.pdf_utils.reader import PdfFileReader  # pyHanko only when verifying (0.5 s)
+
     facts = _SealFacts()
     pinned = {cert.sha256 for cert in roots}
     with bundle.open("rb") as fh:
@@ -234,13 +238,13 @@ def _seal_facts(bundle: Path, roots: list[Any]) -> _SealFacts:
     facts.fingerprint = status.signing_cert.sha256.hex()
     facts.lines.append("Siegel unversehrt: der gesiegelte Inhalt wurde nicht verändert.")
     level = status.modification_level
-    if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
+    if status.coverage.name == "ENTIRE_FILE":
         facts.lines.append("Das Siegel umfasst die gesamte Datei.")
-    elif level in HARMLESS_AFTER_SEAL:
+    elif level is not None and level.name in HARMLESS_AFTER_SEAL:
         facts.lines.append("Das Siegel umfasst die Datei bis auf später angefügte Prüfdaten (Zeitstempel, "
                            "Sperrinformationen); der Inhalt ist unverändert.")
     else:
-        added = CHANGE_TEXT.get(level, "Änderungen, die sich nicht prüfen lassen") if level else \
+        added = CHANGE_TEXT.get(level.name, "Änderungen, die sich nicht prüfen lassen") if level else \
             "Änderungen, die sich nicht prüfen lassen"
         facts.reasons.append(f"Das Siegel umfasst NICHT die gesamte Datei: nach dem Siegeln wurden {added} "
                              "angefügt.")

@@ -72,6 +72,12 @@ def _start(settings: Settings, log_level: int, parent: int) -> None:
                      daemon=True, name="eltern-waechter").start()
 
 
+def _ready() -> int:
+    """A no-op job: submitted once per process at start, so every process (and its LibreOffice) starts
+    then, not when the first file arrives."""
+    return os.getpid()
+
+
 def _job(work_file: Path, job_id: str, folders: Folders, settings: Settings) -> Outcome:
     global _ledger
     assert _converter is not None
@@ -97,6 +103,9 @@ class JobProcesses:
         self._executor = ProcessPoolExecutor(
             max_workers=processes or settings.worker_count, mp_context=context, initializer=_start,
             initargs=(settings, logging.getLogger("docgen").getEffectiveLevel(), os.getpid()))
+        # The executor starts a process per submitted job while none is idle: one no-op per process
+        # starts them all now (each initialiser starts and warms its LibreOffice), in the background.
+        self._warming = [self._executor.submit(_ready) for _ in range(processes or settings.worker_count)]
 
     def submit(self, work_file: Path, job_id: str, folders: Folders) -> Future[Outcome]:
         return self._executor.submit(_job, work_file, job_id, folders, self.settings)

@@ -23,16 +23,17 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.metadata.model import VENDOR
-from pyhanko.sign import fields, signers
+from pyhanko.version import __version__ as _pyhanko_version  # a tiny module; pyHanko itself is not loaded
+
+if TYPE_CHECKING:
+    from pyhanko.sign import signers
 
 from docgen.errors import ConfigError, FileAccessError, SealError
 from docgen.settings import Koerperschaft, Settings
@@ -50,25 +51,27 @@ FIELD_NAME = "Siegel"
 # pyHanko writes its own name as the XMP producer when it signs and appends it to the
 # document information's producer unless it is already there. PDF/A wants both to
 # agree, so a bundle that will be sealed carries exactly this producer from the start.
-SEALED_PRODUCER: str = VENDOR
+# (pyHanko's own VENDOR, spelled without importing pyHanko: loading it costs 0.5 s, which a
+# command that does not seal should not pay; a unit test keeps the two equal.)
+SEALED_PRODUCER: str = f"pyHanko {_pyhanko_version}"
 
 
-class _CachedKeySigner(signers.SimpleSigner):
+def _cached_key_signer(pyca_key: Any, base: signers.SimpleSigner) -> signers.SimpleSigner:
     """pyHanko's SimpleSigner re-parses (and re-validates) the private key for every signature,
-    which costs about 0.2 s for RSA 3072; this keeps the parsed key for RSA PKCS#1 v1.5."""
+    which costs about 0.2 s for RSA 3072; this one keeps the parsed key for RSA PKCS#1 v1.5."""
+    from pyhanko.sign import signers  # pyHanko only when sealing: it costs 0.5 s to import
 
-    def __init__(self, pyca_key: Any, base: signers.SimpleSigner) -> None:
-        super().__init__(signing_key=base.signing_key, signing_cert=base.signing_cert,
-                         cert_registry=base.cert_registry)
-        self._pyca_key = pyca_key
+    class _CachedKeySigner(signers.SimpleSigner):
+        def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+            mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+            if mechanism == "rsassa_pkcs1v15" and isinstance(pyca_key, rsa.RSAPrivateKey):
+                digest = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes.SHA512()}
+                if digest_algorithm in digest:
+                    return bytes(pyca_key.sign(data, padding.PKCS1v15(), digest[digest_algorithm]))
+            return bytes(super().sign_raw(data, digest_algorithm))
 
-    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
-        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
-        if mechanism == "rsassa_pkcs1v15" and isinstance(self._pyca_key, rsa.RSAPrivateKey):
-            digest = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes.SHA512()}
-            if digest_algorithm in digest:
-                return bytes(self._pyca_key.sign(data, padding.PKCS1v15(), digest[digest_algorithm]))
-        return bytes(super().sign_raw(data, digest_algorithm))
+    return _CachedKeySigner(signing_key=base.signing_key, signing_cert=base.signing_cert,
+                            cert_registry=base.cert_registry)
 
 
 _CACHE: dict[tuple[str, int, int, bytes | None], SealKey] = {}
@@ -313,11 +316,13 @@ def _open_p12(settings: Settings, p12: Path, local: bool) -> SealKey:
     if pyca_key is None or pyca_cert is None:
         raise ConfigError(f"{p12}: die PKCS#12-Datei enthält keinen privaten Schlüssel mit Zertifikat. Bitte "
                           "die vollständige Siegeldatei (Schlüssel und Zertifikat) einstellen.")
+    from pyhanko.sign import signers  # pyHanko only when sealing: it costs 0.5 s to import
+
     try:
         base = signers.SimpleSigner.load_pkcs12_data(data, other_certs=[], passphrase=passphrase)
     except ValueError as exc:
         raise ConfigError(f"{p12}: der Schlüssel des Siegelzertifikats wird nicht unterstützt ({exc}).") from exc
-    key = SealKey(_CachedKeySigner(pyca_key, base), p12, local)
+    key = SealKey(_cached_key_signer(pyca_key, base), p12, local)
     with _CACHE_LOCK:
         _CACHE[cache_key] = key
     return key
@@ -415,6 +420,10 @@ def seal_summary(settings: Settings) -> dict[str, Any]:
 
 def seal(pdf: Path, out: Path, key: SealKey, reason: str, location: str) -> Path:
     """Sign ``pdf`` into ``out`` (PAdES B-B, incremental update, invisible signature field)."""
+    # pyHanko only when sealing: it costs 0.5 s to import
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME, subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
         reason=reason, location=location,

@@ -109,8 +109,10 @@ class LibreOfficePool:
     and ``--filter-data``. ``max_pending`` bounds the jobs waiting or running;
     further callers block until there is room.
 
-    The constructor starts and warms up every worker and raises if one fails.
-    Safe to call :meth:`convert` from many threads at once.
+    The constructor starts and warms up every worker and raises if one fails; with
+    ``wait=False`` it returns at once while the workers start in the background (a one-off
+    ``render`` validates and renders meanwhile), and the first :meth:`convert` waits for them
+    and raises a start failure there. Safe to call :meth:`convert` from many threads at once.
     """
 
     def __init__(
@@ -120,6 +122,7 @@ class LibreOfficePool:
         python: str = SYSTEM_PYTHON,
         worker_argv: Sequence[str] | None = None,
         max_pending: int | None = None,
+        wait: bool = True,
     ) -> None:
         self.settings = settings
         self._worker_argv = list(worker_argv or [python, str(WORKER_SCRIPT)])
@@ -128,6 +131,7 @@ class LibreOfficePool:
         self._warmup = self._root / "warmup" / "warmup.docx"
         self._lock = threading.Lock()
         self._closed = False
+        self._started = False
         self._live: set[WorkerProcess] = set()
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         count = settings.worker_count
@@ -149,7 +153,8 @@ class LibreOfficePool:
         ]
         for thread in self._threads:
             thread.start()
-        self._await_start()
+        if wait:
+            self._await_start()
 
     # -- public interface -------------------------------------------------
 
@@ -163,6 +168,8 @@ class LibreOfficePool:
             raise FileAccessError(
                 f"{pdf.parent}: Ausgabeordner nicht anlegbar ({exc.strerror})."
             ) from exc
+        if not self._started:
+            self._await_start()  # started with wait=False: the first conversion waits for the workers
         job = _Job(docx.resolve(), pdf.resolve())
         with self._room:  # the bounded queue: blocks while max_pending jobs are in flight
             with self._lock:
@@ -239,6 +246,7 @@ class LibreOfficePool:
         except BaseException:
             self.close()
             raise
+        self._started = True
 
     def _spawn(self, slot: _Slot) -> WorkerProcess:
         """Start a worker on ``slot``'s profile; it is killed by close() even while starting."""
