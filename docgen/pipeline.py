@@ -165,7 +165,9 @@ def _signoff(job: Job, work: _Work, variant: _Variant, entries: list[BundleEntry
                  "seiten": _range_text(r)} for e, r in zip(entries, ranges, strict=True)]
     contents += [{"label": part.label, "titel": f"{part.title} (nicht öffentlich: nur im internen Paket)",
                   "seiten": "–"} for part in variant.withheld]
-    contents.append({"label": "Freigabevermerk", "titel": "dieser Vermerk", "seiten": f"ab {signoff_first}"})
+    # Its own pages: one, as a rule; if the conversion shows more, it is filled again with its real range.
+    own = {"label": "Freigabevermerk", "titel": "dieser Vermerk", "seiten": str(signoff_first)}
+    contents.append(own)
     unterzeichnung = dict(freigabe["unterzeichnung"]) if freigabe else None
     if unterzeichnung is not None:
         unterzeichnung.setdefault("zusatz", "")
@@ -183,14 +185,21 @@ def _signoff(job: Job, work: _Work, variant: _Variant, entries: list[BundleEntry
         "version": __version__,
     }
     name = f"freigabevermerk{variant.suffix}.docx"
-    docx = render_template(settings.template_path(SIGNOFF_TEMPLATE), context, work.root / "docs" / name,
-                           job.source.name)
-    work.timed("render", start)
-    start = time.perf_counter()
-    pdf = docx.with_suffix(".pdf")
-    converter.convert(docx, pdf)
-    work.timed("convert", start)
-    return BundleEntry("Freigabevermerk", "Freigabevermerk", pdf, page_count(pdf))
+    pages = 1
+    while True:
+        docx = render_template(settings.template_path(SIGNOFF_TEMPLATE), context, work.root / "docs" / name,
+                               job.source.name)
+        work.timed("render", start)
+        start = time.perf_counter()
+        pdf = docx.with_suffix(".pdf")
+        converter.convert(docx, pdf)
+        work.timed("convert", start)
+        start = time.perf_counter()
+        counted = page_count(pdf)
+        if counted <= pages:
+            return BundleEntry("Freigabevermerk", "Freigabevermerk", pdf, counted)
+        pages = counted
+        own["seiten"] = _range_text((signoff_first, signoff_first + pages - 1))
 
 
 def _variant_note(variant: _Variant) -> str:
