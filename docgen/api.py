@@ -41,7 +41,7 @@ from docgen.lint import Finding, lint
 from docgen.lint import shipped_templates as _shipped_templates
 from docgen.model import DocumentType, Job
 from docgen.oparl import DEFAULT_BASIS_URL, OParlExport, oparl_export
-from docgen.pipeline import JobResult, run_job
+from docgen.pipeline import JobResult, require_body, run_job
 from docgen.resources import examples_dir
 from docgen.schemas import standalone_schema_text
 from docgen.settings import Settings, load_settings
@@ -147,7 +147,7 @@ def render_files(paths: list[Path], out_dir: Path, settings: Settings, *, docx_o
     files run in job processes, one per worker, so the Python work uses every core too.
     Results (or errors) come back in input order.
     """
-    checked = validate_files(paths, settings)
+    checked = [_with_body(item, settings) for item in validate_files(paths, settings)]
     valid = [job for job in checked if isinstance(job, Job)]
     rendered: dict[Path, RenderOutcome] = {}
     if valid:
@@ -166,6 +166,16 @@ def render_files(paths: list[Path], out_dir: Path, settings: Settings, *, docx_o
                             for path in files]
         rendered = dict(zip(files, outcomes, strict=True))
     return [rendered[item.source] if isinstance(item, Job) else item for item in checked]
+
+
+def _with_body(item: Job | DocgenError, settings: Settings) -> Job | DocgenError:
+    """A valid input that names no body (and none is configured) fails before LibreOffice starts."""
+    if isinstance(item, Job):
+        try:
+            require_body(item, settings)
+        except DocgenError as exc:
+            return exc
+    return item
 
 
 def _documents_of(job: Job) -> list[DocumentType]:

@@ -344,7 +344,7 @@ def _publish(job: Job, work: _Work, out_dir: Path, bundles: list[_Bundle], creat
                      folder, not draft, receipt["erzeugnisse"]["paket"]["seiten"], warnings, work.timings, more)
 
 
-def _require_body(job: Job, settings: Settings) -> None:
+def require_body(job: Job, settings: Settings) -> None:
     """A document names its issuing body; docgen never invents one."""
     if not koerperschaft_for(job.data, settings).name.strip():
         where = f" ({settings.config_file})" if settings.config_file else ""
@@ -376,7 +376,7 @@ def run_job(
     created = dt.datetime.now(ZoneInfo(settings.zeitzone)).replace(microsecond=0)
     start = time.perf_counter()
     job = validate_file(path, settings, base_dir)
-    _require_body(job, settings)
+    require_body(job, settings)
     work = _Work(_work_dir(settings), settings, job_id)
     work.timed("validate", start)
     try:

@@ -35,7 +35,7 @@ from lxml import etree
 from pypdf import PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, TextStringObject
 
-from tests.conftest import EXAMPLES, CliResult
+from tests.conftest import EXAMPLES, CliResult, clean_env
 from tests.test_intake import DaemonProcess, wait_until
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -186,8 +186,7 @@ def remove_big_files(folder: Path) -> None:
 
 
 def _env(state: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCGEN_")}
-    env["DOCGEN_STATE_DIR"] = str(state)
+    env = clean_env(state)
     env.update(extra)
     return env
 

@@ -1,7 +1,7 @@
 """Property and fuzz tests: inputs generated from the JSON Schemas, and mutated shipped examples.
 
 :class:`SchemaStrategies` turns our schemas into Hypothesis strategies (the keywords the schemas
-use: type, properties, required, additionalProperties false, enum, const, items, minItems,
+use: type, properties, required, additionalProperties false, enum, const, items, minItems, maxItems,
 anyOf/oneOf, $ref into gemeinsam.schema.json and local $defs, format date, pattern, minLength,
 minimum/maximum/exclusiveMinimum, multipleOf). A keyword it does not know is an error, so a schema
 that grows a new keyword fails :func:`test_generator_knows_every_schema_keyword` instead of being
@@ -53,7 +53,7 @@ Strategy = st.SearchStrategy[Any]
 
 # Keywords that only describe; everything else must be understood by the generator.
 ANNOTATIONS = {"description", "title", "$schema", "$id", "$defs", "x-version"}
-KEYWORDS = {"type", "properties", "required", "additionalProperties", "enum", "const", "items", "minItems",
+KEYWORDS = {"type", "properties", "required", "additionalProperties", "enum", "const", "items", "minItems", "maxItems",
             "anyOf", "oneOf", "$ref", "format", "pattern", "minLength", "minimum", "maximum", "exclusiveMinimum",
             "multipleOf"}
 
@@ -174,7 +174,7 @@ class SchemaStrategies:
     def _array(self, schema: dict[str, Any], file: str, pointer: str) -> Strategy:
         items = self.at(file, f"{pointer}/items") if "items" in schema else self.text
         low = int(schema.get("minItems", 0))
-        return st.lists(items, min_size=low, max_size=low + 3)
+        return st.lists(items, min_size=low, max_size=min(low + 3, int(schema.get("maxItems", low + 3))))
 
     def _string(self, schema: dict[str, Any], file: str, pointer: str) -> Strategy:
         if schema.get("format") == "date":
