@@ -27,6 +27,7 @@ from pypdf import PdfReader
 from docgen.errors import ConversionFailed, DependencyMissing, ExitCode
 from docgen.settings import Settings
 from docgen.stages.convert.pool import SYSTEM_PYTHON, WORKER_SCRIPT, LibreOfficePool
+from docgen.stages.convert.worker import group_exists
 
 HAVE_LIBREOFFICE = shutil.which("soffice") is not None and Path(SYSTEM_PYTHON).is_file() and (
     subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], capture_output=True).returncode == 0
@@ -126,11 +127,8 @@ def our_processes(root: Path) -> list[str]:
 
 
 def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    """A process of the group still runs; a zombie waiting for the machine's init to reap it does not."""
+    return group_exists(pgid)
 
 
 def settings_for(tmp: Path, **overrides: object) -> Settings:
