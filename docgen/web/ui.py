@@ -357,7 +357,8 @@ async def speichern(request: Request, identity: Identity) -> Response:
     except store.Konflikt:
         return render_form(request, entwurf, data, status=409, konflikt=True)
     if ":" in action:
-        return RedirectResponse(f"/entwuerfe/{entwurf.id}?fokus={quote(fokus or '')}#b{slug(fokus or '')}",
+        # no #fragment: a page opened at a fragment skips autofocus, and the focus belongs in the new row
+        return RedirectResponse(f"/entwuerfe/{entwurf.id}?fokus={quote(fokus or '')}",
                                 status_code=303)
     pruefung = await _check(web, entwurf)
     pruefung.problems = reader.problems + pruefung.problems
