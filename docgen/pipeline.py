@@ -364,19 +364,26 @@ def run_job(
     bundle: bool = True,
     job_id: str | None = None,
     base_dir: Path | None = None,
+    hot_folder: bool = False,
 ) -> JobResult:
     """Run one input file through the pipeline and publish its results in ``out_dir``.
 
     With ``docx_only`` only the editable DOCX of the main document is written
     (``out_dir/<name>.docx``); with ``bundle=False`` that DOCX and its PDF/A
     (``out_dir/<name>.pdf``), no bundle, seal or receipt; otherwise the bundle,
-    its receipt and the folder with the single documents (see README, "Outputs").
+    its receipt and the folder with the single documents (see docs/contracts.md). ``hot_folder``:
+    the input came through the inbox, where the setting ``eingang_ohne_freigabe`` refuses sign-offs.
     """
     # Every time shown (Freigabevermerk, receipt, PDF metadata) in the body's zone, not the server's.
     created = dt.datetime.now(ZoneInfo(settings.zeitzone)).replace(microsecond=0)
     start = time.perf_counter()
     job = validate_file(path, settings, base_dir)
     require_body(job, settings)
+    if hot_folder and settings.eingang_ohne_freigabe and "freigabe" in job.data:
+        raise InvalidInput(path.name, [Problem(
+            "/freigabe", "über den Eingangsordner werden keine freigegebenen Dokumente angenommen (Einstellung "
+            "eingang_ohne_freigabe): bitte in docgen web „Freigeben und siegeln“ oder „freigabe“ entfernen.",
+            "freigabe.nicht_im_eingang")])
     work = _Work(_work_dir(settings), settings, job_id)
     work.timed("validate", start)
     try:

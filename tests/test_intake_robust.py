@@ -423,3 +423,17 @@ def test_symlinks_planted_in_the_outbox_fail_the_job(hotfolder: dict[str, Path],
         assert report["exit_code"] == 7
         assert report["fehler"][0]["meldung"].startswith(f"{outbox / planted}: ist ein Verweis (Symlink). docgen "
                                                          "schreibt nie durch Verweise")
+
+
+def test_inbox_refuses_sign_offs_when_set_to(hotfolder: dict[str, Path]) -> None:
+    """Bodies that seal only through docgen web: an input with "freigabe" fails with a report, nothing sealed."""
+    data = example_data()
+    data.pop("anlagen", None)
+    assert "freigabe" in data
+    write_aged(hotfolder["inbox"], "freigegeben.json", json.dumps(data, ensure_ascii=False))
+    result = docgen(hotfolder, "batch", DOCGEN_EINGANG_OHNE_FREIGABE="true")
+    assert result.returncode == 10, result.stderr
+    report = (hotfolder["inbox"] / "failed" / "freigegeben.fehler.txt").read_text(encoding="utf-8")
+    assert ("freigegeben.json: /freigabe: über den Eingangsordner werden keine freigegebenen Dokumente angenommen "
+            "(Einstellung eingang_ohne_freigabe)") in report
+    assert not [p for p in hotfolder["outbox"].iterdir() if p.suffix == ".pdf"]

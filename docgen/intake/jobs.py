@@ -143,7 +143,8 @@ def process(work_file: Path, job_id: str, folders: Folders, settings: Settings, 
     _note(ledger.running, job_id)
     log.info("[%s] %s: läuft", job_id, name)
     try:
-        result = run_job(work_file, folders.outbox, settings, converter, job_id=job_id, base_dir=folders.inbox)
+        result = run_job(work_file, folders.outbox, settings, converter, job_id=job_id, base_dir=folders.inbox,
+                         hot_folder=True)
     except DocgenError as exc:
         return _failed(work_file, job_id, folders, ledger, exc, art, start)
     except Exception as exc:  # a bug must not stop the daemon; it is logged with its traceback

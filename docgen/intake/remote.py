@@ -117,7 +117,8 @@ def run_remote_job(job_id: str, settings: Settings, folders: Folders, converter:
         with Heartbeat(beat_ledger, job_id, attempt, me, settings.lease_seconds):
             staging.mkdir(parents=True, exist_ok=True)
             try:
-                result = run_job(work_file, staging, settings, converter, job_id=job_id, base_dir=folders.inbox)
+                result = run_job(work_file, staging, settings, converter, job_id=job_id, base_dir=folders.inbox,
+                                 hot_folder=True)
             except DocgenError as exc:
                 _check_host(settings, job_id, attempt, ledger, exc)
                 return _fail(job_id, attempt, work_file, folders, ledger, exc)
