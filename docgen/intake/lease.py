@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from docgen.errors import FileAccessError
-from docgen.intake.ledger import JobRow, Ledger, now
+from docgen.intake.ledger import JobLedger, Ledger, now
 
 log = logging.getLogger("docgen.lease")
 
@@ -93,18 +93,8 @@ class Fence:
         self.outcome = ("fehlgeschlagen", None, code, message)
 
 
-class LeaseLedger(Protocol):
-    """The ledger contract (both SQLite and PostgreSQL keep it; tests/distributed checks both)."""
-
-    def taken(self, job_id: str, input_name: str, sha256: str) -> None: ...
-    def running(self, job_id: str) -> None: ...
-    def done(self, job_id: str, outputs: dict[str, Any]) -> None: ...
-    def failed(self, job_id: str, code: int, message: str) -> None: ...
-    def get(self, job_id: str) -> JobRow | None: ...
-    def earlier_with(self, sha256: str, job_id: str) -> JobRow | None: ...
-    def recent(self, limit: int) -> list[JobRow]: ...
-    def counts(self) -> dict[str, int]: ...
-    def close(self) -> None: ...
+class LeaseLedger(JobLedger, Protocol):
+    """The ledger contract with leases (both SQLite and PostgreSQL keep it; tests/distributed checks both)."""
 
     def lease(self, job_id: str) -> Lease | None:
         """The job's state, attempt and lease (``None``: unknown job)."""
