@@ -32,6 +32,11 @@ class RenderTools(Protocol):
         """Rich-text blocks (or a plain string) as Word XML in the template's own styles."""
         ...
 
+    def logo(self) -> Any:
+        """The body's logo (input before settings) as an image for the header's ``{{ logo }}``, or
+        None when neither sets one. A missing or unreadable file raises the German error."""
+        ...
+
 
 @dataclass(frozen=True)
 class DocumentType:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,7 @@ from lxml import etree
 from docgen.errors import TemplateProblem
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 
 HEADING_STYLE = "Heading {level}"
@@ -34,8 +35,9 @@ HEADING_LEVELS = (2, 3, 4)  # every level a document type asks for (Beschlussvor
 LIST_STYLE = "List Bullet"
 TABLE_STYLE = "Table Grid"
 
-# Tables: up to NORMAL_COLUMNS columns keep the body font and equal widths; wider ones get a
-# smaller font, narrow cell margins, a fixed layout and widths by content. Beyond MAX_COLUMNS
+# Tables: columns are as wide as their content asks (or as the block's "breiten" say), over the
+# text width; up to NORMAL_COLUMNS columns keep the body font, wider ones get a smaller font and
+# narrow cell margins. Columns of numbers are right-aligned. Beyond MAX_COLUMNS
 # the text no longer fits readably on an A4 page in portrait (proved by tests/test_richtext.py
 # and bench/render_size.py --wide with real LibreOffice): such a table is refused.
 NORMAL_COLUMNS = 6
@@ -43,10 +45,8 @@ MAX_COLUMNS = 12
 MIN_FONT_HALF_POINTS = 14  # 7 pt: the floor for a scaled table
 COMPACT_MARGIN = 28  # twips (0.05 cm) left and right in a scaled table's cells
 DEFAULT_TEXT_WIDTH = 9355  # twips: A4 portrait with 2.5 cm and 2 cm margins
-
-# python-docx's equal column widths (a 6-inch block), kept so ordinary tables look as before.
-_LEGACY_BLOCK_EMU = 5486400
-_EMU_PER_TWIP = 635
+BODY_HALF_POINTS = 21  # the tables' text: the templates' 11 pt body font, a little tighter in cells
+WORD_CAP = 14  # characters: a longer word is hyphenated rather than widening its column
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _CHECK_EVERY = 512  # items between two looks at the clock
@@ -132,6 +132,88 @@ def _add_text(run: Any, text: str) -> None:
                 t.set(XML_SPACE, "preserve")
 
 
+# -- inline markup and typography -----------------------------------------------------------------
+
+LINK_COLOR = "0563C1"
+LINK_SCHEMES = ("http://", "https://", "mailto:")
+NBSP = "\u00a0"
+# A star opens emphasis only where a word starts and closes only where one ends, so that
+# "Mitarbeiter*innen" stays as it is; "\\*" is always a literal star.
+_INLINE = re.compile(
+    r"\\(?P<esc>[*\[\]\\])"
+    r"|(?<![\w*\\])\*\*(?=\S)(?P<bold>.+?)(?<=\S)(?<!\\)\*\*(?![\w*])"
+    r"|(?<![\w*\\])\*(?=[^\s*])(?P<italic>.+?)(?<=\S)(?<![\\*])\*(?![\w*])"
+    r"|\[(?P<text>[^\]\n]+)\]\((?P<url>(?:https?://|mailto:)[^\s()<>]+)\)",
+    re.S,
+)
+# Amounts, units and section signs keep their number: "1.234,56 €", "12,6 %", "§ 50", "− 307.500 €".
+_KEEP_TOGETHER = (
+    (re.compile(r"(?<=\d) (?=(?:€|EUR|%|v\. ?H\.|Mio\.|Mrd\.|Tsd\.)(?!\w))"), NBSP),
+    (re.compile(r"(?<=§) (?=\d)|(?<=§§) (?=\d)"), NBSP),
+    (re.compile(r"(?:(?<=^[−–-])|(?<=\s[−–-])) (?=\d)"), NBSP),
+)
+_BREAKS = re.compile(r"[ \t\r\n/-]+")  # where a line may break (a no-break space is none)
+_NUMERIC = re.compile(
+    r"[−+–-]?[ \u00a0]?(?:\d{1,3}(?:[.\u00a0\u202f ]\d{3})+|\d+)(?:,\d+)?"
+    r"(?:[ \u00a0]?(?:€|EUR|%|v\. ?H\.|T€|Mio\.[ \u00a0]?€))?"
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of inline text with its look: bold, italic, or a link to ``url``."""
+
+    text: str
+    bold: bool = False
+    italic: bool = False
+    url: str | None = None
+
+
+def typography(text: str) -> str:
+    """No-break spaces where German typesetting keeps things together (DIN 5008 amounts, §)."""
+    for pattern, replacement in _KEEP_TOGETHER:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def inline_spans(text: str, *, bold: bool = False, italic: bool = False, url: str | None = None) -> list[Span]:
+    """``**fett**``, ``*kursiv*``, ``[Text](https://…)`` and ``\\*`` → spans (adjacent plain text merged)."""
+    spans: list[Span] = []
+
+    def add(piece: str, b: bool = bold, i: bool = italic, u: str | None = url) -> None:
+        if not piece:
+            return
+        if spans and (spans[-1].bold, spans[-1].italic, spans[-1].url) == (b, i, u):
+            spans[-1] = Span(spans[-1].text + piece, b, i, u)
+        else:
+            spans.append(Span(piece, b, i, u))
+
+    pos = 0
+    for match in _INLINE.finditer(text):
+        add(text[pos:match.start()])
+        pos = match.end()
+        if match.group("esc") is not None:
+            add(match.group("esc"))
+            continue
+        if match.group("bold") is not None:
+            inner = inline_spans(match.group("bold"), bold=True, italic=italic, url=url)
+        elif match.group("italic") is not None:
+            inner = inline_spans(match.group("italic"), bold=bold, italic=True, url=url)
+        elif url is None:
+            inner = inline_spans(match.group("text"), bold=bold, italic=italic, url=match.group("url"))
+        else:  # no link inside a link
+            inner = [Span(match.group(0), bold, italic, url)]
+        for span in inner:
+            add(span.text, span.bold, span.italic, span.url)
+    add(text[pos:])
+    return spans
+
+
+def is_numeric(text: str) -> bool:
+    """Whether a table cell holds a number or an amount ("1.234,56 €", "− 307.500", "12,6 %")."""
+    return _NUMERIC.fullmatch(text.strip()) is not None
+
+
 def _number(value: int) -> str:
     return f"{value:,}".replace(",", ".")  # German thousands separator
 
@@ -145,8 +227,11 @@ class BlockBuilder:
 
     def __init__(self, style_ids: Mapping[str, str], *, text_width: int = DEFAULT_TEXT_WIDTH,
                  limits: Limits | None = None, deadline: float | None = None,
-                 timeout: float | None = None) -> None:
+                 timeout: float | None = None, link: Callable[[str], str] | None = None) -> None:
         self.style_ids = style_ids
+        # url → relationship id in the document part (a real hyperlink); without it a link is
+        # printed as "Text (url)".
+        self.link = link
         self.text_width = text_width
         self.limits = limits or Limits()
         self.deadline = deadline  # time.monotonic() value after which building stops
@@ -156,7 +241,7 @@ class BlockBuilder:
         self.cells = 0
 
     def build(self, value: Any, heading_level: int = 2) -> BlockXml:
-        root = etree.Element(_w("blocks"), nsmap={"w": W_NS})
+        root = etree.Element(_w("blocks"), nsmap={"w": W_NS, "r": R_NS})
         for index, block in enumerate(as_blocks(value)):
             self._clock(f"/{index}")
             path = f"/{index}" if not isinstance(value, str) else ""
@@ -164,8 +249,8 @@ class BlockBuilder:
                 self._paragraphs(root, block, path)
             elif "ueberschrift" in block:
                 self._count(1, path + "/ueberschrift")
-                self._styled(root, _text(block["ueberschrift"]),
-                             self._style(HEADING_STYLE.format(level=heading_level)))
+                self._styled(root, typography(_text(block["ueberschrift"])),
+                             self._style(HEADING_STYLE.format(level=heading_level)), markup=False)
             elif "absatz" in block:
                 self._paragraphs(root, block["absatz"], path + "/absatz")
             elif "liste" in block:
@@ -214,16 +299,48 @@ class BlockBuilder:
             lines = part.split("\n")
             last = len(lines) - 1
             for i, line in enumerate(lines):
-                run = _sub(para, "r")
-                _add_text(run, line)
+                runs = self._inline(para, line)
                 if i < last:
-                    _sub(run, "br")
+                    _sub(runs[-1] if runs else _sub(para, "r"), "br")
+            if not lines or lines == [""]:
+                _sub(para, "r")
 
-    def _styled(self, root: Any, text: str, style_id: str) -> None:
+    def _styled(self, root: Any, text: str, style_id: str, *, markup: bool = True) -> None:
         para = _sub(root, "p")
         _sub(_sub(para, "pPr"), "pStyle", val=style_id)
-        if text:
+        if text and markup:
+            self._inline(para, text)
+        elif text:
             _add_text(_sub(para, "r"), text)
+
+    def _inline(self, para: Any, text: str, *, bold: bool = False, size: int | None = None) -> list[Any]:
+        """Runs for one line of text with its inline markup; returns the runs made."""
+        runs = []
+        for span in inline_spans(typography(text), bold=bold):
+            parent = para
+            if span.url is not None and self.link is not None:
+                parent = etree.SubElement(para, _w("hyperlink"))
+                parent.set(f"{{{R_NS}}}id", self.link(span.url))
+                parent.set(_w("history"), "1")
+            run = _sub(parent, "r")
+            runs.append(run)
+            linked = span.url is not None and self.link is not None
+            # rPr children in the schema's order: b, i, color, sz, szCs, u
+            wanted = [("b", {}) if span.bold else None, ("i", {}) if span.italic else None,
+                      ("color", {"val": LINK_COLOR}) if linked else None,
+                      ("sz", {"val": str(size)}) if size is not None else None,
+                      ("szCs", {"val": str(size)}) if size is not None else None,
+                      ("u", {"val": "single"}) if linked else None]
+            chosen = [w for w in wanted if w is not None]
+            if chosen:
+                props = _sub(run, "rPr")
+                for tag, attrs in chosen:
+                    _sub(props, tag, **attrs)
+            shown = span.text
+            if span.url is not None and self.link is None and span.url not in span.text:
+                shown = f"{span.text} ({span.url})"
+            _add_text(run, shown)
+        return runs
 
     def _list(self, root: Any, items: Sequence[Any], path: str) -> None:
         self._count(len(items), path)
@@ -254,8 +371,12 @@ class BlockBuilder:
                                "beifügen.", "umfang.zellen")
         if width == 0:
             return
-        layout = _Layout.equal(width) if width <= NORMAL_COLUMNS else _Layout.by_content(
-            width, [header, *rows], self.text_width)
+        layout = _Layout.by_content(width, [header, *rows], self.text_width, scaled=width > NORMAL_COLUMNS)
+        if spec.get("breiten"):
+            layout = self._given_widths(layout, spec["breiten"], width, path)
+        numeric = [bool(cells) and all(is_numeric(c) for c in cells)
+                   for cells in ([_text(r[c]) for r in rows if c < len(r) and _text(r[c]).strip()]
+                                 for c in range(width))]
         table = _sub(root, "tbl")
         self._table_properties(table, layout)
         grid = _sub(table, "tblGrid")
@@ -264,30 +385,42 @@ class BlockBuilder:
         if header:
             tr = _sub(table, "tr")
             _sub(_sub(tr, "trPr"), "tblHeader", val="true")
-            self._cells(tr, header, layout, header=True)
+            self._cells(tr, header, layout, numeric, header=True)
         for i, row in enumerate(rows):
             if i % _CHECK_EVERY == 0:
                 self._clock(f"{path}/zeilen/{i}")
-            self._cells(_sub(table, "tr"), row, layout, header=False)
+            self._cells(_sub(table, "tr"), row, layout, numeric, header=False)
         _sub(root, "p")  # breathing room after the table
+
+    def _given_widths(self, layout: _Layout, shares: Sequence[Any], columns: int, path: str) -> _Layout:
+        """The table's own ``breiten`` (relative widths, one per column) over the text width."""
+        try:
+            values = [float(v) for v in shares]
+        except (TypeError, ValueError):
+            values = []
+        if len(values) != columns or not all(v > 0 and v == v and v != float("inf") for v in values):
+            raise BlockProblem(path + "/breiten", f"„breiten“ braucht genau {columns} positive Zahlen (eine je "
+                               f"Spalte, relative Breiten wie [1, 3, 1]); angegeben sind {len(list(shares))}.",
+                               "tabelle.breiten")
+        total = sum(values)
+        width = sum(layout.widths)
+        return _Layout([max(1, int(width * v / total)) for v in values], layout.font)
 
     def _table_properties(self, table: Any, layout: _Layout) -> None:
         props = _sub(table, "tblPr")
         _sub(props, "tblStyle", val=self._style(TABLE_STYLE))
-        if layout.font is None:
-            _sub(props, "tblW", type="auto", w="0")
-            _sub(props, "jc", val="center")
-        else:
-            _sub(props, "tblW", type="dxa", w=str(sum(layout.widths)))
-            _sub(props, "jc", val="center")
-            _sub(props, "tblLayout", type="fixed")
+        _sub(props, "tblW", type="dxa", w=str(sum(layout.widths)))
+        _sub(props, "jc", val="center")
+        _sub(props, "tblLayout", type="fixed")
+        if layout.font is not None:
             margins = _sub(props, "tblCellMar")
             for side in ("left", "right"):
                 _sub(margins, side, w=str(COMPACT_MARGIN), type="dxa")
         _sub(props, "tblLook", firstColumn="1", firstRow="1", lastColumn="0", lastRow="0", noHBand="0",
              noVBand="1", val="04A0")
 
-    def _cells(self, tr: Any, texts: Sequence[Any], layout: _Layout, *, header: bool) -> None:
+    def _cells(self, tr: Any, texts: Sequence[Any], layout: _Layout, numeric: Sequence[bool], *,
+               header: bool) -> None:
         for col, width in enumerate(layout.widths):
             tc = _sub(tr, "tc")
             props = _sub(tc, "tcPr")
@@ -295,18 +428,17 @@ class BlockBuilder:
             if header and col < len(texts):
                 _sub(props, "shd", val="clear", color="auto", fill="D9D9D9")
             para = _sub(tc, "p")
-            _sub(_sub(para, "pPr"), "spacing", after="40" if layout.font is None else "0")
+            para_props = _sub(para, "pPr")
+            _sub(para_props, "spacing", after="40" if layout.font is None else "0")
+            if numeric[col]:  # amounts line up at the right edge (DIN 5008)
+                _sub(para_props, "jc", val="right")
             if col >= len(texts):
                 continue
-            run = _sub(para, "r")
-            if header or layout.font is not None:
-                run_props = _sub(run, "rPr")
-                if header:
-                    _sub(run_props, "b")
-                if layout.font is not None:
-                    _sub(run_props, "sz", val=str(layout.font))
-                    _sub(run_props, "szCs", val=str(layout.font))
-            _add_text(run, _text(texts[col]))
+            lines = _text(texts[col]).replace("\r\n", "\n").split("\n")
+            for i, line in enumerate(lines):
+                runs = self._inline(para, line, bold=header, size=layout.font)
+                if i < len(lines) - 1:
+                    _sub(runs[-1] if runs else _sub(para, "r"), "br")
 
 
 @dataclass(frozen=True)
@@ -315,23 +447,24 @@ class _Layout:
     font: int | None  # half-points; None = the style's font (an ordinary table)
 
     @classmethod
-    def equal(cls, columns: int) -> _Layout:
-        twips = round((_LEGACY_BLOCK_EMU // columns) / _EMU_PER_TWIP)
-        return cls([twips] * columns, None)
+    def by_content(cls, columns: int, rows: Sequence[Sequence[Any]], text_width: int, *,
+                   scaled: bool) -> _Layout:
+        """Widths by content over the text width: every column gets its longest word (up to
+        ``WORD_CAP`` characters; longer words are hyphenated), the rest goes by the text's length.
 
-    @classmethod
-    def by_content(cls, columns: int, rows: Sequence[Sequence[Any]], text_width: int) -> _Layout:
-        """Widths for a wide table: every column gets its longest word, the rest goes by content."""
-        font = max(MIN_FONT_HALF_POINTS, 18 - (columns - NORMAL_COLUMNS - 1) // 2 * 2)
-        char = font * 10 * 0.56  # twips of an average character (0.56 em) at this size
+        A wide table (``scaled``) gets a smaller font and narrow cell margins as well.
+        """
+        font = max(MIN_FONT_HALF_POINTS, 18 - (columns - NORMAL_COLUMNS - 1) // 2 * 2) if scaled else None
+        margin = 2 * COMPACT_MARGIN if scaled else 2 * 115  # Word's default cell margins: 0.19 cm each side
+        char = (font or BODY_HALF_POINTS) * 10 * 0.56  # twips of an average character (0.56 em)
         words = [1] * columns
         lengths = [1] * columns
         for row in rows:
-            for col, value in enumerate(row):
-                text = _text(value)
+            for col, value in enumerate(row[:columns]):
+                text = typography(_text(value))
                 lengths[col] = max(lengths[col], min(len(text), 40))
-                words[col] = max(words[col], min(max((len(w) for w in text.split()), default=1), 16))
-        base = [int(w * char) + 2 * COMPACT_MARGIN for w in words]
+                words[col] = max(words[col], min(max((len(w) for w in _BREAKS.split(text)), default=1), WORD_CAP))
+        base = [int(w * char) + margin for w in words]
         room = text_width - sum(base)
         if room <= 0:  # not even the longest words fit: share the width by them (words will break)
             total = sum(base)

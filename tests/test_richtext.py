@@ -54,18 +54,46 @@ def test_heading_list_escaping_and_control_characters() -> None:
         '<w:p><w:pPr><w:pStyle w:val="ListBullet"/></w:pPr><w:r><w:t>zwei</w:t></w:r></w:p>')
 
 
-def test_ordinary_table_keeps_its_look() -> None:
+def test_ordinary_table_fills_the_text_width_by_content() -> None:
     xml = build([{"tabelle": {"spalten": ["A", "B"], "zeilen": [["1", "2"], ["3"]]}}])
-    assert xml.startswith('<w:tbl><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:type="auto" w:w="0"/>'
-                          '<w:jc w:val="center"/><w:tblLook ')
-    assert '<w:tblGrid><w:gridCol w:w="4320"/><w:gridCol w:w="4320"/></w:tblGrid>' in xml
-    assert ('<w:tr><w:trPr><w:tblHeader w:val="true"/></w:trPr><w:tc><w:tcPr><w:tcW w:type="dxa" w:w="4320"/>'
+    assert xml.startswith('<w:tbl><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:type="dxa" w:w="9354"/>'
+                          '<w:jc w:val="center"/><w:tblLayout w:type="fixed"/><w:tblLook ')
+    assert '<w:tblGrid><w:gridCol w:w="4677"/><w:gridCol w:w="4677"/></w:tblGrid>' in xml
+    # a column of numbers is right-aligned, its header too
+    assert ('<w:tr><w:trPr><w:tblHeader w:val="true"/></w:trPr><w:tc><w:tcPr><w:tcW w:type="dxa" w:w="4677"/>'
             '<w:shd w:val="clear" w:color="auto" w:fill="D9D9D9"/></w:tcPr><w:p><w:pPr><w:spacing w:after="40"/>'
-            "</w:pPr><w:r><w:rPr><w:b/></w:rPr><w:t>A</w:t></w:r></w:p></w:tc>") in xml
+            '<w:jc w:val="right"/></w:pPr><w:r><w:rPr><w:b/></w:rPr><w:t>A</w:t></w:r></w:p></w:tc>') in xml
     # a short row gets empty cells; a paragraph follows the table
-    assert xml.endswith('<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="4320"/></w:tcPr><w:p><w:pPr>'
-                        '<w:spacing w:after="40"/></w:pPr></w:p></w:tc></w:tr></w:tbl><w:p/>')
-    assert "w:sz" not in xml and "tblLayout" not in xml
+    assert xml.endswith('<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="4677"/></w:tcPr><w:p><w:pPr>'
+                        '<w:spacing w:after="40"/><w:jc w:val="right"/></w:pPr></w:p></w:tc></w:tr></w:tbl><w:p/>')
+    assert "w:sz" not in xml and "tblCellMar" not in xml
+
+
+def test_amount_columns_are_right_aligned_and_narrow() -> None:
+    rows = [["Personalaufwand", "412.300 €", "424.700 €"], ["Sachaufwand Schwerpunkte", "− 307.500 €", "1 €"]]
+    xml = build([{"tabelle": {"spalten": ["Position", "2026", "2027"], "zeilen": rows}}])
+    widths = [int(w) for w in re.findall(r'<w:gridCol w:w="(\d+)"/>', xml)]
+    assert sum(widths) <= 9355 and widths[0] > 3 * max(widths[1:])
+    cells = re.findall(r"<w:tc>.*?</w:tc>", xml)
+    assert ['<w:jc w:val="right"/>' in c for c in cells[:3]] == [False, True, True]
+    # amounts keep their sign and unit: no-break spaces
+    assert "<w:t>−\u00a0307.500\u00a0€</w:t>" in xml
+
+
+def test_mixed_column_stays_left() -> None:
+    xml = build([{"tabelle": {"zeilen": [["1", "12.11.2025"], ["2", "offen"]]}}])
+    cells = re.findall(r"<w:tc>.*?</w:tc>", xml)
+    assert ['<w:jc w:val="right"/>' in c for c in cells] == [True, False, True, False]
+
+
+def test_breiten_give_relative_widths() -> None:
+    xml = build([{"tabelle": {"spalten": ["A", "B", "C"], "zeilen": [["x", "y", "z"]], "breiten": [1, 2, 1]}}])
+    widths = [int(w) for w in re.findall(r'<w:gridCol w:w="(\d+)"/>', xml)]
+    assert abs(widths[1] - 2 * widths[0]) <= 2 and widths[0] == widths[2]
+    with pytest.raises(BlockProblem) as caught:
+        build(["Text", {"tabelle": {"zeilen": [["x", "y"]], "breiten": [1, 2, 3]}}])
+    assert caught.value.path == "/1/tabelle/breiten" and caught.value.code == "tabelle.breiten"
+    assert "genau 2 positive Zahlen" in caught.value.message
 
 
 @pytest.mark.parametrize("columns", [7, 10, MAX_COLUMNS])

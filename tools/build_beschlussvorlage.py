@@ -8,6 +8,7 @@ from build_templates import (
     control_row,
     footer_page_x_of_y,
     header_line,
+    header_logo,
     para,
     repeat_header,
     set_widths,
@@ -57,6 +58,10 @@ def _kopf(doc: DocumentObject) -> None:
     para(doc, "{%p if vorlage.betreff_hier %}")
     para(doc, "hier: {{ vorlage.betreff_hier }}", size=11.5, after=2)
     para(doc, "{%p endif %}")
+    # Earlier Vorlagen this one refers to, as a RIS prints them ("Bezug").
+    para(doc, "{%p for z in vorlage.bezug %}")
+    para(doc, "Bezug: Vorlage {{ z.nummer }}{% if z.betreff %} – {{ z.betreff }}{% endif %}", size=10, after=2)
+    para(doc, "{%p endfor %}")
 
 
 def _beratungsfolge(doc: DocumentObject) -> None:
@@ -71,7 +76,7 @@ def _beratungsfolge(doc: DocumentObject) -> None:
     control_row(table, "{%tr for b in beratungsfolge %}")
     cells = table.add_row().cells
     cell_text(cells[0], "{{ b.datum|datum if b.datum else 'noch offen' }}")
-    cell_text(cells[1], "{{ b.gremium }}")
+    cell_text(cells[1], "{{ b.gremium }}{% if b.top %} (TOP {{ b.top }}){% endif %}")
     cell_text(cells[2], "{{ b.zustaendigkeit }}")
     control_row(table, "{%tr endfor %}")
     set_widths(table, [3.0, 9.5, 4.0])
@@ -112,6 +117,7 @@ def build() -> DocumentObject:
     doc = base_document()
     header_line(doc, "{{ koerperschaft.name }} – {{ koerperschaft.verwaltungsspitze }}",
                 "{{ vorlage.art }} {{ vorlage.nummer }}")
+    header_logo(doc)
     footer_page_x_of_y(doc, "Vorlage {{ vorlage.nummer }}")
     _kopf(doc)
     _beratungsfolge(doc)

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from build_templates import base_document, cell_text, control_row, header_line, para, repeat_header, set_widths, shade
+from build_templates import (
+    base_document,
+    cell_text,
+    control_row,
+    header_line,
+    header_logo,
+    para,
+    repeat_header,
+    set_widths,
+    shade,
+)
 from docx.document import Document as DocumentObject
 
 
@@ -25,6 +35,7 @@ def _table(doc: DocumentObject, headers: tuple[str, ...], loop: str, cells: tupl
 def build() -> DocumentObject:
     doc = base_document()
     header_line(doc, "{{ koerperschaft.name }}", "Freigabevermerk")
+    header_logo(doc, "koerperschaft.logo")  # the sign-off page's context knows the body, not "logo"
     para(doc, "Freigabevermerk", bold=True, size=18, after=4)
     para(doc, "{{ bezug }}", bold=True, size=12, after=2)
     para(doc, "{{ titel }}", after=10)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from docx import Document
 from docx.document import Document as DocumentObject
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -55,6 +56,7 @@ def base_document() -> DocumentObject:
         style_rpr = element.find(qn("w:rPr"))
         if style_rpr is not None:
             _set_fonts(style_rpr)
+    german_hyphenation(doc)
     normal = doc.styles["Normal"]
     normal.font.size = Pt(11)
     normal.paragraph_format.space_after = Pt(6)
@@ -75,6 +77,56 @@ def base_document() -> DocumentObject:
     section.top_margin, section.bottom_margin = Cm(2), Cm(2)
     section.header_distance = section.footer_distance = Cm(1)
     return doc
+
+
+def german_hyphenation(doc: DocumentObject) -> None:
+    """Automatic hyphenation (Word: Layout → Silbentrennung → Automatisch) in German.
+
+    The language de-DE on every paragraph and character style, so a style that an
+    administrator derives keeps it, and ``w:autoHyphenation`` in the document settings.
+    LibreOffice hyphenates with the system's patterns (Debian's hyphen-de); Word with its own.
+    """
+    for style in doc.styles:
+        if style.type not in (WD_STYLE_TYPE.PARAGRAPH, WD_STYLE_TYPE.CHARACTER):
+            continue
+        rpr = style.element.get_or_add_rPr()
+        lang = rpr.find(qn("w:lang"))
+        if lang is None:
+            lang = OxmlElement("w:lang")
+            rpr.append(lang)
+        lang.set(qn("w:val"), "de-DE")
+    settings = doc.settings.element
+    if settings.find(qn("w:autoHyphenation")) is None:
+        flag = OxmlElement("w:autoHyphenation")
+        flag.set(qn("w:val"), "true")
+        # Schema order: autoHyphenation follows defaultTabStop and precedes the character settings.
+        tab_stop = settings.find(qn("w:defaultTabStop"))
+        if tab_stop is not None:
+            tab_stop.addnext(flag)
+        else:
+            settings.append(flag)
+
+
+def header_logo(doc: DocumentObject, variable: str = "logo") -> None:
+    """The body's logo (``{{ logo }}``, set when the settings or the input name one; its height is
+    fixed by the renderer) right-aligned above the header line. Without a logo the three paragraphs
+    disappear and the header is as before."""
+    header = doc.sections[0].header
+    first = header.paragraphs[0]
+    first.insert_paragraph_before(f"{{%p if {variable} %}}")
+    picture = first.insert_paragraph_before(f"{{{{ {variable} }}}}")
+    picture.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    picture.paragraph_format.space_after = Pt(2)
+    picture.paragraph_format.line_spacing = 1.0
+    first.insert_paragraph_before("{%p endif %}")
+    # The taller header would touch the text below it: a small gap after the line, only with a logo.
+    header.add_paragraph(f"{{%p if {variable} %}}")
+    gap = header.add_paragraph()
+    gap.paragraph_format.space_after = Pt(0)
+    gap.paragraph_format.line_spacing = 1.0
+    gap_run = gap.add_run()
+    gap_run.font.size = Pt(6)
+    header.add_paragraph("{%p endif %}")
 
 
 def _plain_bullets(doc: DocumentObject) -> None:

@@ -138,6 +138,7 @@ def context(data: Mapping[str, Any], tools: RenderTools) -> dict[str, Any]:
     for key in ("begruendung_nichtoeffentlichkeit", "betreff_hier", "aktenzeichen", "verfasser"):
         vorlage.setdefault(key, None)
     vorlage["beteiligt"] = list(vorlage.get("beteiligt", []))
+    vorlage["bezug"] = [{"nummer": z["nummer"], "betreff": z.get("betreff")} for z in vorlage.get("bezug", [])]
     auswirkungen_in = data.get("auswirkungen", {})
     auswirkungen = [
         {"titel": titel, "inhalt": tools.blocks(auswirkungen_in.get(key) or "keine", 3)}
@@ -154,6 +155,7 @@ def context(data: Mapping[str, Any], tools: RenderTools) -> dict[str, Any]:
                     "unterzeichnung": unterzeichnung}
     return {
         "koerperschaft": tools.koerperschaft,
+        "logo": tools.logo(),
         "vorlage": vorlage,
         "beratungsfolge": [
             {"datum": b["datum"], "gremium": b["gremium"], "zustaendigkeit": b["zustaendigkeit"],

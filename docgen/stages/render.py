@@ -16,15 +16,18 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
+from docx.image.image import Image as DocxImage
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.exceptions import PackageNotFoundError
-from docxtpl import DocxTemplate
+from docx.shared import Mm
+from docxtpl import DocxTemplate, InlineImage
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
-from docgen.errors import FileAccessError, InvalidInput, Problem, TemplateProblem
+from docgen.errors import ConfigError, FileAccessError, InvalidInput, Problem, TemplateProblem
 from docgen.formatting import FILTERS
 from docgen.model import DocumentType, Job
 from docgen.richtext import (
@@ -61,19 +64,111 @@ class RenderTools:
     json_path: str = ""  # where ``data`` stands in the input, e.g. "/sachbericht"
     deadline: float | None = None  # time.monotonic() value
     timeout: float | None = None
+    # The input's folder: a relative ``koerperschaft.logo`` in the input is looked up there
+    # (never outside it); None = the current folder.
+    base_dir: Path | None = None
     _builder: BlockBuilder | None = None
+
+    LOGO_HEIGHT_MM: ClassVar[float] = 16.0  # a Wappen's usual height in a letterhead
+    LOGO_MAX_WIDTH_MM: ClassVar[float] = 60.0  # a wide logo is scaled down to this width instead
+    LOGO_FORMATS: ClassVar[dict[bytes, str]] = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
 
     def blocks(self, value: Any, heading_level: int = 2) -> BlockXml:
         if self._builder is None:
             path = Path(str(self.template.template_file))
             self._builder = BlockBuilder(style_ids(path), text_width=_text_width(self.template),
-                                         deadline=self.deadline, timeout=self.timeout)
+                                         deadline=self.deadline, timeout=self.timeout, link=self._relate)
         try:
             return self._builder.build(value, heading_level)
         except BlockProblem as exc:
             found = locate(self.data, value) if self.data is not None else None
             where = self.json_path + (found + exc.path if found is not None else "")
             raise InvalidInput(self.data_name or "Eingabe", [Problem(where, exc.message, exc.code)]) from exc
+
+    def _relate(self, url: str) -> str:
+        """The relationship id of an external hyperlink in the document part (made once per address)."""
+        return str(self.template.docx.part.relate_to(url, RT.HYPERLINK, is_external=True))
+
+    def logo(self) -> InlineImage | None:
+        """The body's logo for the template's header (``{{ logo }}``), or None when none is set.
+
+        The input's ``koerperschaft.logo`` wins over the setting ``[koerperschaft] logo``.
+        """
+        path = self.logo_file(self.data or {}, self.settings, self.base_dir, self.json_path, self.data_name)
+        return None if path is None else self.logo_image(self.template, path)
+
+    @classmethod
+    def logo_image(cls, template: DocxTemplate, path: Path) -> InlineImage:
+        """``path`` (a checked logo file) as an image of fixed height for ``template``."""
+        picture = DocxImage.from_file(str(path))
+        height: Mm | None = Mm(cls.LOGO_HEIGHT_MM)
+        width: Mm | None = None
+        if picture.px_height and picture.px_width * cls.LOGO_HEIGHT_MM > cls.LOGO_MAX_WIDTH_MM * picture.px_height:
+            height, width = None, Mm(cls.LOGO_MAX_WIDTH_MM)
+        return InlineImage(template, str(path), width=width, height=height)
+
+    @classmethod
+    def logo_file(cls, data: Mapping[str, Any], settings: Settings, base_dir: Path | None = None,
+                  json_path: str = "", data_name: str = "") -> Path | None:
+        """The logo file to print, checked: PNG or JPEG that exists and can be read.
+
+        A missing file or SVG from the input is an input error (exit 4, with its JSON path); from
+        the settings a settings error (exit 9); a file that exists but cannot be read, exit 7.
+        """
+        own = (data.get("koerperschaft") or {}).get("logo")
+        if own:
+            where = f"{json_path}/koerperschaft/logo"
+
+            def refuse(message: str, code: str) -> NoReturn:
+                raise InvalidInput(data_name or "Eingabe", [Problem(where, message, code)])
+
+            relative = Path(str(own))
+            base = (base_dir or Path.cwd()).resolve()
+            if "\x00" in str(own) or relative.is_absolute() or ".." in relative.parts:
+                refuse(f"„{own}“: das Logo wird relativ zur JSON-Datei angegeben, in ihrem Ordner oder einem "
+                       "Unterordner (z. B. bilder/wappen.png).", "koerperschaft.logo_pfad")
+            path = base / relative
+            if not path.resolve().is_relative_to(base):
+                refuse(f"„{own}“ verweist auf eine Datei außerhalb des Ordners der JSON-Datei. Bitte die "
+                       "Bilddatei selbst dort ablegen.", "koerperschaft.logo_pfad")
+            if not path.is_file():
+                refuse(f"Logo-Datei „{own}“ nicht gefunden (gesucht: {path}).", "koerperschaft.logo_fehlt")
+            if path.suffix.lower() == ".svg":
+                refuse(f"„{own}“ ist eine SVG-Grafik; das Logo muss als PNG oder JPEG vorliegen (SVG "
+                       "bitte vorher in PNG umwandeln, etwa 600 Pixel hoch).", "koerperschaft.logo_format")
+            return cls._readable_logo(path, f"Logo „{own}“ aus der Eingabe")
+        setting = settings.koerperschaft.logo
+        if not setting:
+            return None
+        source = f"Einstellung [koerperschaft] logo = „{setting}“"
+        if settings.config_file is not None:
+            source += f" ({settings.config_file})"
+        path = Path(setting)
+        if not path.is_absolute():
+            path = (settings.config_file.parent if settings.config_file is not None else Path.cwd()) / path
+        if not path.is_file():
+            raise ConfigError(f"{source}: Datei nicht gefunden (gesucht: {path}). Bitte den Pfad zum Wappen "
+                              "oder Logo (PNG oder JPEG) prüfen oder die Einstellung entfernen.")
+        if path.suffix.lower() == ".svg":
+            raise ConfigError(f"{source}: SVG-Grafiken werden nicht unterstützt. Bitte das Logo als PNG "
+                              "(etwa 600 Pixel hoch) oder JPEG ablegen und die Einstellung anpassen.")
+        return cls._readable_logo(path, source)
+
+    @classmethod
+    def _readable_logo(cls, path: Path, source: str) -> Path:
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(8)
+        except OSError as exc:
+            raise FileAccessError(f"{source}: die Datei {path} ist nicht lesbar ({exc.strerror}).") from exc
+        if not any(head.startswith(magic) for magic in cls.LOGO_FORMATS):
+            raise FileAccessError(f"{source}: {path} ist kein PNG- oder JPEG-Bild. Bitte das Logo als PNG "
+                                  "oder JPEG ablegen.")
+        try:
+            DocxImage.from_file(str(path))
+        except Exception as exc:  # python-docx raises several types for a damaged picture
+            raise FileAccessError(f"{source}: {path} ist kein lesbares Bild ({type(exc).__name__}).") from exc
+        return path
 
 
 def locate(data: Any, target: Any, path: str = "") -> str | None:
@@ -311,9 +406,21 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-def render_template(template_path: Path, context: dict[str, Any], out: Path, data_name: str) -> Path:
-    """Fill ``template_path`` with ``context`` strictly and write ``out``."""
+def render_template(template_path: Path, context: dict[str, Any], out: Path, data_name: str, *,
+                    logo: Path | None = None) -> Path:
+    """Fill ``template_path`` with ``context`` strictly and write ``out``.
+
+    ``logo``: a logo file checked by :meth:`RenderTools.logo_file`. The sign-off page prints it
+    as ``koerperschaft.logo`` (the variable its template knows), so the body in the context is
+    handed to the template as a mapping whose ``logo`` is the image, or None without a logo:
+    the path itself is never printed.
+    """
     tpl = load_template(template_path)
+    picture = RenderTools.logo_image(tpl, logo) if logo is not None else None
+    context = {"logo": picture, **context}
+    body = context.get("koerperschaft")
+    if isinstance(body, Koerperschaft):
+        context["koerperschaft"] = {**{f.name: getattr(body, f.name) for f in fields(body)}, "logo": picture}
     return _render(tpl, template_path.name, context, out, data_name)
 
 
