@@ -31,9 +31,9 @@ from watchdog.observers.polling import PollingObserver
 from docgen.errors import DocgenError
 from docgen.intake.hotfolder import Folders, InboxLock, StabilityTracker, candidates, ensure_folders
 from docgen.intake.jobs import Outcome, left_over, take
-from docgen.intake.ledger import JobLedger
+from docgen.intake.ledger import LEDGER_FILE, JobLedger
 from docgen.intake.ledgers import open_ledger
-from docgen.intake.procpool import LEDGER_FILE, JobProcesses
+from docgen.intake.procpool import JobProcesses
 from docgen.settings import Settings
 
 log = logging.getLogger("docgen.watch")

@@ -24,18 +24,18 @@ from pathlib import Path
 from docgen.errors import DocgenError
 from docgen.intake.hotfolder import Folders
 from docgen.intake.jobs import Outcome, process
-from docgen.intake.ledger import Ledger
+from docgen.intake.ledger import JobLedger
+from docgen.intake.ledgers import open_ledger
 from docgen.pipeline import JobResult, run_job
 from docgen.settings import Settings
 from docgen.stages.convert import Converter
 from docgen.stages.convert.factory import open_converter
 
-LEDGER_FILE = "ledger.sqlite"
 log = logging.getLogger("docgen.intake")
 
 # One converter and one ledger connection per job process, made by _start().
 _converter: Converter | None = None
-_ledger: Ledger | None = None
+_ledger: JobLedger | None = None
 
 
 def _watch_parent(parent: int, stop: Callable[[], None]) -> None:
@@ -82,7 +82,7 @@ def _job(work_file: Path, job_id: str, folders: Folders, settings: Settings) -> 
     global _ledger
     assert _converter is not None
     if _ledger is None:
-        _ledger = Ledger(settings.state_dir / LEDGER_FILE, settings.ledger_timeout)
+        _ledger = open_ledger(settings)
     return process(work_file, job_id, folders, settings, _converter, _ledger)
 
 
