@@ -186,6 +186,27 @@ def get(data: Any, ptr: str) -> Any:
     return value
 
 
+_ARTICLE = re.compile(r"^(der|die|das|den|dem|des|ein|eine|einer|eines|ihr|ihre|sein|seine)\s+", re.IGNORECASE)
+_TRUE_FALSE = {"true": "„Ja“", "false": "„Nein“"}
+
+
+def help_text(s: Mapping[str, Any], title: str) -> str:
+    """The help under a field, from the schema's ``description``, written for clerks.
+
+    A description that only repeats the label ("der Betreff der Vorlage" under "Betreff") is left
+    out; JSON's true/false read as the Ja/Nein the form offers.
+    """
+    text = str(s.get("description", "")).strip()
+    if not text:
+        return ""
+    bare = _ARTICLE.sub("", text).rstrip(".").casefold()
+    label_text = _ARTICLE.sub("", title).casefold()
+    if bare in (label_text, label_text.split(" (")[0]):
+        return ""
+    text = re.sub(r"\b(true|false)\b", lambda m: _TRUE_FALSE[m.group(1)], text)
+    return text[:1].upper() + text[1:]
+
+
 # --- rendering ------------------------------------------------------------------------------------
 
 @dataclass
@@ -235,6 +256,7 @@ class Walker:
         if k == "const":
             self.known.setdefault(ptr, "")
             return Markup('<input type="hidden" name="{}" value="{}">').format(ptr, s["const"])
+        s = {**s, "description": help_text(s, text)}
         method = getattr(self, "w_" + k)
         return method(key, s, ptr, value, required, text)  # type: ignore[no-any-return]
 
