@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
+import re
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,9 @@ from pypdf.generic import (
     DictionaryObject,
     FloatObject,
     NameObject,
+    NullObject,
+    NumberObject,
+    StreamObject,
     TextStringObject,
 )
 
@@ -72,6 +78,11 @@ class Assembled:
     path: Path
     removed: list[Removal]
     pdfa_findings: list[str]
+    # Tagging (accessibility, BITV 2.0): True when the bundle has one structure tree that reaches
+    # every page of every part that brought tags. ``tagging_findings``: German sentences, e.g. an
+    # Anlage without tags (kept as it came) or a page of a part that its tree does not reach.
+    tagged: bool = False
+    tagging_findings: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def pdfa(self) -> bool:
@@ -142,6 +153,391 @@ def apply_watermark(writer: PdfWriter, watermark: Path) -> None:
         ctm = (Transformation().translate(-mw / 2, -mh / 2).rotate(45).scale(scale, scale)
                .translate(pw / 2 + float(page.mediabox.left), ph / 2 + float(page.mediabox.bottom)))
         page.merge_transformed_page(mark, ctm, over=True)
+
+
+# -- the structure tree ---------------------------------------------------------------------------
+
+@dataclass
+class _TaggedPart:
+    """One part's place in the bundle while its structure tree is carried over."""
+
+    entry: BundleEntry
+    reader: PdfReader
+    first_page: int  # 0-based index of its first page in the bundle
+
+
+class _StructureMerge:
+    """The parts' structure trees as one tree of the bundle.
+
+    Each part keeps its elements and marked-content ids (they belong to its pages' content
+    streams, which the merge copies unchanged); what changes is where they point: ``/Pg`` and
+    ``/Obj`` to the bundle's copies of the pages and annotations, and each page's
+    ``/StructParents`` (and each annotation's ``/StructParent``) key, shifted past the keys of
+    the parts before it, with the parent tree re-keyed the same way.
+    """
+
+    def __init__(self, writer: PdfWriter) -> None:
+        self.writer = writer
+        self.kids = ArrayObject()
+        self.nums = ArrayObject()
+        self.next_key = 0
+        self.role_map = DictionaryObject()
+        self.class_map = DictionaryObject()
+        self.findings: list[str] = []
+        self.complete = True
+        self.document = DictionaryObject({NameObject("/Type"): NameObject("/StructElem"),
+                                          NameObject("/S"): NameObject("/Document"),
+                                          NameObject("/Lang"): TextStringObject("de-DE")})
+        self.document_ref = writer._add_object(self.document)
+
+    def add(self, part: _TaggedPart) -> None:
+        root: Any = part.reader.trailer["/Root"]
+        tree = root.get("/StructTreeRoot")
+        where = describe(part.entry)
+        if tree is None:
+            self.findings.append(f"{where}: ohne Tags (Barrierefreiheit), unverändert übernommen")
+            if part.entry.label in ("Hauptdokument", "Freigabevermerk"):
+                self.complete = False
+            return
+        tree = tree.get_object()
+        pages: dict[int, Any] = {}  # source page object number → the bundle's page
+        annots: dict[int, Any] = {}  # source annotation object number → the bundle's annotation
+        offset = self.next_key
+        highest = -1
+        for index, source in enumerate(part.reader.pages):
+            target = self.writer.pages[part.first_page + index]
+            if source.indirect_reference is not None:
+                pages[source.indirect_reference.idnum] = target.indirect_reference
+            if "/StructParents" in source:
+                key = int(source["/StructParents"])  # type: ignore[call-overload]
+                target[NameObject("/StructParents")] = NumberObject(key + offset)
+                highest = max(highest, key)
+            self._annotations(source, target, offset, annots)
+            highest = max([highest, *self._annotation_keys(source)])
+        copies: dict[int, Any] = {}
+        kids = tree.get("/K")
+        kids = kids.get_object() if kids is not None else ArrayObject()
+        part_elem = DictionaryObject({NameObject("/Type"): NameObject("/StructElem"),
+                                      NameObject("/S"): NameObject("/Part"),
+                                      NameObject("/T"): TextStringObject(where),
+                                      NameObject("/P"): self.document_ref})
+        part_ref = self.writer._add_object(part_elem)
+        part_kids = ArrayObject()
+        for kid in (kids if isinstance(kids, list) else [kids]):
+            copied = self._copy(kid, part_ref, pages, annots, copies)
+            if copied is not None:
+                part_kids.append(copied)
+        part_elem[NameObject("/K")] = part_kids
+        self.kids.append(part_ref)
+        self._parent_tree(tree.get("/ParentTree"), offset, copies)
+        for source_map, target_map in ((tree.get("/RoleMap"), self.role_map),
+                                       (tree.get("/ClassMap"), self.class_map)):
+            for name, value in (source_map.get_object().items() if source_map is not None else []):
+                if name not in target_map:
+                    target_map[NameObject(name)] = value.clone(self.writer)
+        self.next_key = offset + max(highest + 1, int(tree.get("/ParentTreeNextKey", 0)))
+        reached = self._reached_pages(part_kids)
+        for index in range(len(part.reader.pages)):
+            page_ref = self.writer.pages[part.first_page + index].indirect_reference
+            if page_ref is not None and page_ref.idnum not in reached:
+                self.complete = False
+                self.findings.append(f"{where}: Seite {index + 1} wird vom Strukturbaum nicht erreicht")
+
+    def _annotations(self, source: Any, target: Any, offset: int, annots: dict[int, Any]) -> None:
+        """Shift the annotations' /StructParent and map them to the bundle's copies (same order)."""
+        source_list = [a for a in (source.get("/Annots") or []) if a.get_object().get("/StructParent") is not None]
+        target_list = [a for a in (target.get("/Annots") or []) if a.get_object().get("/StructParent") is not None]
+        for source_ref, target_ref in zip(source_list, target_list, strict=False):
+            target_annot = target_ref.get_object()
+            target_annot[NameObject("/StructParent")] = NumberObject(int(target_annot["/StructParent"]) + offset)
+            if hasattr(source_ref, "idnum"):
+                annots[source_ref.idnum] = target_ref
+
+    @staticmethod
+    def _annotation_keys(source: Any) -> list[int]:
+        return [int(a.get_object()["/StructParent"]) for a in (source.get("/Annots") or [])
+                if a.get_object().get("/StructParent") is not None]
+
+    def _copy(self, item: Any, parent: Any, pages: dict[int, Any], annots: dict[int, Any],
+              copies: dict[int, Any]) -> Any:
+        """A copy of a structure element (or marked-content / object reference) below ``parent``."""
+        if isinstance(item, (int, NumberObject)) and not isinstance(item, bool):
+            return NumberObject(int(item))  # a marked-content id on the element's page
+        ref = item if hasattr(item, "idnum") else None
+        if ref is not None and ref.idnum in copies:
+            return copies[ref.idnum]
+        source = item.get_object()
+        if not isinstance(source, DictionaryObject):
+            return None
+        kind = source.get("/Type")
+        copy = DictionaryObject()
+        target_ref = self.writer._add_object(copy) if kind not in ("/MCR", "/OBJR") else None
+        if ref is not None and target_ref is not None:
+            copies[ref.idnum] = target_ref
+        for key, value in source.items():
+            if key in ("/P", "/K"):
+                continue
+            if key == "/Pg":
+                mapped = pages.get(getattr(value, "idnum", -1))
+                if mapped is not None:
+                    copy[NameObject("/Pg")] = mapped
+            elif key == "/Obj":
+                mapped = annots.get(getattr(value, "idnum", -1))
+                if mapped is not None:
+                    copy[NameObject("/Obj")] = mapped
+            elif key == "/S" and value == "/Document":
+                copy[NameObject("/S")] = NameObject("/Sect")  # one Document: the bundle's
+            else:
+                copy[NameObject(key)] = value.clone(self.writer, ignore_fields=["/P", "/Parent"])
+        if kind not in ("/MCR", "/OBJR"):
+            copy[NameObject("/P")] = parent
+            kids = source.get("/K")
+            if kids is not None:
+                kids = kids.get_object() if hasattr(kids, "get_object") else kids
+                own = target_ref if target_ref is not None else parent
+                copied = [self._copy(k, own, pages, annots, copies)
+                          for k in (kids if isinstance(kids, list) else [kids])]
+                copy[NameObject("/K")] = ArrayObject(c for c in copied if c is not None)
+        return target_ref if target_ref is not None else copy
+
+    def _parent_tree(self, tree: Any, offset: int, copies: dict[int, Any]) -> None:
+        def mapped(value: Any) -> Any:
+            return copies.get(getattr(value, "idnum", -1), NullObject())
+
+        stack = [tree.get_object()] if tree is not None else []
+        while stack:
+            node = stack.pop()
+            for kid in node.get("/Kids") or []:
+                stack.append(kid.get_object())
+            nums = node.get("/Nums") or []
+            for i in range(0, len(nums) - 1, 2):
+                value = nums[i + 1]
+                resolved = value.get_object()
+                self.nums.append(NumberObject(int(nums[i]) + offset))
+                if isinstance(resolved, list):
+                    self.nums.append(self.writer._add_object(ArrayObject(mapped(v) for v in resolved)))
+                else:
+                    self.nums.append(mapped(value))
+
+    def _reached_pages(self, kids: list[Any]) -> set[int]:
+        """Object numbers of the bundle's pages that some element's content lies on."""
+        reached: set[int] = set()
+        stack = list(kids)
+        while stack:
+            elem = stack.pop().get_object()
+            if not isinstance(elem, DictionaryObject):
+                continue
+            own_kids = elem.get("/K")
+            own_kids = own_kids if isinstance(own_kids, list) else ([own_kids] if own_kids is not None else [])
+            page = elem.get("/Pg")
+            if page is not None and any(isinstance(k, (int, NumberObject)) for k in own_kids):
+                reached.add(page.idnum)
+            if elem.get("/Type") == "/MCR" and page is not None:
+                reached.add(page.idnum)
+            stack.extend(k for k in own_kids if not isinstance(k, (int, NumberObject)))
+        return reached
+
+    def finish(self) -> tuple[bool, list[str]]:
+        """Hang the merged tree into the bundle's catalogue; (tagged, findings)."""
+        if not self.kids:
+            return False, self.findings
+        self.document[NameObject("/K")] = self.kids
+        parent_tree = DictionaryObject({NameObject("/Nums"): self.nums})
+        tree = DictionaryObject({
+            NameObject("/Type"): NameObject("/StructTreeRoot"),
+            NameObject("/K"): ArrayObject([self.document_ref]),
+            NameObject("/ParentTree"): self.writer._add_object(parent_tree),
+            NameObject("/ParentTreeNextKey"): NumberObject(self.next_key),
+        })
+        if self.role_map:
+            tree[NameObject("/RoleMap")] = self.role_map
+        if self.class_map:
+            tree[NameObject("/ClassMap")] = self.class_map
+        tree_ref = self.writer._add_object(tree)
+        self.document[NameObject("/P")] = tree_ref
+        root = self.writer.root_object
+        root[NameObject("/StructTreeRoot")] = tree_ref
+        root[NameObject("/MarkInfo")] = DictionaryObject({NameObject("/Marked"): BooleanObject(True)})
+        return self.complete, self.findings
+
+
+# -- the Anlage mark ---------------------------------------------------------------------------------
+
+STAMP_FONT_FILE = "LiberationSans-Regular.ttf"  # the documents' own font (fonts-liberation2)
+STAMP_FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".local/share/fonts")
+STAMP_SIZE = 7.5  # pt
+STAMP_GREY = 0.35
+STAMP_MARGIN = 24.0  # pt from the top and the right edge of the page
+_STAMP_FONT_NAME = "/FdocgenAnlage"
+
+
+def stamp_text(label: str, reference: str) -> str:
+    """"Anlage 1 zur Vorlage 2025/0412"; "Anlage 2 zu Az. 56.10" for a reference that is no Vorlage."""
+    return f"{label} {'zur' if reference.startswith('Vorlage') else 'zu'} {reference}"
+
+
+@functools.lru_cache(maxsize=1)
+def _stamp_font_file() -> Path | None:
+    for folder in STAMP_FONT_DIRS:
+        if folder.is_dir():
+            for found in sorted(folder.rglob(STAMP_FONT_FILE)):
+                return found
+    return None
+
+
+@dataclass(frozen=True)
+class _TrueType:
+    """What a PDF needs of a TrueType font: its program and the WinAnsi widths (1/1000 em)."""
+
+    data: bytes
+    widths: list[int]  # character codes 32…255
+    bbox: list[int]
+    ascent: int
+    descent: int
+    cap_height: int
+
+    @classmethod
+    def read(cls, path: Path) -> _TrueType:
+        data = path.read_bytes()
+        tables = {}
+        for i in range(struct.unpack(">H", data[4:6])[0]):
+            tag, _sum, offset, length = struct.unpack(">4sIII", data[12 + 16 * i: 28 + 16 * i])
+            tables[tag.decode("latin-1")] = (offset, length)
+        head = tables["head"][0]
+        units = struct.unpack(">H", data[head + 18: head + 20])[0]
+        bbox = [v * 1000 // units for v in struct.unpack(">hhhh", data[head + 36: head + 44])]
+        hhea = tables["hhea"][0]
+        ascent, descent = (v * 1000 // units for v in struct.unpack(">hh", data[hhea + 4: hhea + 8]))
+        metrics = struct.unpack(">H", data[hhea + 34: hhea + 36])[0]
+        hmtx = tables["hmtx"][0]
+        advances = [struct.unpack(">H", data[hmtx + 4 * g: hmtx + 4 * g + 2])[0] for g in range(metrics)]
+        glyphs = cls._unicode_glyphs(data, tables["cmap"][0])
+        widths = []
+        for code in range(32, 256):
+            char = bytes([code]).decode("cp1252", "replace")
+            glyph = glyphs.get(ord(char), 0)
+            widths.append(advances[min(glyph, metrics - 1)] * 1000 // units)
+        cap = widths[ord("H") - 32] and bbox[3]
+        os2 = tables.get("OS/2")
+        if os2 is not None and os2[1] >= 90:
+            cap = struct.unpack(">h", data[os2[0] + 88: os2[0] + 90])[0] * 1000 // units
+        return cls(data, widths, bbox, ascent, descent, cap)
+
+    @staticmethod
+    def _unicode_glyphs(data: bytes, cmap: int) -> dict[int, int]:
+        """Unicode → glyph from the (3, 1) format-4 subtable."""
+        for i in range(struct.unpack(">H", data[cmap + 2: cmap + 4])[0]):
+            platform, encoding, offset = struct.unpack(">HHI", data[cmap + 4 + 8 * i: cmap + 12 + 8 * i])
+            sub = cmap + offset
+            if (platform, encoding) != (3, 1) or struct.unpack(">H", data[sub: sub + 2])[0] != 4:
+                continue
+            count = struct.unpack(">H", data[sub + 6: sub + 8])[0] // 2
+            ends = struct.unpack(f">{count}H", data[sub + 14: sub + 14 + 2 * count])
+            base = sub + 16 + 2 * count
+            starts = struct.unpack(f">{count}H", data[base: base + 2 * count])
+            deltas = struct.unpack(f">{count}h", data[base + 2 * count: base + 4 * count])
+            range_base = base + 4 * count
+            ranges = struct.unpack(f">{count}H", data[range_base: range_base + 2 * count])
+            glyphs: dict[int, int] = {}
+            for seg in range(count):
+                for code in range(starts[seg], min(ends[seg], 0x2122) + 1):
+                    if ranges[seg] == 0:
+                        glyphs[code] = (code + deltas[seg]) & 0xFFFF
+                    else:
+                        at = range_base + 2 * seg + ranges[seg] + 2 * (code - starts[seg])
+                        glyph = struct.unpack(">H", data[at: at + 2])[0]
+                        glyphs[code] = (glyph + deltas[seg]) & 0xFFFF if glyph else 0
+            return glyphs
+        return {}
+
+    def width_of(self, text: bytes, size: float) -> float:
+        return sum(self.widths[b - 32] if b >= 32 else 0 for b in text) * size / 1000
+
+
+class _AnlageStamp:
+    """"Anlage n zur Vorlage …" in the top right margin of every page of an Anlage.
+
+    Drawn as a new content stream after the page's own (which are wrapped in q … Q so that
+    nothing they leave behind moves the mark), in Liberation Sans embedded once per bundle,
+    and marked as an artifact so that it stays out of the structure tree.
+    """
+
+    def __init__(self, writer: PdfWriter, font: _TrueType) -> None:
+        self.writer = writer
+        self.font = font
+        program = StreamObject()
+        program.set_data(font.data)  # compressed below
+        program[NameObject("/Length1")] = NumberObject(len(font.data))
+        program = program.flate_encode()
+        descriptor = DictionaryObject({
+            NameObject("/Type"): NameObject("/FontDescriptor"),
+            NameObject("/FontName"): NameObject("/LiberationSans"),
+            NameObject("/Flags"): NumberObject(32),
+            NameObject("/FontBBox"): ArrayObject(NumberObject(v) for v in font.bbox),
+            NameObject("/ItalicAngle"): NumberObject(0),
+            NameObject("/Ascent"): NumberObject(font.ascent),
+            NameObject("/Descent"): NumberObject(font.descent),
+            NameObject("/CapHeight"): NumberObject(font.cap_height),
+            NameObject("/StemV"): NumberObject(80),
+            NameObject("/FontFile2"): writer._add_object(program),
+        })
+        self.font_ref = writer._add_object(DictionaryObject({
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/TrueType"),
+            NameObject("/BaseFont"): NameObject("/LiberationSans"),
+            NameObject("/FirstChar"): NumberObject(32),
+            NameObject("/LastChar"): NumberObject(255),
+            NameObject("/Widths"): ArrayObject(NumberObject(w) for w in font.widths),
+            NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+            NameObject("/FontDescriptor"): writer._add_object(descriptor),
+        }))
+        self.opening = self._stream(b"q\n")
+
+    def _stream(self, data: bytes) -> Any:
+        stream = DecodedStreamObject()
+        stream.set_data(data)
+        return self.writer._add_object(stream)
+
+    def apply(self, page: Any, text: str) -> None:
+        encoded = text.encode("cp1252", "replace")
+        box = page.cropbox
+        x = float(box.right) - STAMP_MARGIN - self.font.width_of(encoded, STAMP_SIZE)
+        y = float(box.top) - STAMP_MARGIN
+        literal = encoded.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+        closing = (b"Q\n/Artifact <</Type /Pagination /Subtype /Header>> BDC\nq BT "
+                   + _STAMP_FONT_NAME.encode() + f" {STAMP_SIZE:g} Tf {STAMP_GREY:g} g {x:.2f} {y:.2f} Td ".encode()
+                   + b"(" + literal + b") Tj ET Q\nEMC\n")
+        resources = page.get("/Resources")
+        if resources is None:
+            resources = DictionaryObject()
+            page[NameObject("/Resources")] = resources
+        resources = resources.get_object()
+        fonts = resources.get("/Font")
+        if fonts is None:
+            fonts = DictionaryObject()
+            resources[NameObject("/Font")] = fonts
+        fonts.get_object()[NameObject(_STAMP_FONT_NAME)] = self.font_ref
+        contents = page.get("/Contents")
+        resolved = contents.get_object() if contents is not None else None
+        streams = list(resolved) if isinstance(resolved, list) else ([contents] if contents is not None else [])
+        page[NameObject("/Contents")] = ArrayObject([self.opening, *streams, self._stream(closing)])
+
+
+def stamp_anlagen(writer: PdfWriter, entries: list[BundleEntry], reference: str) -> list[str]:
+    """Mark every page of every Anlage; German findings when it could not be done."""
+    anlagen = [(i, e) for i, e in enumerate(entries) if re.fullmatch(r"Anlage \d+", e.label)]
+    if not anlagen:
+        return []
+    font_file = _stamp_font_file()
+    if font_file is None:
+        return [f"Anlagenvermerk fehlt: Schrift {STAMP_FONT_FILE} nicht gefunden (Paket fonts-liberation2)"]
+    stamp = _AnlageStamp(writer, _TrueType.read(font_file))
+    first = [sum(e.pages for e in entries[:i]) for i in range(len(entries))]
+    for index, entry in anlagen:
+        text = stamp_text(entry.label, reference)
+        for page in range(first[index], first[index] + entry.pages):
+            stamp.apply(writer.pages[page], text)
+    return []
 
 
 def _pdf_date(moment: dt.datetime) -> str:
@@ -223,18 +619,23 @@ def _set_metadata(writer: PdfWriter, meta: BundleMeta, intent: Any) -> None:
     root[NameObject("/PageMode")] = NameObject("/UseOutlines")
 
 
-def assemble_bundle(entries: list[BundleEntry], meta: BundleMeta, out: Path, watermark: Path | None) -> Assembled:
+def assemble_bundle(entries: list[BundleEntry], meta: BundleMeta, out: Path, watermark: Path | None, *,
+                    anlagen_vermerk: bool = True) -> Assembled:
     """Clean and merge ``entries`` into ``out`` with bookmarks, page labels and metadata.
 
     The bundle is identified as PDF/A-2b (XMP and output intent) only when no part breaks it.
+    The parts' structure trees become one (``Assembled.tagged``); with ``anlagen_vermerk`` every
+    page of an Anlage carries "Anlage n zur <meta.subject>" in its top right margin.
     """
     writer = PdfWriter()
     removed: list[Removal] = []
     findings: list[str] = []
     intent = None
     first_page = 0
+    tagged_parts: list[_TaggedPart] = []
     for entry in entries:
         reader = PdfReader(entry.pdf)
+        tagged_parts.append(_TaggedPart(entry, reader, first_page))
         where = describe(entry)
         findings += part_findings(reader, where)
         removed += sanitize(reader.trailer["/Root"], where)  # in memory, before append copies the objects
@@ -248,6 +649,12 @@ def assemble_bundle(entries: list[BundleEntry], meta: BundleMeta, out: Path, wat
         first_page = last_page + 1
     # A safety net: whatever the merge brought along that the per-part pass did not see.
     removed += sanitize(writer.root_object, "Paket")
+    structure = _StructureMerge(writer)
+    for part in tagged_parts:
+        structure.add(part)
+    tagged, tagging_findings = structure.finish()
+    if anlagen_vermerk:
+        tagging_findings += stamp_anlagen(writer, entries, meta.subject)
     if watermark is not None:
         apply_watermark(writer, watermark)
     if intent is None and not findings:
@@ -255,7 +662,7 @@ def assemble_bundle(entries: list[BundleEntry], meta: BundleMeta, out: Path, wat
     _set_metadata(writer, meta, intent if not findings else None)
     with out.open("wb") as fh:
         writer.write(fh)
-    return Assembled(out, removed, findings)
+    return Assembled(out, removed, findings, tagged, tagging_findings)
 
 
 def assemble(entries: list[BundleEntry], meta: BundleMeta, out: Path, watermark: Path | None) -> Path:

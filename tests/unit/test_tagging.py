@@ -1,0 +1,130 @@
+"""The bundle's structure tree (tagging) and the Anlage mark, read back with pypdf, pdfinfo and pdffonts.
+
+Parts are the project's example Anlage (a tagged LibreOffice PDF/A-2b, used twice as if it were
+docgen's own document and the sign-off page) and an untagged PDF made with pypdf; no
+LibreOffice run is needed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader, PdfWriter
+
+from docgen.pdfa import check_pdfa
+from docgen.stages.assemble import BundleEntry, BundleMeta, assemble_bundle, page_count, stamp_text
+
+ROOT = Path(__file__).resolve().parents[2]
+TAGGED = ROOT / "examples" / "anlagen" / "zielerreichung-2024-2025.pdf"
+META = BundleMeta(title="Schwerpunkte 2026/2027", subject="Vorlage 2025/0412", author="Kreis Musterland – A 56",
+                  created=dt.datetime(2025, 11, 3, 9, 30, tzinfo=dt.UTC), creator="docgen test",
+                  producer="docgen test")
+
+
+def untagged(out: Path, pages: int = 2) -> Path:
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(595, 842)
+    with out.open("wb") as fh:
+        writer.write(fh)
+    return out
+
+
+def entries(tmp_path: Path) -> list[BundleEntry]:
+    plan = untagged(tmp_path / "plan.pdf")
+    return [BundleEntry("Hauptdokument", "Beschlussvorlage", TAGGED, page_count(TAGGED)),
+            BundleEntry("Anlage 1", "Lageplan", plan, page_count(plan)),
+            BundleEntry("Anlage 2", "Zielerreichung", TAGGED, page_count(TAGGED)),
+            BundleEntry("Freigabevermerk", "Freigabevermerk", TAGGED, page_count(TAGGED))]
+
+
+def parent_tree(root: Any) -> dict[int, Any]:
+    nums = root["/StructTreeRoot"]["/ParentTree"]["/Nums"]
+    return {int(nums[i]): nums[i + 1].get_object() for i in range(0, len(nums), 2)}
+
+
+def elements_with_content(root: Any) -> list[Any]:
+    found, stack = [], [root["/StructTreeRoot"]]
+    while stack:
+        elem = stack.pop().get_object()
+        kids = elem.get("/K")
+        kids = kids if isinstance(kids, list) else ([kids] if kids is not None else [])
+        if any(isinstance(k, int) for k in kids):
+            found.append(elem)
+        stack.extend(k for k in kids if not isinstance(k, int))
+    return found
+
+
+def test_bundle_is_tagged_with_every_tagged_page_reachable(tmp_path: Path) -> None:
+    parts = entries(tmp_path)
+    done = assemble_bundle(parts, META, tmp_path / "bundle.pdf", None)
+    assert done.tagged is True
+    assert done.tagging_findings == ["Anlage 1 „Lageplan“: ohne Tags (Barrierefreiheit), unverändert übernommen"]
+    info = subprocess.run(["pdfinfo", str(done.path)], capture_output=True, text=True, check=True).stdout
+    assert "Tagged:          yes" in info
+    reader = PdfReader(done.path)
+    root: Any = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] is True or root["/MarkInfo"]["/Marked"] == True  # noqa: E712
+    assert root["/Lang"] == "de-DE"
+    # one Document with a Part per tagged part, in bundle order
+    document = root["/StructTreeRoot"]["/K"][0].get_object()
+    assert document["/S"] == "/Document"
+    assert [k.get_object()["/T"] for k in document["/K"]] == [
+        "Hauptdokument „Beschlussvorlage“", "Anlage 2 „Zielerreichung“", "Freigabevermerk"]
+    assert all(k.get_object()["/P"].get_object() is document for k in document["/K"])
+    # each page's StructParents is its own key; the parent tree maps each MCID back to an element on that page
+    tree = parent_tree(root)
+    page_numbers = {page.indirect_reference.idnum: i for i, page in enumerate(reader.pages)}
+    keys = [reader.pages[i].get("/StructParents") for i in range(len(reader.pages))]
+    assert keys[1] is None and keys[2] is None  # the untagged Anlage
+    tagged_keys = [k for k in keys if k is not None]
+    assert len(set(tagged_keys)) == len(tagged_keys) == 3
+    for i, key in enumerate(keys):
+        if key is None:
+            continue
+        for elem in tree[int(key)]:
+            if elem is not None and hasattr(elem, "get"):
+                assert page_numbers[elem.get_object().raw_get("/Pg").idnum] == i
+    reached = {page_numbers[e.raw_get("/Pg").idnum] for e in elements_with_content(root)}
+    assert reached == {0, 3, 4}
+    assert root["/StructTreeRoot"]["/RoleMap"]
+    # the PDF/A identification stays
+    assert check_pdfa(done.path)["ergebnis"] == "bestanden"
+
+
+def test_untagged_main_document_makes_the_bundle_untagged(tmp_path: Path) -> None:
+    plain = untagged(tmp_path / "plain.pdf", 1)
+    parts = [BundleEntry("Hauptdokument", "Vorlage", plain, 1),
+             BundleEntry("Freigabevermerk", "Freigabevermerk", TAGGED, page_count(TAGGED))]
+    done = assemble_bundle(parts, META, tmp_path / "bundle.pdf", None)
+    assert done.tagged is False
+    assert done.tagging_findings == ["Hauptdokument „Vorlage“: ohne Tags (Barrierefreiheit), unverändert übernommen"]
+
+
+def test_anlage_pages_carry_the_mark_as_an_artifact(tmp_path: Path) -> None:
+    done = assemble_bundle(entries(tmp_path), META, tmp_path / "bundle.pdf", None)
+    reader = PdfReader(done.path)
+    texts = [page.extract_text() for page in reader.pages]
+    assert ["Anlage 1 zur Vorlage 2025/0412" in t for t in texts] == [False, True, True, False, False]
+    assert "Anlage 2 zur Vorlage 2025/0412" in texts[3]
+    for page in reader.pages[1:4]:
+        last = page["/Contents"][-1].get_object().get_data()
+        assert b"/Artifact" in last and b"BDC" in last and b"EMC" in last
+        assert page["/Contents"][0].get_object().get_data() == b"q\n"
+    fonts = subprocess.run(["pdffonts", str(done.path)], capture_output=True, text=True, check=True).stdout
+    stamp_font = [line for line in fonts.splitlines() if line.startswith("LiberationSans ")]
+    assert stamp_font and stamp_font[0].split()[3] == "yes"  # embedded
+    assert check_pdfa(done.path)["ergebnis"] == "bestanden"
+
+
+def test_mark_can_be_switched_off(tmp_path: Path) -> None:
+    done = assemble_bundle(entries(tmp_path), META, tmp_path / "bundle.pdf", None, anlagen_vermerk=False)
+    assert all("zur Vorlage" not in page.extract_text() for page in PdfReader(done.path).pages)
+
+
+def test_stamp_text() -> None:
+    assert stamp_text("Anlage 3", "Vorlage 2025/0412") == "Anlage 3 zur Vorlage 2025/0412"
+    assert stamp_text("Anlage 1", "Az. 56.10.02") == "Anlage 1 zu Az. 56.10.02"
