@@ -285,8 +285,7 @@ def test_nested_documents_bad_anlage_and_deeper_nesting_are_refused(folder: Path
     data = _beschlussvorlage_mit([{"titel": "Sachbericht", "dokument": bericht}])
     lines = refused(write(folder, "bv.json", data), settings)
     assert [line.split(": ", 2)[1] for line in lines] == [
-        "/anlagen/0/dokument/anlagen/0/datei", "/anlagen/0/dokument/anlagen/1/dokument",
-        "/anlagen/0/dokument/anlagen/2/oeffentlich"]
+        "/anlagen/0/dokument/anlagen/0/datei", "/anlagen/0/dokument/anlagen/1/dokument"]
     assert "„anlagen/text.pdf“ ist keine PDF-Datei." in lines[0]
     assert "kann selbst nur PDF-Dateien als Anlagen haben" in lines[1]
 
@@ -511,9 +510,11 @@ def test_no_rule_crashes_on_data_the_schema_refuses(name: str, folder: Path, set
                 assert exc.exit_code in (ExitCode.INVALID_INPUT, ExitCode.FILE_ACCESS), (path, junk, exc.lines())
 
 
-def test_non_public_nested_document_cannot_leak_its_parts(folder: Path, settings: Settings) -> None:
+def test_non_public_nested_document_keeps_its_parts_internal(folder: Path, settings: Settings) -> None:
+    """A non-public nested document and everything it brings (its Sachbericht) stay out of the public bundle."""
     nachweis = example("verwendungsnachweis")
     nachweis.pop("freigabe", None)
     data = _beschlussvorlage_mit([{"titel": "Nachweis", "dokument": nachweis, "oeffentlich": False}])
-    lines = refused(write(folder, "bv.json", data), settings)
-    assert [line.split(": ", 2)[1] for line in lines] == ["/anlagen/0/dokument/sachbericht"]
+    job = validate_file(write(folder, "bv.json", data), settings)
+    assert [(p.json_path, p.public) for p in job.parts] == [
+        ("", True), ("/anlagen/0", False), ("/anlagen/0/dokument/sachbericht", False)]
