@@ -36,7 +36,7 @@ from docgen.stages.assemble import (
 )
 from docgen.stages.convert import Converter
 from docgen.stages.publish import publish_file, publish_new_file, reserve_stem, rollback
-from docgen.stages.render import koerperschaft_for, render_document, render_template
+from docgen.stages.render import RenderTools, koerperschaft_for, render_document, render_template
 from docgen.stages.seal import SEALED_PRODUCER, load_seal, seal
 from docgen.stages.validate import validate_file
 
@@ -70,6 +70,7 @@ class _Work:
     root: Path
     settings: Settings
     job_id: str | None
+    base_dir: Path  # the input's folder: Anlagen and a logo path in the input are relative to it
     docx: dict[int, Path] = field(default_factory=dict)  # part number → DOCX
     pdf: dict[int, Path] = field(default_factory=dict)  # part number → PDF
     timings: dict[str, float] = field(default_factory=dict)
@@ -107,7 +108,7 @@ def _render_parts(job: Job, work: _Work, settings: Settings) -> None:
         start = time.perf_counter()
         out = work.root / "docs" / f"{_file_name(job, part)}.docx"
         work.docx[part.number] = render_document(part.document, part.data, out, settings, job.source.name,
-                                                   json_path=part.json_path)
+                                                   json_path=part.json_path, base_dir=work.base_dir)
         work.timed("render", start)
 
 
@@ -188,7 +189,7 @@ def _signoff(job: Job, work: _Work, variant: _Variant, entries: list[BundleEntry
     pages = 1
     while True:
         docx = render_template(settings.template_path(SIGNOFF_TEMPLATE), context, work.root / "docs" / name,
-                               job.source.name)
+                               job.source.name, logo=RenderTools.logo_file(job.data, settings, work.base_dir))
         work.timed("render", start)
         start = time.perf_counter()
         pdf = docx.with_suffix(".pdf")
@@ -257,7 +258,8 @@ def _bundle(job: Job, work: _Work, variant: _Variant, settings: Settings, conver
         watermark = watermark_page(settings.template_path(WATERMARK_TEMPLATE), settings.state_dir / "cache",
                                    converter)
     out = work.root / f"bundle{variant.suffix}.pdf"
-    assembled = assemble_bundle(entries, _meta(job, settings, created, not draft, variant), out, watermark)
+    assembled = assemble_bundle(entries, _meta(job, settings, created, not draft, variant), out, watermark,
+                                anlagen_vermerk=settings.anlagen_vermerk)
     bundle = assembled.path
     work.timed("assemble", start)
     if draft:
@@ -300,6 +302,12 @@ def _receipt(job: Job, work: _Work, stem: str, bundles: list[_Bundle], generated
         text = pdfa_warning(checks[name], bundle.assembled.pdfa_findings)
         if text:
             warnings.append(Problem("", text, "pdfa.nicht_bestanden", "warning"))
+        tagging = {"getaggt": bundle.assembled.tagged, "befunde": bundle.assembled.tagging_findings}
+        checks["tagging" if name == "pdfa" else "tagging_intern"] = tagging
+        if not bundle.assembled.tagged:
+            warnings.append(Problem("", "das Paket ist nicht durchgehend getaggt (barrierefrei): "
+                                    + "; ".join(bundle.assembled.tagging_findings), "tagging.unvollstaendig",
+                                    "warning"))
     # What assembling took out of the Anlagen (embedded files, outward links …), once per Anlage.
     removed = {r.message: r for bundle in bundles for r in bundle.assembled.removed}
     warnings += [Problem("", r.message, f"anlage.entfernt.{r.code}", "warning") for r in removed.values()]
@@ -384,7 +392,7 @@ def run_job(
             "/freigabe", "über den Eingangsordner werden keine freigegebenen Dokumente angenommen (Einstellung "
             "eingang_ohne_freigabe): bitte in docgen web „Freigeben und siegeln“ oder „freigabe“ entfernen.",
             "freigabe.nicht_im_eingang")])
-    work = _Work(_work_dir(settings), settings, job_id)
+    work = _Work(_work_dir(settings), settings, job_id, base_dir or path.parent)
     work.timed("validate", start)
     try:
         _render_parts(job, work, settings)

@@ -87,6 +87,7 @@ class Settings:
     seal_passphrase_file: Path | None = None
     seal_trust_roots: Path | None = None  # PEM/DER file or folder: roots `docgen verify` trusts besides our seal
     zeitzone: str = "Europe/Berlin"  # every time shown in documents and receipts
+    anlagen_vermerk: bool = True  # "Anlage n zur Vorlage …" in the margin of every Anlage page
     # The hot folder refuses inputs with "freigabe" (bodies that seal only through the web app).
     eingang_ohne_freigabe: bool = False
     # docgen web (see docs/contracts.md, HTTP API)
@@ -130,7 +131,7 @@ _FLOAT_KEYS = {"convert_timeout", "render_timeout", "start_timeout", "stable_sec
 _NONNEGATIVE_FLOAT_KEYS = {"poll"}
 _INT_KEYS = {"workers", "max_jobs_per_worker", "max_input_bytes", "max_anlagen", "max_pages", "web_port",
              "max_upload_bytes", "max_attempts"}
-_BOOL_KEYS = {"eingang_ohne_freigabe"}
+_BOOL_KEYS = {"eingang_ohne_freigabe", "anlagen_vermerk"}
 _CHOICES = {"converter": ("pool", "einzeln"), "web_auth": ("lokal", "proxy")}
 _NOT_KEYS = {"koerperschaft", "config_file"}  # tables and bookkeeping, not plain keys
 MAX_SECONDS = 86_400.0  # a timeout or delay longer than a day is a typo

@@ -456,11 +456,12 @@ def _render(tpl: DocxTemplate, name: str, context: dict[str, Any], out: Path, da
 
 def render_document(
     document: DocumentType, data: Mapping[str, Any], out: Path, settings: Settings, data_name: str,
-    *, json_path: str = "", timeout: float | None = None,
+    *, json_path: str = "", timeout: float | None = None, base_dir: Path | None = None,
 ) -> Path:
     """Fill the document type's template with ``data`` and write ``out``.
 
-    ``json_path`` is where ``data`` stands in the input (a nested document), for messages.
+    ``json_path`` is where ``data`` stands in the input (a nested document), for messages;
+    ``base_dir`` the input's folder, against which a logo path in the input is resolved.
     ``timeout`` bounds the work in seconds (default: the setting ``render_timeout``); beyond it
     the input is refused as too large (exit 4).
     """
@@ -471,7 +472,7 @@ def render_document(
     tpl = load_template(template_path)
     style_ids(template_path)  # a template without the styles rich text needs fails before any work
     tools = RenderTools(tpl, settings, koerperschaft_for(data, settings), data=data, data_name=data_name,
-                        json_path=json_path, deadline=deadline, timeout=timeout)
+                        json_path=json_path, deadline=deadline, timeout=timeout, base_dir=base_dir)
     context = document.context(data, tools)
     return _render(tpl, template_path.name, context, out, data_name, deadline, timeout)
 
