@@ -18,6 +18,7 @@ from build_templates import (
     control_row,
     footer_page_x_of_y,
     header_line,
+    header_logo,
     para,
     repeat_header,
     set_widths,
@@ -385,6 +386,7 @@ def build() -> DocumentObject:
     section_.different_first_page_header_footer = True  # the title page has no header or footer
     header_line(doc, "{{ koerperschaft.name }} – {{ koerperschaft.verwaltungsspitze }}",
                 "Integrationskonzept, Version {{ stand.version }}")
+    header_logo(doc)
     footer_page_x_of_y(doc, "Integrationskonzept {{ traeger.name }}")
     _titelblatt(doc)
     _inhaltsverzeichnis(doc)

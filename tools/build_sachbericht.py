@@ -12,6 +12,7 @@ from build_templates import (
     control_row,
     footer_page_x_of_y,
     header_line,
+    header_logo,
     para,
     set_widths,
     shade,
@@ -306,6 +307,7 @@ def build() -> DocumentObject:
     doc = base_document()
     header_line(doc, "{{ empfaenger.name }}{% if empfaenger.abteilung %} – {{ empfaenger.abteilung }}{% endif %}",
                 "Sachbericht, Az. {{ aktenzeichen }}")
+    header_logo(doc)
     footer_page_x_of_y(doc, "{{ berichtsart }} {{ zeitraum.von|datum }} – {{ zeitraum.bis|datum }}")
     _kopf(doc)
     para(doc, "1 Ausgangslage", style=H1)

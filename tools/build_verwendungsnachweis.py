@@ -27,7 +27,7 @@ from build_sachbericht import (
     shade,
     top_rule,
 )
-from build_templates import base_document, footer_page_x_of_y, header_line, set_widths
+from build_templates import base_document, footer_page_x_of_y, header_line, header_logo, set_widths
 from docx.document import Document as DocumentObject
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
@@ -340,6 +340,7 @@ def build() -> DocumentObject:
     doc = base_document()
     header_line(doc, "{{ empfaenger.name }}{% if empfaenger.abteilung %} – {{ empfaenger.abteilung }}{% endif %}",
                 "{{ kurztitel }}, Az. {{ bescheide[0].aktenzeichen }}")
+    header_logo(doc)
     footer_page_x_of_y(doc, "{{ kurztitel }} {{ zeitraum.von|datum }} – {{ zeitraum.bis|datum }}")
     _briefkopf(doc)
     _angaben(doc)

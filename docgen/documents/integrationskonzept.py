@@ -407,6 +407,7 @@ def context(data: Mapping[str, Any], tools: RenderTools) -> dict[str, Any]:
     ausgangslage = data.get("ausgangslage", {})
     return _kopf(data) | {
         "koerperschaft": tools.koerperschaft,
+        "logo": tools.logo(),
         "kapitel": {key: a.titel for key, a in outline.items() if not key.startswith("hf")},
         "offen": {key: _offen(outline, key) for key in outline if not key.startswith("hf")},
         "vorwort": _blocks(tools, data.get("vorwort")),

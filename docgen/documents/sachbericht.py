@@ -205,6 +205,7 @@ def context(data: Mapping[str, Any], tools: RenderTools) -> dict[str, Any]:
 
     return {
         "koerperschaft": tools.koerperschaft,
+        "logo": tools.logo(),
         "berichtsart": data["berichtsart"],
         "titel": data.get("titel"),
         "empfaenger": stelle(data["zuwendungsempfaenger"]),

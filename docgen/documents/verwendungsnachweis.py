@@ -472,6 +472,7 @@ def context(data: Mapping[str, Any], tools: RenderTools) -> dict[str, Any]:
     anlagen = [{"titel": a["titel"]} for a in data.get("anlagen", [])]
     return {
         "koerperschaft": tools.koerperschaft,
+        "logo": tools.logo(),
         **_stammdaten(data),
         **_sachbericht(data, tools),
         "finanzierung": {"art": fin.art, "hoechstbetrag": fin.hoechstbetrag, "foerdersatz": fin.foerdersatz,
