@@ -123,3 +123,19 @@ def render_once(factory: pytest.TempPathFactory, name: str, data: dict[str, Any]
     proc = subprocess.run([sys.executable, "-m", "docgen", "render", str(source), "--out", str(folder / "out")],
                           cwd=folder, env=env, capture_output=True, text=True, timeout=300)
     return folder / "out", CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+# What makes a test slow, so that `pytest -m "not slow"` runs the unit-level tests in under a minute:
+# a real CLI run (a new Python process per call), a hot folder with a daemon, the corpus run through the
+# CLI, and the Hypothesis fuzzers. Tests that start LibreOffice carry the marker themselves.
+SLOW_FIXTURES = {"docgen", "hotfolder", "daemons", "holder", "bad_results", "wheel"}
+SLOW_MODULES = {"test_fuzz"}
+SLOW_NAMES = ("test_no_rule_crashes_on_data_the_schema_refuses",)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        module = item.path.stem
+        if fixtures & SLOW_FIXTURES or module in SLOW_MODULES or item.name.startswith(SLOW_NAMES):
+            item.add_marker(pytest.mark.slow)
