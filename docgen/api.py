@@ -109,13 +109,15 @@ def render_file(
     *,
     docx_only: bool = False,
     bundle: bool = True,
+    sealed_by: str | None = None,
 ) -> JobResult:
     """Render one input file into ``out_dir``: the bundle (default), or with ``bundle=False``
-    just ``<name>.docx`` and ``<name>.pdf``, or with ``docx_only`` just ``<name>.docx``."""
+    just ``<name>.docx`` and ``<name>.pdf``, or with ``docx_only`` just ``<name>.docx``.
+    ``sealed_by`` names the user who released a signed-off input (recorded in the receipt)."""
     if converter is None and not docx_only:
         with open_converter(settings) as own:
-            return run_job(path, out_dir, settings, own, bundle=bundle)
-    return run_job(path, out_dir, settings, converter, docx_only=docx_only, bundle=bundle)
+            return run_job(path, out_dir, settings, own, bundle=bundle, sealed_by=sealed_by)
+    return run_job(path, out_dir, settings, converter, docx_only=docx_only, bundle=bundle, sealed_by=sealed_by)
 
 
 def render_many(paths: list[Path], out_dir: Path, settings: Settings, *,

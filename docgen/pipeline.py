@@ -71,6 +71,7 @@ class _Work:
     settings: Settings
     job_id: str | None
     base_dir: Path  # the input's folder: Anlagen and a logo path in the input are relative to it
+    sealed_by: str | None = None  # who released and sealed it (docgen web), for the receipt
     docx: dict[int, Path] = field(default_factory=dict)  # part number → DOCX
     pdf: dict[int, Path] = field(default_factory=dict)  # part number → PDF
     timings: dict[str, float] = field(default_factory=dict)
@@ -273,6 +274,8 @@ def _bundle(job: Job, work: _Work, variant: _Variant, settings: Settings, conver
             "zertifikat_sha256": key.fingerprint, "qualifiziert": False if key.local else None,
             "hinweis": ("lokales, selbst ausgestelltes Siegel von docgen – kein qualifiziertes Siegel"
                         if key.local else "Siegelzertifikat aus den Einstellungen")}
+    if work.sealed_by:
+        info["gesiegelt_von"] = work.sealed_by
     return _Bundle(variant, sealed, entries, info, assembled)
 
 
@@ -373,6 +376,7 @@ def run_job(
     job_id: str | None = None,
     base_dir: Path | None = None,
     hot_folder: bool = False,
+    sealed_by: str | None = None,
 ) -> JobResult:
     """Run one input file through the pipeline and publish its results in ``out_dir``.
 
@@ -381,6 +385,7 @@ def run_job(
     (``out_dir/<name>.pdf``), no bundle, seal or receipt; otherwise the bundle,
     its receipt and the folder with the single documents (see docs/contracts.md). ``hot_folder``:
     the input came through the inbox, where the setting ``eingang_ohne_freigabe`` refuses sign-offs.
+    ``sealed_by``: the user who released it (docgen web); the receipt's ``siegel`` records the name.
     """
     # Every time shown (Freigabevermerk, receipt, PDF metadata) in the body's zone, not the server's.
     created = dt.datetime.now(ZoneInfo(settings.zeitzone)).replace(microsecond=0)
@@ -392,7 +397,7 @@ def run_job(
             "/freigabe", "über den Eingangsordner werden keine freigegebenen Dokumente angenommen (Einstellung "
             "eingang_ohne_freigabe): bitte in docgen web „Freigeben und siegeln“ oder „freigabe“ entfernen.",
             "freigabe.nicht_im_eingang")])
-    work = _Work(_work_dir(settings), settings, job_id, base_dir or path.parent)
+    work = _Work(_work_dir(settings), settings, job_id, base_dir or path.parent, sealed_by)
     work.timed("validate", start)
     try:
         _render_parts(job, work, settings)

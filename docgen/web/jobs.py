@@ -36,7 +36,7 @@ def _run(service: Service, auftraege: store.Auftraege, auftrag: store.Auftrag, s
     auftrag.zustand = "laeuft"
     auftraege.put(auftrag)
     try:
-        result = service.render(source, service.settings.outbox)
+        result = service.render(source, service.settings.outbox, auftrag.gesiegelt_von)
         ergebnis: dict[str, Any] = {
             "paket": str(result.pdf) if result.pdf else None, "gesiegelt": result.sealed, "seiten": result.pages,
             "beleg": str(result.receipt) if result.receipt else None,

@@ -102,8 +102,8 @@ class Service:
             source.unlink(missing_ok=True)
             shutil.rmtree(out, ignore_errors=True)
 
-    def render(self, source: Path, out_dir: Path) -> api.JobResult:
-        return api.render_file(source, out_dir, self.settings, self.converter)
+    def render(self, source: Path, out_dir: Path, sealed_by: str | None = None) -> api.JobResult:
+        return api.render_file(source, out_dir, self.settings, self.converter, sealed_by=sealed_by)
 
     def health(self) -> str | None:
         """None when a conversion works (checked at most every 30 s), else the reason."""

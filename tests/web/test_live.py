@@ -9,6 +9,8 @@ import time
 import pytest
 from starlette.testclient import TestClient
 
+from docgen.settings import Settings
+from docgen.web.service import Service
 from tests.conftest import EXAMPLES
 from tests.web.conftest import basic, login
 from tests.web.formsim import form_fields
@@ -41,7 +43,7 @@ def test_api_preview_is_draft_even_with_freigabe(live_client: TestClient) -> Non
     assert b"/ByteRange" not in response.content  # never sealed
 
 
-def test_api_job_sealed_by_freigabe_and_verified(live_client: TestClient) -> None:
+def test_api_job_sealed_by_freigabe_and_verified(live_client: TestClient, warm: tuple[Settings, Service]) -> None:
     response = live_client.post("/api/auftraege", content=json.dumps(_example()).encode(),
                                 headers={**JSON, **basic("fg")})
     assert response.status_code == 201, response.text
@@ -56,6 +58,8 @@ def test_api_job_sealed_by_freigabe_and_verified(live_client: TestClient) -> Non
     assert state["ergebnis"]["gesiegelt"] is True
     assert state["ergebnis"]["pruefung"]["gueltig"] is True
     assert state["gesiegelt_von"] == "fg"
+    receipt = json.loads((warm[0].outbox / state["ergebnis"]["beleg"]).read_text(encoding="utf-8"))
+    assert receipt["siegel"]["gesiegelt_von"] == "fg"  # the receipt records who sealed
     paket = live_client.get(f"/api/auftraege/{job}/paket", headers=basic("fg"))
     assert paket.status_code == 200 and paket.content.startswith(b"%PDF")
     assert live_client.get(f"/api/auftraege/{job}", headers=basic("sb")).status_code == 404
