@@ -65,10 +65,10 @@ def test_read_only_outbox(docgen: Run, tmp_path: Path, small_mount: Callable[[st
 
 @needs_root
 def test_daemon_survives_full_outbox(tmp_path: Path, small_mount: Callable[[str], Path]) -> None:
-    folders = {"inbox": tmp_path / "eingang", "outbox": small_mount("size=400k"), "state": tmp_path / "zustand"}
+    folders = {"inbox": tmp_path / "eingang", "outbox": small_mount("size=700k"), "state": tmp_path / "zustand"}
     folders["inbox"].mkdir()
     folders["state"].mkdir()
-    (folders["outbox"] / "platzhalter").write_bytes(b"\0" * 330_000)  # leaves too little for a bundle
+    (folders["outbox"] / "platzhalter").write_bytes(b"\0" * 630_000)  # leaves too little for a bundle
     drop(folders["inbox"], "erste.json", example_data())
     daemon = DaemonProcess(folders)
     try:

@@ -18,6 +18,7 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
+import io
 import re
 import struct
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from fontTools import subset
+from fontTools.ttLib import TTFont
 from pypdf import PdfReader, PdfWriter, Transformation
 from pypdf.constants import PageLabelStyle
 from pypdf.generic import (
@@ -376,6 +379,26 @@ def stamp_text(label: str, reference: str) -> str:
     return f"{label} {'zur' if reference.startswith('Vorlage') else 'zu'} {reference}"
 
 
+SUBSET_TAG = "DGANLG"  # PDF names a font subset "TAG+Name"
+
+
+def _subset(data: bytes, text: str) -> bytes:
+    """The font program reduced to the glyphs of ``text`` (and .notdef); its cmap keeps them reachable."""
+    font = TTFont(io.BytesIO(data))
+    options = subset.Options()
+    options.notdef_outline = True
+    options.layout_features = []
+    options.name_IDs = ["*"]
+    options.name_legacy = True
+    options.name_languages = ["*"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=text)
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
 @functools.lru_cache(maxsize=1)
 def _stamp_font_file() -> Path | None:
     for folder in STAMP_FONT_DIRS:
@@ -462,16 +485,17 @@ class _AnlageStamp:
     and marked as an artifact so that it stays out of the structure tree.
     """
 
-    def __init__(self, writer: PdfWriter, font: _TrueType) -> None:
+    def __init__(self, writer: PdfWriter, font: _TrueType, text: str) -> None:
         self.writer = writer
         self.font = font
+        data = _subset(font.data, text)  # the whole font would add about 200 KB to every bundle
         program = StreamObject()
-        program.set_data(font.data)  # compressed below
-        program[NameObject("/Length1")] = NumberObject(len(font.data))
+        program.set_data(data)  # compressed below
+        program[NameObject("/Length1")] = NumberObject(len(data))
         program = program.flate_encode()
         descriptor = DictionaryObject({
             NameObject("/Type"): NameObject("/FontDescriptor"),
-            NameObject("/FontName"): NameObject("/LiberationSans"),
+            NameObject("/FontName"): NameObject(f"/{SUBSET_TAG}+LiberationSans"),
             NameObject("/Flags"): NumberObject(32),
             NameObject("/FontBBox"): ArrayObject(NumberObject(v) for v in font.bbox),
             NameObject("/ItalicAngle"): NumberObject(0),
@@ -484,7 +508,7 @@ class _AnlageStamp:
         self.font_ref = writer._add_object(DictionaryObject({
             NameObject("/Type"): NameObject("/Font"),
             NameObject("/Subtype"): NameObject("/TrueType"),
-            NameObject("/BaseFont"): NameObject("/LiberationSans"),
+            NameObject("/BaseFont"): NameObject(f"/{SUBSET_TAG}+LiberationSans"),
             NameObject("/FirstChar"): NumberObject(32),
             NameObject("/LastChar"): NumberObject(255),
             NameObject("/Widths"): ArrayObject(NumberObject(w) for w in font.widths),
@@ -531,10 +555,11 @@ def stamp_anlagen(writer: PdfWriter, entries: list[BundleEntry], reference: str)
     font_file = _stamp_font_file()
     if font_file is None:
         return [f"Anlagenvermerk fehlt: Schrift {STAMP_FONT_FILE} nicht gefunden (Paket fonts-liberation2)"]
-    stamp = _AnlageStamp(writer, _TrueType.read(font_file))
+    texts = {index: stamp_text(entry.label, reference) for index, entry in anlagen}
+    stamp = _AnlageStamp(writer, _TrueType.read(font_file), "".join(texts.values()))
     first = [sum(e.pages for e in entries[:i]) for i in range(len(entries))]
     for index, entry in anlagen:
-        text = stamp_text(entry.label, reference)
+        text = texts[index]
         for page in range(first[index], first[index] + entry.pages):
             stamp.apply(writer.pages[page], text)
     return []

@@ -115,8 +115,13 @@ def test_anlage_pages_carry_the_mark_as_an_artifact(tmp_path: Path) -> None:
         assert b"/Artifact" in last and b"BDC" in last and b"EMC" in last
         assert page["/Contents"][0].get_object().get_data() == b"q\n"
     fonts = subprocess.run(["pdffonts", str(done.path)], capture_output=True, text=True, check=True).stdout
-    stamp_font = [line for line in fonts.splitlines() if line.startswith("LiberationSans ")]
-    assert stamp_font and stamp_font[0].split()[3] == "yes"  # embedded
+    stamp_font = [line.split() for line in fonts.splitlines() if line.startswith("DGANLG+LiberationSans ")]
+    assert stamp_font and stamp_font[0][3:5] == ["yes", "yes"]  # embedded, as a subset of the glyphs it needs
+    by_name: dict[str, Any] = {font.get_object()["/BaseFont"]: font.get_object()
+                               for page in PdfReader(done.path).pages
+                               for font in page["/Resources"].get_object().get("/Font", {}).values()}
+    program = by_name["/DGANLG+LiberationSans"]["/FontDescriptor"]["/FontFile2"].get_object()
+    assert int(program["/Length1"]) < 40_000  # the whole font program is about 400 KB
     assert check_pdfa(done.path)["ergebnis"] == "bestanden"
 
 
@@ -128,3 +133,4 @@ def test_mark_can_be_switched_off(tmp_path: Path) -> None:
 def test_stamp_text() -> None:
     assert stamp_text("Anlage 3", "Vorlage 2025/0412") == "Anlage 3 zur Vorlage 2025/0412"
     assert stamp_text("Anlage 1", "Az. 56.10.02") == "Anlage 1 zu Az. 56.10.02"
+
