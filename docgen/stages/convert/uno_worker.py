@@ -30,6 +30,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -204,6 +205,22 @@ def quit_office(desktop, office: subprocess.Popen) -> None:
     signal.alarm(0)
 
 
+def watch_parent(office: subprocess.Popen) -> None:
+    """Kill LibreOffice as soon as the process that started us is gone (killed with SIGKILL, say).
+
+    Closing our stdin tells us the same, but only once we read it: a parent that dies while
+    LibreOffice starts, or a reply we cannot deliver, would otherwise leave LibreOffice running.
+    """
+    parent = os.getppid()
+
+    def run() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        kill_everything(office)
+
+    threading.Thread(target=run, daemon=True, name="eltern-waechter").start()
+
+
 def emit(out, message: dict) -> None:
     out.write(json.dumps(message) + "\n")  # ASCII only: no locale can garble it
     out.flush()
@@ -235,14 +252,20 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         emit(out, {"ready": False, "missing": "soffice", "error": str(exc)})
         return 3
+    watch_parent(office)
     try:
         desktop = connect(pipe, office, args.start_timeout)
     except Exception as exc:
-        emit(out, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
+        with contextlib.suppress(OSError, ValueError):
+            emit(out, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
         kill_everything(office)
         return 1
-    emit(out, {"ready": True, "pid": os.getpid(), "soffice_pid": office.pid, "pipe": pipe})
-    serve(desktop, office, out, filter_data)
+    try:
+        emit(out, {"ready": True, "pid": os.getpid(), "soffice_pid": office.pid, "pipe": pipe})
+        serve(desktop, office, out, filter_data)
+    except BaseException:  # e.g. the pool went away and a reply cannot be delivered: never leave LibreOffice
+        kill_everything(office)
+        raise
     quit_office(desktop, office)
     return 0
 
