@@ -181,7 +181,9 @@ def _failed(work_file: Path, job_id: str, folders: Folders, ledger: JobLedger, e
         log.error("[%s] %s: fehlgeschlagen (Exit %d), aber der Fehlerbericht konnte nicht geschrieben werden "
                   "(%s); die Eingabe bleibt im Arbeitsordner und wird beim nächsten Lauf erneut bearbeitet",
                   job_id, work_file.name, int(error.exit_code), _reason(exc))
-    log.warning("[%s] %s: fehlgeschlagen (Exit %d) → %s", job_id, work_file.name, int(error.exit_code), target)
+    reason = error.lines()[0] if error.lines() else error.message  # the first problem; all are in the report
+    log.warning("[%s] %s: fehlgeschlagen (Exit %d): %s → %s", job_id, work_file.name, int(error.exit_code),
+                reason[:300], target)
     return Outcome(job_id, work_file.name, art, False, int(error.exit_code), message, time.monotonic() - start)
 
 
