@@ -439,5 +439,5 @@ def test_inbox_refuses_sign_offs_when_set_to(hotfolder: dict[str, Path]) -> None
             "(Einstellung eingang_ohne_freigabe)") in report
     assert not [p for p in hotfolder["outbox"].iterdir() if p.suffix == ".pdf"]
     # the log line of the failure carries the job id and the reason, not just the exit code
-    assert re.search(r"\[[0-9A-Za-z-]+\] freigegeben\.json: fehlgeschlagen \(Exit 4\): freigegeben\.json: /freigabe: über "
-                     "den Eingangsordner", result.stderr), result.stderr
+    assert re.search(r"\[[0-9A-Za-z-]+\] freigegeben\.json: fehlgeschlagen \(Exit 4\): "
+                     r"freigegeben\.json: /freigabe: über den Eingangsordner", result.stderr), result.stderr
