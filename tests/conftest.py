@@ -129,8 +129,9 @@ def render_once(factory: pytest.TempPathFactory, name: str, data: dict[str, Any]
 # a real CLI run (a new Python process per call), a hot folder with a daemon, the corpus run through the
 # CLI, and the Hypothesis fuzzers. Tests that start LibreOffice carry the marker themselves.
 SLOW_FIXTURES = {"docgen", "hotfolder", "daemons", "holder", "bad_results", "wheel"}
-SLOW_MODULES = {"test_fuzz"}
-SLOW_NAMES = ("test_no_rule_crashes_on_data_the_schema_refuses",)
+SLOW_MODULES = {"test_fuzz", "test_publish_ready"}  # the latter renders with LibreOffice in its fixture
+SLOW_NAMES = ("test_no_rule_crashes_on_data_the_schema_refuses", "test_cli_verify_exit_codes",
+              "test_copy_of_an_earlier_job_clears_freigabe")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
