@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -123,6 +123,14 @@ def render_once(factory: pytest.TempPathFactory, name: str, data: dict[str, Any]
     proc = subprocess.run([sys.executable, "-m", "docgen", "render", str(source), "--out", str(folder / "out")],
                           cwd=folder, env=env, capture_output=True, text=True, timeout=300)
     return folder / "out", CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+def missing_part(reason: str) -> NoReturn:
+    """A real part a test needs is not installed: skipped on a developer's machine, a failure in CI
+    (CI=true), where tools/install-system.sh must have installed it — a skip there would hide a gap."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (in CI muss tools/install-system.sh es installieren)")
+    pytest.skip(reason)
 
 
 # What makes a test slow, so that `pytest -m "not slow"` runs the unit-level tests in under a minute:

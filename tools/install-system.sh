@@ -6,7 +6,7 @@ set -eu
 # LibreOffice and fonts for the documents; poppler and NSS tools for the tests' PDF and seal checks;
 # German hyphenation patterns; Chromium (+ driver) for the web app's browser tests; Redis and
 # PostgreSQL for the workers past one machine (the tests start their own throw-away instances).
-PACKAGES="libreoffice-writer-nogui python3-uno fonts-liberation2 fonts-crosextra-carlito fontconfig poppler-utils python3-venv libnss3-tools hyphen-de chromium chromium-driver redis-server postgresql"
+PACKAGES="libreoffice-writer-nogui python3-uno fonts-liberation2 fonts-crosextra-carlito fontconfig poppler-utils python3-venv libnss3-tools hyphen-de chromium chromium-driver redis-server postgresql npm"
 
 missing=""
 command -v soffice >/dev/null 2>&1 || missing="$missing libreoffice-writer-nogui"
@@ -23,6 +23,7 @@ python3 -c "import venv, ensurepip" >/dev/null 2>&1 || missing="$missing python3
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v chromedriver >/dev/null 2>&1 || missing="$missing chromium-driver"
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"  # fetches axe-core for the accessibility test
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
 
 if [ -z "$missing" ]; then

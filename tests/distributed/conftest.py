@@ -21,7 +21,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import EXAMPLES, clean_env
+from tests.conftest import EXAMPLES, clean_env, missing_part
 from tests.pki import make_pki
 
 FAULTY = Path(__file__).with_name("faulty.py")
@@ -30,7 +30,7 @@ FAULTY = Path(__file__).with_name("faulty.py")
 def _pg_bin(name: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
     if not found:
-        pytest.skip(f"PostgreSQL ({name}) nicht installiert")
+        missing_part(f"PostgreSQL ({name}) nicht installiert")
     return found[-1]
 
 

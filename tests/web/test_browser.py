@@ -36,7 +36,7 @@ from docgen.settings import Settings
 from docgen.web import jsontext
 from docgen.web.app import create_app
 from docgen.web.service import Service
-from tests.conftest import EXAMPLES, clean_env
+from tests.conftest import EXAMPLES, clean_env, missing_part
 from tests.web.conftest import PASSWORT, make_settings
 
 pytestmark = pytest.mark.slow
@@ -57,11 +57,11 @@ def axe_script(request: pytest.FixtureRequest) -> str:
     if not tarball.exists():
         npm = shutil.which("npm")
         if npm is None:
-            pytest.skip("npm fehlt: axe-core kann nicht geholt werden")
+            missing_part("npm fehlt: axe-core kann nicht geholt werden")
         done = subprocess.run([npm, "pack", f"axe-core@{AXE_VERSION}", "--pack-destination", str(folder)],
                               cwd=folder, capture_output=True, text=True, timeout=300)
         if done.returncode != 0 or not tarball.exists():
-            pytest.skip(f"npm pack axe-core@{AXE_VERSION} ging nicht: {done.stderr.strip()[-300:]}")
+            missing_part(f"npm pack axe-core@{AXE_VERSION} ging nicht: {done.stderr.strip()[-300:]}")
     digest = "sha512-" + base64.b64encode(hashlib.sha512(tarball.read_bytes()).digest()).decode()
     if digest != AXE_INTEGRITY:
         tarball.unlink()
@@ -93,7 +93,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Sett
 @pytest.fixture(scope="module")
 def browser() -> Iterator[WebDriver]:
     if not (CHROMIUM.exists() and DRIVER.exists()):
-        pytest.skip("Debian chromium und chromium-driver sind nicht installiert")
+        missing_part("Debian chromium und chromium-driver sind nicht installiert")
     from selenium.webdriver.chrome.service import Service as DriverService
 
     options = webdriver.ChromeOptions()
