@@ -145,25 +145,31 @@ def render_files(paths: list[Path], out_dir: Path, settings: Settings, *, docx_o
 
     Invalid inputs are reported before any LibreOffice starts. Before the first stage the
     set-up is checked (templates and their styles, LibreOffice, the seal when an input is
-    signed off). One file or one worker runs in this process with a warm LibreOffice; several
-    files run in job processes, one per worker, so the Python work uses every core too.
+    signed off; for one file while its LibreOffice starts). One file or one worker runs in
+    this process with a warm LibreOffice; several files run in job processes (two per
+    LibreOffice worker), so the Python work uses every core too.
     Results (or errors) come back in input order.
     """
     checked = [_with_body(item, settings) for item in validate_files(paths, settings)]
     valid = [job for job in checked if isinstance(job, Job)]
     rendered: dict[Path, RenderOutcome] = {}
     if valid:
-        preflight(settings, converter=not docx_only,
-                  seal=not docx_only and bundle and any("freigabe" in job.data for job in valid),
-                  documents=[doc for job in valid for doc in _documents_of(job)])
+        check = partial(preflight, settings, converter=not docx_only,
+                        seal=not docx_only and bundle and any("freigabe" in job.data for job in valid),
+                        documents=[doc for job in valid for doc in _documents_of(job)])
         files = [job.source for job in valid]
         outcomes: list[RenderOutcome]
         if docx_only:
+            check()
             outcomes = [_try(partial(run_job, path, out_dir, settings, None, docx_only=True)) for path in files]
         elif len(files) > 1 and settings.worker_count > 1:
+            check()
             outcomes = render_many(files, out_dir, settings, bundle=bundle)
         else:
-            with open_converter(settings, pooled=True) as converter:
+            # LibreOffice starts first and in the background (about a second, plus the German
+            # hyphenation patterns): the checks and the first render run meanwhile.
+            with open_converter(settings, pooled=True, wait=False) as converter:
+                check()
                 outcomes = [_try(partial(run_job, path, out_dir, settings, converter, bundle=bundle))
                             for path in files]
         rendered = dict(zip(files, outcomes, strict=True))

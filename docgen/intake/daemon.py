@@ -83,8 +83,9 @@ class Daemon:
 
     def _take_ready(self, pool: JobProcesses, ledger: JobLedger) -> None:
         ensure_folders(self.folders)  # a folder replaced by a symlink: take nothing until it is fixed
-        # Take no more than the workers can start, so a stop leaves the rest safely in the inbox.
-        free = max(0, self.settings.worker_count * 2 - len(self.running))
+        # Take no more than the job processes can start (and one waiting per LibreOffice worker), so a
+        # stop leaves the rest safely in the inbox.
+        free = max(0, pool.capacity + self.settings.worker_count - len(self.running))
         for path in self.tracker.ready(candidates(self.folders.inbox), time.monotonic())[:free]:
             try:
                 taken = take(path, self.folders, ledger)
@@ -95,7 +96,12 @@ class Daemon:
                 log.warning("%s: bleibt im Eingang, neuer Versuch später (%s)", path.name, reason)
                 continue
             if taken is not None and taken.work_file is not None:
-                self.running.add(pool.submit(taken.work_file, taken.job_id, self.folders))
+                self._track(pool.submit(taken.work_file, taken.job_id, self.folders))
+
+    def _track(self, future: Future[Outcome]) -> None:
+        # A finished job frees a process: the loop wakes to take the next file at once.
+        self.running.add(future)
+        future.add_done_callback(lambda _: self.wake.set())
 
     def _next_wait(self) -> float:
         # While files settle, look again soon; otherwise sleep until an event or the next rescan.
@@ -105,7 +111,7 @@ class Daemon:
 
     def _resume(self, pool: JobProcesses, ledger: JobLedger, lock: InboxLock) -> None:
         for job_id, work_file in left_over(self.folders, ledger, lock):
-            self.running.add(pool.submit(work_file, job_id, self.folders))
+            self._track(pool.submit(work_file, job_id, self.folders))
 
     def run(self) -> int:
         """Own the inbox (exit 9 when another docgen does), then watch it until a signal arrives."""

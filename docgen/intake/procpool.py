@@ -1,27 +1,35 @@
-"""Job processes: N processes, each with its own warm LibreOffice, each running whole jobs.
+"""Job processes: whole jobs in N×2 processes, their conversions in N warm LibreOffice workers.
 
 Rendering, assembling and sealing are Python work; in threads of one process
-they take turns (the GIL), so a second worker added almost nothing. Here every
-job process owns one LibreOffice worker and runs jobs from start to finish, so
-N processes use N cores. The parent only takes files and registers them; the
-children write their own ledger entries (SQLite copes with several writers).
+they take turns (the GIL), so every job runs in a process of its own. Each job
+spends about as long in Python as in LibreOffice, so there are two job processes
+per LibreOffice worker: while one waits for its conversion, the other renders,
+assembles or seals, and neither the cores nor LibreOffice sit idle. The
+LibreOffice workers belong to the parent (one warm pool, :class:`ConversionService`);
+a job process sends it the paths of a DOCX and the PDF to write. The parent only
+takes files and registers them; the children write their own ledger entries
+(SQLite copes with several writers).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import multiprocessing
 import os
+import secrets
 import select
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import ExitStack
+from multiprocessing.connection import Client, Connection, Listener
 from multiprocessing.util import Finalize
 from pathlib import Path
 
-from docgen.errors import DocgenError
+from docgen.errors import ConversionFailed, DocgenError, InternalJobError
 from docgen.intake.hotfolder import Folders
 from docgen.intake.jobs import Outcome, process
 from docgen.intake.ledger import JobLedger
@@ -33,13 +41,101 @@ from docgen.stages.convert.factory import open_converter
 
 log = logging.getLogger("docgen.intake")
 
-# One converter and one ledger connection per job process, made by _start().
+# Job processes per LibreOffice worker: one converts while the other does its Python stages.
+PROCESSES_PER_CONVERTER = 2
+
+# The converter and the ledger connection of a job process, made by _start().
 _converter: Converter | None = None
 _ledger: JobLedger | None = None
 
 
+class ConversionService:
+    """The parent's warm LibreOffice pool, offered to its job processes over a private socket.
+
+    The socket lives in the abstract namespace (no file, no path length limit) and takes
+    only callers that know the random key handed to the job processes at their start.
+    One thread per job process converts its requests in turn; the pool is thread-safe.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._stack = ExitStack()
+        # Starts LibreOffice in the background; the first conversion waits for it.
+        self._converter = self._stack.enter_context(open_converter(settings, pooled=True, wait=False))
+        self.authkey = secrets.token_bytes(32)
+        self.address = f"\0docgen-umwandlung-{os.getpid()}-{secrets.token_hex(6)}"
+        try:
+            self._listener = Listener(self.address, family="AF_UNIX", authkey=self.authkey)
+        except BaseException:
+            self._stack.close()
+            raise
+        self._closed = threading.Event()
+        threading.Thread(target=self._accept, daemon=True, name="umwandlung").start()
+
+    def _accept(self) -> None:
+        while not self._closed.is_set():
+            try:
+                connection = self._listener.accept()
+            except (OSError, EOFError, multiprocessing.AuthenticationError):
+                continue  # closing, or a caller without the key
+            threading.Thread(target=self._serve, args=(connection,), daemon=True,
+                             name="umwandlung-auftrag").start()
+
+    def _serve(self, connection: Connection) -> None:
+        with connection:
+            while True:
+                try:
+                    docx, pdf = connection.recv()
+                except (EOFError, OSError):
+                    return  # the job process ended
+                reply: DocgenError | None = None
+                try:
+                    self._converter.convert(Path(docx), Path(pdf))
+                except DocgenError as exc:
+                    reply = exc
+                except Exception as exc:  # a bug: the job fails with it, the service goes on
+                    log.exception("Umwandlung von %s fehlgeschlagen", docx)
+                    reply = InternalJobError(f"{Path(docx).name}: Umwandlung abgebrochen ({type(exc).__name__}).")
+                try:
+                    connection.send(reply)
+                except OSError:
+                    return
+
+    def close(self) -> None:
+        """Stop taking requests and stop LibreOffice; idempotent."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        # accept() does not notice a closed socket: one last caller wakes it
+        with contextlib.suppress(OSError, EOFError, multiprocessing.AuthenticationError):
+            Client(self.address, family="AF_UNIX", authkey=self.authkey).close()
+        self._listener.close()
+        self._stack.close()
+
+
+class _RemoteConverter:
+    """A job process's :class:`Converter`: the conversion runs in the parent's pool."""
+
+    def __init__(self, address: str, authkey: bytes) -> None:
+        self._connection = Client(address, family="AF_UNIX", authkey=authkey)
+        self._lock = threading.Lock()
+
+    def convert(self, docx: Path, pdf: Path) -> None:
+        with self._lock:
+            try:
+                self._connection.send((str(docx), str(pdf)))
+                reply = self._connection.recv()
+            except (EOFError, OSError) as exc:
+                raise ConversionFailed(f"{docx.name}: der LibreOffice-Dienst von docgen antwortet nicht mehr "
+                                       f"({exc}). Bitte den Auftrag erneut starten.") from exc
+        if reply is not None:
+            raise reply
+
+    def close(self) -> None:
+        self._connection.close()
+
+
 def _watch_parent(parent: int, stop: Callable[[], None]) -> None:
-    """End this job process (and its LibreOffice) as soon as the process that started it is gone.
+    """End this job process as soon as the process that started it is gone.
 
     A parent killed by SIGKILL runs no clean-up, and job processes would wait for work forever;
     a pidfd becomes readable when the parent exits, whatever ended it.
@@ -55,26 +151,26 @@ def _watch_parent(parent: int, stop: Callable[[], None]) -> None:
     os._exit(0)
 
 
-def _start(settings: Settings, log_level: int, parent: int) -> None:
-    """Initialise a job process: its own single LibreOffice worker and ledger connection."""
-    global _converter, _ledger
+def _start(settings: Settings, log_level: int, parent: int, address: str, authkey: bytes) -> None:
+    """Initialise a job process: its line to the parent's LibreOffice pool."""
+    global _converter
     # The parent decides about shutdown; a Ctrl-C or SIGTERM to the group must not kill jobs halfway.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("docgen").setLevel(log_level)
     logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
-    context = open_converter(dataclasses.replace(settings, workers=1), pooled=True)
-    _converter = context.__enter__()
+    converter = _RemoteConverter(address, authkey)
+    _converter = converter
     # multiprocessing ends its children without atexit; Finalize runs on that way out.
-    Finalize(None, context.__exit__, args=(None, None, None), exitpriority=10)
-    threading.Thread(target=_watch_parent, args=(parent, lambda: context.__exit__(None, None, None)),
-                     daemon=True, name="eltern-waechter").start()
+    Finalize(None, converter.close, exitpriority=10)
+    threading.Thread(target=_watch_parent, args=(parent, converter.close), daemon=True,
+                     name="eltern-waechter").start()
 
 
 def _ready() -> int:
-    """A no-op job: submitted once per process at start, so every process (and its LibreOffice) starts
-    then, not when the first file arrives."""
+    """A no-op job: submitted once per process at start, so every process starts then, not when the
+    first file arrives."""
     return os.getpid()
 
 
@@ -94,30 +190,73 @@ def _render(path: Path, out_dir: Path, settings: Settings, bundle: bool) -> JobR
         return exc
 
 
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT/SIGTERM wait until the block is done, then reach their handler as usual.
+
+    The CLI's handler raises an exception wherever the main thread is; inside the executor's
+    start-up that could leave a process half-started, which the executor then never joins.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[signal.Signals] = []
+    previous = {sig: signal.signal(sig, lambda signum, _frame: held.append(signal.Signals(signum)))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if held:
+            handler = previous[held[0]]
+            if callable(handler):
+                handler(held[0], None)
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), held[0])
+
+
 class JobProcesses:
-    """A pool of ``settings.worker_count`` job processes (a context manager)."""
+    """``processes`` (default ``settings.worker_count``) warm LibreOffice workers and twice as many
+    job processes (a context manager)."""
 
     def __init__(self, settings: Settings, processes: int | None = None) -> None:
         self.settings = settings
-        context = multiprocessing.get_context("forkserver")
-        self._executor = ProcessPoolExecutor(
-            max_workers=processes or settings.worker_count, mp_context=context, initializer=_start,
-            initargs=(settings, logging.getLogger("docgen").getEffectiveLevel(), os.getpid()))
-        # The executor starts a process per submitted job while none is idle: one no-op per process
-        # starts them all now (each initialiser starts and warms its LibreOffice), in the background.
-        self._warming = [self._executor.submit(_ready) for _ in range(processes or settings.worker_count)]
+        converters = processes or settings.worker_count
+        self.capacity = converters * PROCESSES_PER_CONVERTER
+        self._service = ConversionService(dataclasses.replace(settings, workers=converters))
+        self._executor: ProcessPoolExecutor | None = None
+        try:
+            with _signals_held():
+                context = multiprocessing.get_context("forkserver")
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.capacity, mp_context=context, initializer=_start,
+                    initargs=(settings, logging.getLogger("docgen").getEffectiveLevel(), os.getpid(),
+                              self._service.address, self._service.authkey))
+                # The executor starts a process per submitted job while none is idle: one no-op per
+                # process starts them all now, in the background, while LibreOffice starts too.
+                self._warming = [self._executor.submit(_ready) for _ in range(self.capacity)]
+        except BaseException:  # e.g. SIGTERM while the processes start: none may be left half-started
+            self.close(cancel=True)
+            raise
 
     def submit(self, work_file: Path, job_id: str, folders: Folders) -> Future[Outcome]:
+        assert self._executor is not None
         return self._executor.submit(_job, work_file, job_id, folders, self.settings)
 
     def render(self, path: Path, out_dir: Path, *, bundle: bool = True) -> Future[JobResult | DocgenError]:
         """One input file through the whole pipeline in a job process (see ``api.render_many``)."""
+        assert self._executor is not None
         return self._executor.submit(_render, path, out_dir, self.settings, bundle)
 
     def close(self, *, cancel: bool = False) -> None:
         """Let running (and, unless ``cancel``, queued) jobs finish, then stop the processes and
-        their LibreOffice."""
-        self._executor.shutdown(wait=True, cancel_futures=cancel)
+        LibreOffice."""
+        try:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True, cancel_futures=cancel)
+        finally:
+            self._service.close()
 
     def __enter__(self) -> JobProcesses:
         return self

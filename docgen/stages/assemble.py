@@ -384,15 +384,23 @@ SUBSET_TAG = "DGANLG"  # PDF names a font subset "TAG+Name"
 
 def _subset(data: bytes, text: str) -> bytes:
     """The font program reduced to the glyphs of ``text`` (and .notdef); its cmap keeps them reachable."""
+    return _subset_of_characters(data, "".join(sorted(set(text))))
+
+
+@functools.lru_cache(maxsize=16)
+def _subset_of_characters(data: bytes, characters: str) -> bytes:
+    """Kept per process: the marks of one body's bundles share their few characters."""
     font = TTFont(io.BytesIO(data))
     options = subset.Options()
     options.notdef_outline = True
     options.layout_features = []
+    # A PDF viewer lays out no text of an embedded font: the layout tables would only cost time to read.
+    options.drop_tables += ["GSUB", "GPOS", "GDEF", "FFTM"]
     options.name_IDs = ["*"]
     options.name_legacy = True
     options.name_languages = ["*"]
     subsetter = subset.Subsetter(options)
-    subsetter.populate(text=text)
+    subsetter.populate(text=characters)
     subsetter.subset(font)
     out = io.BytesIO()
     font.save(out)

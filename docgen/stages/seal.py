@@ -56,10 +56,25 @@ FIELD_NAME = "Siegel"
 SEALED_PRODUCER: str = f"pyHanko {_pyhanko_version}"
 
 
-def _cached_key_signer(pyca_key: Any, base: signers.SimpleSigner) -> signers.SimpleSigner:
-    """pyHanko's SimpleSigner re-parses (and re-validates) the private key for every signature,
-    which costs about 0.2 s for RSA 3072; this one keeps the parsed key for RSA PKCS#1 v1.5."""
+def _signer(pyca_key: Any, pyca_cert: x509.Certificate, chain: list[x509.Certificate]) -> signers.SimpleSigner:
+    """A pyHanko signer from the key and certificates already read from the PKCS#12 file.
+
+    pyHanko's own ``load_pkcs12_data`` would decrypt the file a second time (0.1 s and more,
+    the key derivation is slow on purpose). Besides, its SimpleSigner re-parses (and
+    re-validates) the private key for every signature, about 0.2 s for RSA 3072; this one
+    keeps the parsed key for RSA PKCS#1 v1.5.
+    """
+    from asn1crypto import keys as asn1_keys
+    from asn1crypto import x509 as asn1_x509
     from pyhanko.sign import signers  # pyHanko only when sealing: it costs 0.5 s to import
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    der = serialization.Encoding.DER
+    private = asn1_keys.PrivateKeyInfo.load(pyca_key.private_bytes(
+        der, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    certificate = asn1_x509.Certificate.load(pyca_cert.public_bytes(der))
+    registry = SimpleCertificateStore()  # type: ignore[no-untyped-call]
+    registry.register_multiple([asn1_x509.Certificate.load(extra.public_bytes(der)) for extra in chain])
 
     class _CachedKeySigner(signers.SimpleSigner):
         def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
@@ -70,8 +85,7 @@ def _cached_key_signer(pyca_key: Any, base: signers.SimpleSigner) -> signers.Sim
                     return bytes(pyca_key.sign(data, padding.PKCS1v15(), digest[digest_algorithm]))
             return bytes(super().sign_raw(data, digest_algorithm))
 
-    return _CachedKeySigner(signing_key=base.signing_key, signing_cert=base.signing_cert,
-                            cert_registry=base.cert_registry)
+    return _CachedKeySigner(signing_key=private, signing_cert=certificate, cert_registry=registry)
 
 
 _CACHE: dict[tuple[str, int, int, bytes | None], SealKey] = {}
@@ -306,7 +320,7 @@ def _open_p12(settings: Settings, p12: Path, local: bool) -> SealKey:
         if cache_key in _CACHE:
             return _CACHE[cache_key]
     try:
-        pyca_key, pyca_cert, _ = pkcs12.load_key_and_certificates(data, passphrase)
+        pyca_key, pyca_cert, pyca_chain = pkcs12.load_key_and_certificates(data, passphrase)
     except ValueError as exc:
         hint = ("Das Passwort fehlt oder ist falsch: bitte in der Umgebungsvariable DOCGEN_SEAL_PASSPHRASE "
                 "oder in der Datei seal_passphrase_file angeben." if not local else
@@ -316,13 +330,11 @@ def _open_p12(settings: Settings, p12: Path, local: bool) -> SealKey:
     if pyca_key is None or pyca_cert is None:
         raise ConfigError(f"{p12}: die PKCS#12-Datei enthält keinen privaten Schlüssel mit Zertifikat. Bitte "
                           "die vollständige Siegeldatei (Schlüssel und Zertifikat) einstellen.")
-    from pyhanko.sign import signers  # pyHanko only when sealing: it costs 0.5 s to import
-
     try:
-        base = signers.SimpleSigner.load_pkcs12_data(data, other_certs=[], passphrase=passphrase)
+        signer = _signer(pyca_key, pyca_cert, pyca_chain)
     except ValueError as exc:
         raise ConfigError(f"{p12}: der Schlüssel des Siegelzertifikats wird nicht unterstützt ({exc}).") from exc
-    key = SealKey(_cached_key_signer(pyca_key, base), p12, local)
+    key = SealKey(signer, p12, local)
     with _CACHE_LOCK:
         _CACHE[cache_key] = key
     return key
