@@ -76,6 +76,17 @@ def redacted(url: str) -> str:
     return " ".join(f"{k}={v}" for k, v in info.items() if v is not None)
 
 
+# Any fixed number: workers and producer starting together on an empty database take turns creating the
+# table (two CREATE TABLE IF NOT EXISTS at once may still collide on PostgreSQL's catalogue).
+_SCHEMA_LOCK = 0x646F6367656E  # "docgen"
+
+
+def _create_schema(conn: psycopg.Connection[Any]) -> None:
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+        conn.execute(SCHEMA)
+
+
 class PostgresLedger:
     """The ledger in PostgreSQL (thread-safe: one connection, one lock)."""
 
@@ -84,7 +95,7 @@ class PostgresLedger:
         self.timeout = timeout
         self._lock = threading.RLock()
         self._conn: psycopg.Connection[Any] | None = None
-        self._call(lambda conn: conn.execute(SCHEMA))
+        self._call(_create_schema)
 
     def _connect(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed or self._conn.broken:

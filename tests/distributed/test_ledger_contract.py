@@ -124,3 +124,32 @@ def test_concurrent_claimers_one_winner(ledger: LeaseLedger, tmp_path: Path,
     if url:
         for book in books:
             book.close()
+
+
+def _start_together(url: str, count: int) -> list[BaseException]:
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+    books: list[PostgresLedger] = []
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            books.append(PostgresLedger(url, 5.0))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for book in books:
+        book.close()
+    return errors
+
+
+def test_hosts_starting_together_on_an_empty_database(request: pytest.FixtureRequest) -> None:
+    # Producer and workers started at once each create the table; none may fail with a catalogue clash.
+    pg: PgServer = request.getfixturevalue("pg_server")
+    for _ in range(3):
+        assert _start_together(pg.url(pg.new_database()), 6) == []
