@@ -166,7 +166,7 @@ def _publish(job_id: str, attempt: int, work_file: Path, staged_pdf: Path, folde
             return RemoteOutcome(job_id, "verworfen", attempt)
         outputs = _earlier_publish(job_id, folders.outbox) if attempt > 1 else None
         if outputs is None:
-            outputs = transfer(staged_pdf, folders.outbox)
+            outputs = transfer(staged_pdf, folders.outbox, job_id)
         fence.done(outputs)
     try:
         finish_success(work_file, folders)
@@ -176,17 +176,29 @@ def _publish(job_id: str, attempt: int, work_file: Path, staged_pdf: Path, folde
     return RemoteOutcome(job_id, "fertig", attempt, str(outputs["paket"]))
 
 
+# Written first into a job's folder in the outbox and removed last: a folder that still holds it was
+# left by an attempt that died while publishing, and the next attempt removes it (its name is freed).
+PUBLISHING_MARK = ".docgen-auftrag"
+
+
 def _earlier_publish(job_id: str, outbox: Path) -> dict[str, Any] | None:
     """What an earlier attempt published before the ledger heard of it (it died right after):
-    its bundle counts; a receipt without a bundle is removed."""
+    its bundle counts; a receipt without a bundle, or a folder it began, is removed."""
     receipt = receipts_by_job(outbox).get(job_id)
-    if receipt is None:
-        return None
-    stem = receipt.name.removesuffix(RECEIPT_SUFFIX)
-    bundle = outbox / f"{stem}.pdf"
-    if bundle.is_file() and not bundle.is_symlink():
-        return {"paket": str(bundle), "beleg": str(receipt), "ordner": str(outbox / stem), "nach_absturz": True}
-    rollback(outbox, stem, draft=True)
+    if receipt is not None:
+        stem = receipt.name.removesuffix(RECEIPT_SUFFIX)
+        bundle = outbox / f"{stem}.pdf"
+        if bundle.is_file() and not bundle.is_symlink():
+            (outbox / stem / PUBLISHING_MARK).unlink(missing_ok=True)
+            return {"paket": str(bundle), "beleg": str(receipt), "ordner": str(outbox / stem),
+                    "nach_absturz": True}
+        rollback(outbox, stem, draft=True)
+    for mark in outbox.glob(f"*/{PUBLISHING_MARK}"):
+        with contextlib.suppress(OSError):
+            if not mark.parent.is_symlink() and mark.read_text(encoding="utf-8").strip() == job_id:
+                log.info("[%s] halb veröffentlichter Ordner %s eines früheren Versuchs entfernt", job_id,
+                         mark.parent.name)
+                rollback(outbox, mark.parent.name, draft=False)
     return None
 
 
@@ -201,11 +213,12 @@ def _renamed(value: Any, old: str, new: str) -> Any:
     return value
 
 
-def transfer(staged_pdf: Path, outbox: Path) -> dict[str, Any]:
+def transfer(staged_pdf: Path, outbox: Path, job_id: str) -> dict[str, Any]:
     """Move a job's staged outputs into the shared outbox: folder files, receipt, bundle last.
 
     The name is reserved in the outbox as the pipeline does (a sealed bundle is never replaced,
     the next free ``-vN`` is taken); when it differs from the staged one, the receipt's names follow.
+    The folder carries :data:`PUBLISHING_MARK` (the job id) until the bundle is in place.
     """
     staging = staged_pdf.parent
     old = staged_pdf.stem
@@ -215,6 +228,8 @@ def transfer(staged_pdf: Path, outbox: Path) -> dict[str, Any]:
     if stem != old:
         receipt = _renamed(receipt, old, stem)
     try:
+        with open_folder(outbox / stem) as fd:
+            write_into(fd, outbox / stem, PUBLISHING_MARK, [job_id.encode("utf-8")])
         for path in sorted((staging / old).iterdir()):
             name = path.name.replace(old, stem, 1) if path.name.startswith(old) else path.name
             publish_file(path, outbox / stem / name)
@@ -225,6 +240,7 @@ def transfer(staged_pdf: Path, outbox: Path) -> dict[str, Any]:
             publish_file(staged_pdf, outbox / f"{stem}.pdf")
         else:
             _publish_sealed(staged_pdf, outbox, f"{stem}.pdf")
+        (outbox / stem / PUBLISHING_MARK).unlink(missing_ok=True)
     except (FileAccessError, OSError) as exc:
         rollback(outbox, stem, draft=draft)
         if isinstance(exc, FileAccessError):
