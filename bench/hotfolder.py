@@ -39,7 +39,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def start_daemon(root: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCGEN_")}
     env.update(DOCGEN_INBOX=str(root / "in"), DOCGEN_OUTBOX=str(root / "out"), DOCGEN_STATE_DIR=str(root / "st"),
-               DOCGEN_WORKERS="2", DOCGEN_STABLE_SECONDS="1", DOCGEN_POLL="0.2", DOCGEN_RESCAN_SECONDS="5")
+               DOCGEN_WORKERS="2", DOCGEN_STABLE_SECONDS="1", DOCGEN_POLL="0.2", DOCGEN_RESCAN_SECONDS="5",
+               DOCGEN_KOERPERSCHAFT_NAME="Kreis Musterland")  # docgen names no body of its own
     for name in ("in", "out", "st"):
         (root / name).mkdir(parents=True, exist_ok=True)
     log = (root / "watch.log").open("w")
