@@ -26,8 +26,6 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from fontTools import subset
-from fontTools.ttLib import TTFont
 from pypdf import PdfReader, PdfWriter, Transformation
 from pypdf.constants import PageLabelStyle
 from pypdf.generic import (
@@ -390,6 +388,9 @@ def _subset(data: bytes, text: str) -> bytes:
 @functools.lru_cache(maxsize=16)
 def _subset_of_characters(data: bytes, characters: str) -> bytes:
     """Kept per process: the marks of one body's bundles share their few characters."""
+    from fontTools import subset  # only for bundles with Anlagen; loading it costs 0.07 s
+    from fontTools.ttLib import TTFont
+
     font = TTFont(io.BytesIO(data))
     options = subset.Options()
     options.notdef_outline = True
