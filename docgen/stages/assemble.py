@@ -19,7 +19,9 @@ import datetime as dt
 import functools
 import hashlib
 import io
+import os
 import re
+import secrets
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,8 +118,14 @@ def watermark_page(template: Path, cache_dir: Path, converter: Converter) -> Pat
     cached = cache_dir / f"entwurf-{digest}.pdf"
     if not cached.is_file():
         cache_dir.mkdir(parents=True, exist_ok=True)
-        converter.convert(template, cache_dir / f".entwurf-{digest}.tmp.pdf")
-        (cache_dir / f".entwurf-{digest}.tmp.pdf").replace(cached)
+        # Job processes may all make it at once: each converts under a name of its own, the last
+        # rename wins and every one finds a whole file.
+        tmp = cache_dir / f".entwurf-{digest}.{os.getpid()}.{secrets.token_hex(4)}.tmp.pdf"
+        try:
+            converter.convert(template, tmp)
+            tmp.replace(cached)
+        finally:
+            tmp.unlink(missing_ok=True)
     return cached
 
 

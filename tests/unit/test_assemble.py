@@ -8,13 +8,14 @@ claiming PDF/A.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject
 
 from docgen.pdfa import check_pdfa, pdfa_warning
-from docgen.stages.assemble import BundleEntry, BundleMeta, assemble_bundle, describe, page_count
+from docgen.stages.assemble import BundleEntry, BundleMeta, assemble_bundle, describe, page_count, watermark_page
 
 ROOT = Path(__file__).resolve().parents[2]
 PDFA_PART = ROOT / "examples" / "anlagen" / "zielerreichung-2024-2025.pdf"
@@ -106,3 +107,39 @@ def test_anlage_with_unembedded_font_keeps_the_bundle_from_claiming_pdfa(tmp_pat
 def test_parts_are_named_in_german(tmp_path: Path) -> None:
     assert describe(entry("Anlage 2", "Plan", PDFA_PART)) == "Anlage 2 „Plan“"
     assert describe(entry("Freigabevermerk", "Freigabevermerk", PDFA_PART)) == "Freigabevermerk"
+
+
+class _SlowConverter:
+    """Both callers convert before either renames: the race of two job processes making the cached
+    ENTWURF page at once, made certain."""
+
+    def __init__(self, callers: int) -> None:
+        self.barrier = threading.Barrier(callers)
+
+    def convert(self, docx: Path, pdf: Path) -> None:
+        self.barrier.wait(timeout=10)
+        pdf.write_bytes(PDFA_PART.read_bytes())
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_entwurf_page_made_by_several_processes_at_once(tmp_path: Path) -> None:
+    converter = _SlowConverter(3)
+    template = ROOT / "templates" / "entwurf.docx"
+    results: list[Path | BaseException] = []
+
+    def make() -> None:
+        try:
+            results.append(watermark_page(template, tmp_path / "cache", converter))
+        except BaseException as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=make) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 3 and all(isinstance(r, Path) for r in results), results
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [results[0].name]  # type: ignore[union-attr]
+    assert results[0].read_bytes() == PDFA_PART.read_bytes()  # type: ignore[union-attr]
