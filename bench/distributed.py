@@ -226,15 +226,8 @@ def part_scaling(redis: RedisServer, pg: PgServer, tmp: Path, args: argparse.Nam
 
 
 def _job_owner_pid(cluster: Cluster, name: str) -> int | None:
-    import psycopg
-
-    try:
-        with psycopg.connect(cluster.ledger_url, autocommit=True, connect_timeout=3) as conn:
-            row = conn.execute("SELECT lease_owner FROM jobs WHERE input_name=%s AND state='laeuft'",
-                               (name,)).fetchone()
-    except psycopg.Error:
-        return None
-    return int(row[0].rpartition(":")[2]) if row and row[0] else None
+    owner = cluster.lease_owner(name)
+    return int(owner.rpartition(":")[2]) if owner else None
 
 
 def _parent_of(pid: int) -> int:

@@ -40,7 +40,7 @@ class RedisServer:
         self.socket = folder / "r.sock"
         self.proc: subprocess.Popen[bytes] | None = None
         if shutil.which("redis-server") is None:
-            pytest.skip("redis-server nicht installiert")
+            missing_part("redis-server nicht installiert")
 
     @property
     def url(self) -> str:
@@ -150,6 +150,16 @@ class Cluster:
     workers: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
     producer: subprocess.Popen[bytes] | None = None
     names: list[str] = field(default_factory=list)
+
+    def lease_owner(self, name: str) -> str | None:
+        """The running job's lease owner (``host:pid``), or ``None`` (not running, or no table yet)."""
+        try:
+            with psycopg.connect(self.ledger_url, autocommit=True, connect_timeout=3) as conn:
+                row = conn.execute("SELECT lease_owner FROM jobs WHERE input_name=%s AND state='laeuft'",
+                                   (name,)).fetchone()
+        except psycopg.Error:
+            return None
+        return row[0] if row else None
 
     @property
     def inbox(self) -> Path:

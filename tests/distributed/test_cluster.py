@@ -13,7 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from tests.distributed.conftest import Cluster
@@ -169,17 +168,6 @@ def test_worker_refuses_without_seal(cluster: Cluster) -> None:
     assert "kein Siegel" in done.stderr and "Traceback" not in done.stderr
 
 
-def _lease_owner(cluster: Cluster, name: str) -> str | None:
-    """The running job's lease owner (``host:pid``), or ``None`` (not running, or no table yet)."""
-    try:
-        with psycopg.connect(cluster.ledger_url, autocommit=True, connect_timeout=3) as conn:
-            row = conn.execute("SELECT lease_owner FROM jobs WHERE input_name=%s AND state='laeuft'",
-                               (name,)).fetchone()
-    except psycopg.Error:
-        return None
-    return row[0] if row else None
-
-
 def _parent_of(pid: int) -> int:
     stat = Path(f"/proc/{pid}/stat").read_text()
     return int(stat.rpartition(")")[2].split()[1])
@@ -189,8 +177,8 @@ def test_job_process_killed_mid_job(cluster: Cluster) -> None:
     cluster.start_worker(1, DOCGEN_TEST_LANGSAM="6")  # "langsam" inputs run 6 s longer: surely mid-job
     cluster.start_producer()
     cluster.drop("langsam-a.json")
-    _wait_for(lambda: _lease_owner(cluster, "langsam-a.json"), 60, "Auftrag läuft")
-    owner = _lease_owner(cluster, "langsam-a.json")
+    _wait_for(lambda: cluster.lease_owner("langsam-a.json"), 60, "Auftrag läuft")
+    owner = cluster.lease_owner("langsam-a.json")
     assert owner is not None
     job_pid = int(owner.rpartition(":")[2])
     main_pid = cluster.workers[1].pid
