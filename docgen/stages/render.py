@@ -284,6 +284,40 @@ def style_ids(template_path: Path) -> dict[str, str]:
     return {name: defined[name.lower()][0] for name in required_styles()}
 
 
+def _drop_unused_table_styles(document: Any) -> int:
+    """Remove the table styles no table of ``document`` (a python-docx Document) uses; return how many.
+
+    Word's default template, and so every template made from it, defines about a hundred table
+    styles (320 KB of the 360 KB ``styles.xml``). LibreOffice reads every one of them on each load,
+    about a quarter of the time it takes to open a short Vorlage. A table style only takes effect
+    where a table names it, so the output looks the same without the unused ones; kept are the
+    used ones, the styles they are based on and the default table style. Word offers its built-in
+    table styles again from its own list when a clerk edits the DOCX.
+    """
+    styles = document.styles.element
+    tables = {s.get(f"{_W}styleId"): s for s in styles.iterchildren(f"{_W}style")
+              if s.get(f"{_W}type") == "table"}
+    if not tables:
+        return 0
+    keep = {sid for sid, s in tables.items() if s.get(f"{_W}default") in ("1", "true", "on")}
+    for part in document.part.package.iter_parts():
+        element = getattr(part, "_element", None)
+        if element is None or element is styles:
+            continue
+        keep.update(ref.get(f"{_W}val") for ref in element.iter(f"{_W}tblStyle"))
+    todo = list(keep)
+    while todo:  # the styles a kept style is based on stay too
+        style = tables.get(todo.pop())
+        based = style.find(f"{_W}basedOn") if style is not None else None
+        if based is not None and based.get(f"{_W}val") not in keep:
+            keep.add(based.get(f"{_W}val"))
+            todo.append(based.get(f"{_W}val"))
+    dropped = [s for sid, s in tables.items() if sid not in keep]
+    for style in dropped:
+        styles.remove(style)
+    return len(dropped)
+
+
 # -- rendering ---------------------------------------------------------------------------------
 def _finalize(value: Any) -> Any:
     return clean_text(value) if isinstance(value, str) else value
@@ -446,6 +480,7 @@ def _render(tpl: DocxTemplate, name: str, context: dict[str, Any], out: Path, da
         raise InvalidInput(data_name, [Problem("", f"das Dokument ist zu umfangreich: die Aufbereitung dauerte "
                                                f"länger als das Zeitlimit {timeout or 0:g} s. Bitte den Inhalt "
                                                "kürzen oder aufteilen.", "umfang.zeit")])
+    _drop_unused_table_styles(tpl.docx)
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
         tpl.save(str(out))

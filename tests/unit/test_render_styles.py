@@ -1,0 +1,78 @@
+"""Unused table styles leave the rendered DOCX; used ones, their bases and the default stay.
+
+Word's default template carries about a hundred table styles that LibreOffice reads on every
+load. Dropping the unused ones must never drop one a table of the document names: in the body,
+in a header, or as the base of a used style.
+"""
+
+from __future__ import annotations
+
+import copy
+import zipfile
+from pathlib import Path
+
+from docx import Document
+from docx.oxml.ns import qn
+from docx.shared import Mm
+from lxml import etree
+
+from docgen.settings import Settings
+from docgen.stages.render import render_docx, render_template
+from docgen.stages.validate import validate_file
+from tests.conftest import EXAMPLES, SAMPLE_KOERPERSCHAFT
+
+
+def _table_styles(docx: Path) -> set[str]:
+    with zipfile.ZipFile(docx) as archive:
+        root = etree.fromstring(archive.read("word/styles.xml"))
+    return {s.get(qn("w:styleId")) for s in root.iter(qn("w:style")) if s.get(qn("w:type")) == "table"}
+
+
+def _references(docx: Path) -> set[str]:
+    found: set[str] = set()
+    with zipfile.ZipFile(docx) as archive:
+        for name in archive.namelist():
+            if name.startswith("word/") and name.endswith(".xml") and name != "word/styles.xml":
+                root = etree.fromstring(archive.read(name))
+                found.update(e.get(qn("w:val")) for e in root.iter(qn("w:tblStyle")))
+    return found
+
+
+def _template(path: Path) -> Path:
+    """A template with a table in the body, one in the header, and a table style based on another."""
+    document = Document()
+    styles = document.styles.element
+    base = next(s for s in styles.iter(qn("w:style")) if s.get(qn("w:styleId")) == "LightShading-Accent1")
+    derived = copy.deepcopy(base)
+    derived.set(qn("w:styleId"), "Ratstabelle")
+    derived.find(qn("w:name")).set(qn("w:val"), "Ratstabelle")
+    derived.find(qn("w:basedOn")).set(qn("w:val"), "LightShading-Accent1")
+    styles.append(derived)
+    document.add_paragraph("{{ titel }}")
+    document.add_table(rows=1, cols=2).style = "Ratstabelle"
+    header = document.sections[0].header
+    header.add_table(rows=1, cols=1, width=Mm(80)).style = "Light List"
+    document.save(str(path))
+    return path
+
+
+def test_unused_table_styles_go_and_used_ones_stay(tmp_path: Path) -> None:
+    template = _template(tmp_path / "vorlage.docx")
+    before = _table_styles(template)
+    out = render_template(template, {"titel": "Haushalt"}, tmp_path / "out.docx", "test")
+    after = _table_styles(out)
+    assert {"Ratstabelle", "LightShading-Accent1", "LightList", "TableNormal"} <= after
+    assert "MediumGrid3-Accent6" in before and "MediumGrid3-Accent6" not in after
+    assert len(after) == 4  # the used two, the base of one, the default
+    assert _references(out) <= after
+
+
+def test_the_example_keeps_every_table_style_it_names(tmp_path: Path) -> None:
+    settings = Settings(state_dir=tmp_path / "state", koerperschaft=SAMPLE_KOERPERSCHAFT)
+    job = validate_file(EXAMPLES / "verwendungsnachweis.json", settings)
+    out = render_docx(job, tmp_path / "vn.docx", settings)
+    used = _references(out)
+    assert used, "the Verwendungsnachweis has tables"
+    assert used <= _table_styles(out)
+    with zipfile.ZipFile(out) as archive:
+        assert archive.getinfo("word/styles.xml").file_size < 100_000  # was about 360 KB
