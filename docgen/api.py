@@ -10,7 +10,6 @@ or exit. No global state: settings and the converter are passed in.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterable
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
@@ -19,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from docgen import documents
 from docgen.check import CheckResult, preflight, run_checks
-from docgen.errors import DocgenError, InternalJobError, InvalidInput, Problem
+from docgen.errors import DocgenError, InternalJobError
+from docgen.inputs import dokumentarten, example, schema, validate, validate_files
 from docgen.intake.batch import BatchReport, count_due, run_batch
 from docgen.intake.daemon import Daemon
 from docgen.intake.distributed import (
@@ -42,12 +42,9 @@ from docgen.lint import shipped_templates as _shipped_templates
 from docgen.model import DocumentType, Job
 from docgen.oparl import DEFAULT_BASIS_URL, OParlExport, oparl_export
 from docgen.pipeline import JobResult, require_body, run_job
-from docgen.resources import examples_dir
-from docgen.schemas import standalone_schema_text
 from docgen.settings import Settings, load_settings
 from docgen.stages.convert import Converter
 from docgen.stages.convert.factory import open_converter
-from docgen.stages.validate import validate_file
 from docgen.variablen import Variable, Variablen
 from docgen.variablen import variablen as _variablen
 from docgen.verify import Verdict, trust_roots, verify_bundle
@@ -83,22 +80,6 @@ __all__ = [
 ]
 
 RenderOutcome = JobResult | DocgenError
-
-
-def validate(path: Path, settings: Settings) -> Job:
-    """Validate one input file; raises InvalidInput with every problem found."""
-    return validate_file(path, settings)
-
-
-def validate_files(paths: Iterable[Path], settings: Settings) -> list[Job | DocgenError]:
-    """Validate several files; each gives its job or its error, in input order."""
-    results: list[Job | DocgenError] = []
-    for path in paths:
-        try:
-            results.append(validate_file(path, settings))
-        except DocgenError as exc:
-            results.append(exc)
-    return results
 
 
 def render_file(
@@ -258,46 +239,6 @@ def lint_templates(templates: Iterable[Path], settings: Settings,
 def shipped_templates() -> list[Path]:
     """The templates docgen ships (what ``lint-template`` checks when given none)."""
     return _shipped_templates()
-
-
-def dokumentarten() -> list[str]:
-    return documents.names()
-
-
-def _document(name: str) -> DocumentType:
-    doc = documents.get(name)
-    if doc is None:
-        known = ", ".join(documents.names())
-        raise InvalidInput(name, [Problem("", f"unbekannte Dokumentart. Bekannt sind: {known}.",
-                                          "dokumentart")])
-    return doc
-
-
-def example(dokumentart: str) -> str:
-    """A valid example input for ``dokumentart`` as JSON text: a draft, without ``freigabe`` or a body.
-
-    Anlagen given as files are left out: the files cannot travel with the printed text,
-    and the example must validate wherever it is saved. A signed-off example would come out
-    sealed and could never be overwritten, so examples are drafts (docs/contracts.md shows
-    what ``freigabe`` looks like).
-    """
-    doc = _document(dokumentart)
-    data = json.loads((examples_dir() / doc.example_file).read_text(encoding="utf-8"))
-    data.pop("freigabe", None)
-    data.pop("koerperschaft", None)  # the body comes from the settings; an example must not name one
-    if "anlagen" in data:
-        data["anlagen"] = [a for a in data["anlagen"] if "datei" not in a]
-        for anlage in data["anlagen"]:
-            if isinstance(anlage.get("dokument"), dict):
-                anlage["dokument"].pop("freigabe", None)
-        if not data["anlagen"]:
-            del data["anlagen"]
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-
-
-def schema(dokumentart: str) -> str:
-    """The JSON Schema for ``dokumentart``, self-contained (shared parts inlined)."""
-    return standalone_schema_text(_document(dokumentart).schema_file)
 
 
 # --- past one machine ---

@@ -219,10 +219,10 @@ def _first_code(current: int, error: DocgenError) -> int:
 @_command
 def validate(obj: Context, files: tuple[Path, ...]) -> int:
     """Prüft JSON-Dateien gegen Schema und Fachregeln (meldet alle Fehler auf einmal)."""
-    from docgen import api
+    from docgen import inputs  # not docgen.api: checking needs none of the services that make documents
 
     worst = 0
-    for path, result in zip(files, api.validate_files(files, obj.settings()), strict=True):
+    for path, result in zip(files, inputs.validate_files(files, obj.settings()), strict=True):
         if isinstance(result, DocgenError):
             worst = _first_code(worst, result)
             continue
@@ -300,9 +300,9 @@ def verify(obj: Context, bundle: Path) -> int:
 @_command
 def example(obj: Context, dokumentart: str) -> int:
     """Gibt eine gültige Beispiel-Eingabe (Entwurf) für DOKUMENTART aus."""
-    from docgen import api
+    from docgen import inputs
 
-    click.echo(api.example(dokumentart), nl=False)
+    click.echo(inputs.example(dokumentart), nl=False)
     return 0
 
 
@@ -312,9 +312,9 @@ def example(obj: Context, dokumentart: str) -> int:
 @_command
 def schema(obj: Context, dokumentart: str) -> int:
     """Gibt das JSON-Schema für DOKUMENTART aus."""
-    from docgen import api
+    from docgen import inputs
 
-    click.echo(api.schema(dokumentart), nl=False)
+    click.echo(inputs.schema(dokumentart), nl=False)
     return 0
 
 

@@ -1,0 +1,80 @@
+"""The light part of the library API: check inputs, name the document types, their schemas and examples.
+
+What a front end needs before any document is made, without loading the services that make
+them (rendering, LibreOffice, assembling, sealing, the job machinery). ``docgen validate``
+starts in a third of a second because it imports only this; :mod:`docgen.api` offers the same
+functions under the same names, so a caller never has to know the split.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from docgen import documents
+from docgen.errors import DocgenError, InvalidInput, Problem
+from docgen.model import DocumentType, Job
+from docgen.resources import examples_dir
+from docgen.schemas import standalone_schema_text
+from docgen.settings import Settings
+from docgen.stages.validate import validate_file
+
+__all__ = ["dokumentarten", "example", "schema", "validate", "validate_files"]
+
+
+def validate(path: Path, settings: Settings) -> Job:
+    """Validate one input file; raises InvalidInput with every problem found."""
+    return validate_file(path, settings)
+
+
+def validate_files(paths: Iterable[Path], settings: Settings) -> list[Job | DocgenError]:
+    """Validate several files; each gives its job or its error, in input order."""
+    results: list[Job | DocgenError] = []
+    for path in paths:
+        try:
+            results.append(validate_file(path, settings))
+        except DocgenError as exc:
+            results.append(exc)
+    return results
+
+
+
+def dokumentarten() -> list[str]:
+    return documents.names()
+
+
+def _document(name: str) -> DocumentType:
+    doc = documents.get(name)
+    if doc is None:
+        known = ", ".join(documents.names())
+        raise InvalidInput(name, [Problem("", f"unbekannte Dokumentart. Bekannt sind: {known}.",
+                                          "dokumentart")])
+    return doc
+
+
+def example(dokumentart: str) -> str:
+    """A valid example input for ``dokumentart`` as JSON text: a draft, without ``freigabe`` or a body.
+
+    Anlagen given as files are left out: the files cannot travel with the printed text,
+    and the example must validate wherever it is saved. A signed-off example would come out
+    sealed and could never be overwritten, so examples are drafts (docs/contracts.md shows
+    what ``freigabe`` looks like).
+    """
+    doc = _document(dokumentart)
+    data = json.loads((examples_dir() / doc.example_file).read_text(encoding="utf-8"))
+    data.pop("freigabe", None)
+    data.pop("koerperschaft", None)  # the body comes from the settings; an example must not name one
+    if "anlagen" in data:
+        data["anlagen"] = [a for a in data["anlagen"] if "datei" not in a]
+        for anlage in data["anlagen"]:
+            if isinstance(anlage.get("dokument"), dict):
+                anlage["dokument"].pop("freigabe", None)
+        if not data["anlagen"]:
+            del data["anlagen"]
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def schema(dokumentart: str) -> str:
+    """The JSON Schema for ``dokumentart``, self-contained (shared parts inlined)."""
+    return standalone_schema_text(_document(dokumentart).schema_file)
