@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from docgen import documents
-from docgen.errors import DocgenError, InvalidInput, Problem
-from docgen.model import DocumentType, Job
+from docgen.errors import DocgenError
+from docgen.model import Job
 from docgen.resources import examples_dir
 from docgen.schemas import standalone_schema_text
 from docgen.settings import Settings
@@ -44,14 +44,6 @@ def dokumentarten() -> list[str]:
     return documents.names()
 
 
-def _document(name: str) -> DocumentType:
-    doc = documents.get(name)
-    if doc is None:
-        known = ", ".join(documents.names())
-        raise InvalidInput(name, [Problem("", f"unbekannte Dokumentart. Bekannt sind: {known}.",
-                                          "dokumentart")])
-    return doc
-
 
 def example(dokumentart: str) -> str:
     """A valid example input for ``dokumentart`` as JSON text: a draft, without ``freigabe`` or a body.
@@ -61,7 +53,7 @@ def example(dokumentart: str) -> str:
     sealed and could never be overwritten, so examples are drafts (docs/contracts.md shows
     what ``freigabe`` looks like).
     """
-    doc = _document(dokumentart)
+    doc = documents.require(dokumentart)
     data = json.loads((examples_dir() / doc.example_file).read_text(encoding="utf-8"))
     data.pop("freigabe", None)
     data.pop("koerperschaft", None)  # the body comes from the settings; an example must not name one
@@ -77,4 +69,4 @@ def example(dokumentart: str) -> str:
 
 def schema(dokumentart: str) -> str:
     """The JSON Schema for ``dokumentart``, self-contained (shared parts inlined)."""
-    return standalone_schema_text(_document(dokumentart).schema_file)
+    return standalone_schema_text(documents.require(dokumentart).schema_file)

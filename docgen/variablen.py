@@ -30,7 +30,6 @@ from decimal import Decimal
 from typing import Any
 
 from docgen import documents
-from docgen.errors import InvalidInput, Problem
 from docgen.formatting import FILTERS
 from docgen.model import DocumentType
 from docgen.resources import examples_dir, templates_dir
@@ -112,14 +111,6 @@ class Variablen:
             "formatvorlagen": self.formatvorlagen,
         }
 
-
-def _document(dokumentart: str) -> DocumentType:
-    doc = documents.get(dokumentart)
-    if doc is None:
-        known = ", ".join(documents.names())
-        raise InvalidInput(dokumentart, [Problem("", f"unbekannte Dokumentart. Bekannt sind: {known}.",
-                                                 "dokumentart")])
-    return doc
 
 
 # -- the input side: schema paths with their descriptions ---------------------------------------
@@ -253,7 +244,7 @@ def _first_line(function: Callable[..., Any]) -> str:
 
 def variablen(dokumentart: str, settings: Settings) -> Variablen:
     """Every variable, computed value, filter and required style of ``dokumentart``'s template."""
-    doc = _document(dokumentart)
+    doc = documents.require(dokumentart)
     schema = json.loads(standalone_schema_text(doc.schema_file))
     load_schema.cache_clear()
     descriptions: dict[str, str] = {}

@@ -12,6 +12,7 @@ import importlib
 import pkgutil
 from functools import cache
 
+from docgen.errors import InvalidInput, Problem
 from docgen.model import DocumentType
 
 __all__ = ["DocumentType", "get", "names", "registry"]
@@ -35,3 +36,12 @@ def names() -> list[str]:
 
 def get(name: str) -> DocumentType | None:
     return registry().get(name)
+
+
+def require(name: str) -> DocumentType:
+    """The document type called ``name``; an unknown name is an input error naming the known ones."""
+    doc = get(name)
+    if doc is None:
+        known = ", ".join(names())
+        raise InvalidInput(name, [Problem("", f"unbekannte Dokumentart. Bekannt sind: {known}.", "dokumentart")])
+    return doc
