@@ -437,6 +437,7 @@ class _TrueType:
     cap_height: int
 
     @classmethod
+    @functools.lru_cache(maxsize=2)  # once per process: the cmap walk costs milliseconds per bundle
     def read(cls, path: Path) -> _TrueType:
         data = path.read_bytes()
         tables = {}
