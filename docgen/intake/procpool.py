@@ -43,6 +43,10 @@ log = logging.getLogger("docgen.intake")
 
 # Job processes per LibreOffice worker: one converts while the other does its Python stages.
 PROCESSES_PER_CONVERTER = 2
+# And one more in all while CPU cores are left over (fewer LibreOffice workers than cores): a job
+# has two conversions (document, Freigabevermerk) with Python work between and after them, so with
+# only two per worker LibreOffice sometimes waits for a job. With every core busy it only adds load.
+SPARE_PROCESSES = 1
 
 # The converter and the ledger connection of a job process, made by _start().
 _converter: Converter | None = None
@@ -216,6 +220,11 @@ def _signals_held() -> Iterator[None]:
                 os.kill(os.getpid(), held[0])
 
 
+def job_process_count(converters: int, cores: int) -> int:
+    """How many job processes share ``converters`` LibreOffice workers on ``cores`` CPU cores."""
+    return converters * PROCESSES_PER_CONVERTER + (SPARE_PROCESSES if converters < cores else 0)
+
+
 class JobProcesses:
     """``processes`` (default ``settings.worker_count``) warm LibreOffice workers and twice as many
     job processes (a context manager)."""
@@ -223,7 +232,7 @@ class JobProcesses:
     def __init__(self, settings: Settings, processes: int | None = None) -> None:
         self.settings = settings
         converters = processes or settings.worker_count
-        self.capacity = converters * PROCESSES_PER_CONVERTER
+        self.capacity = job_process_count(converters, os.cpu_count() or 1)
         self._service = ConversionService(dataclasses.replace(settings, workers=converters))
         self._executor: ProcessPoolExecutor | None = None
         try:
