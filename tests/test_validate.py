@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from docgen import documents
 from tests.conftest import EXAMPLES, CliResult
 
 Run = Callable[..., CliResult]
@@ -201,3 +202,12 @@ def test_bad_block_is_explained(docgen: Run, write_json: Write, example: dict[st
     assert result.returncode == 4
     assert "block.json: /sachlage/0: {…} ist ungültig (erwartet ein Textbaustein: ein Text (Absatz) oder ein " \
         "Objekt mit genau einem der Schlüssel ueberschrift, absatz, liste, tabelle)." in result.stderr
+
+
+def test_a_document_type_is_found_by_its_name_and_a_helper_module_is_none() -> None:
+    assert documents.get("zuwendung") is None  # a helper module of the plug-ins, not a type
+    assert documents.get("gibt_es_nicht") is None
+    assert documents.get("../beschlussvorlage") is None
+    found = documents.get("beschlussvorlage")
+    assert found is not None and found.name == "beschlussvorlage"
+    assert documents.names() == sorted(documents.registry())

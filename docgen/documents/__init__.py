@@ -35,6 +35,19 @@ def names() -> list[str]:
 
 
 def get(name: str) -> DocumentType | None:
+    """The document type called ``name``, or None.
+
+    A type lives in the module of its name as a rule; that module alone is imported first
+    (``docgen validate`` of one file need not load every plug-in), the whole registry otherwise.
+    """
+    if name.isidentifier() and not name.startswith("_") and registry.cache_info().currsize == 0:
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError:
+            module = None
+        doc = getattr(module, "DOCUMENT", None)
+        if isinstance(doc, DocumentType) and doc.name == name:
+            return doc
     return registry().get(name)
 
 

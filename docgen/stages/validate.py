@@ -302,18 +302,21 @@ def _json_reason(msg: str) -> str:
     return msg
 
 
+def _known_types() -> str:
+    return ", ".join(f"„{n}“" for n in documents.names())
+
+
 def document_type(data: Any, filename: str) -> DocumentType:
     if not isinstance(data, dict):
         raise InvalidInput(filename, [Problem("", "erwartet ein JSON-Objekt {…} auf oberster Ebene.", "schema.typ")])
     art = data.get("dokumentart")
-    known = ", ".join(f"„{n}“" for n in documents.names())
     if art is None:
         raise InvalidInput(filename, [Problem(
-            "/dokumentart", f"Pflichtfeld fehlt. Erlaubt sind: {known}.", "schema.pflichtfeld")])
+            "/dokumentart", f"Pflichtfeld fehlt. Erlaubt sind: {_known_types()}.", "schema.pflichtfeld")])
     doc = documents.get(art) if isinstance(art, str) else None
     if doc is None:
         raise InvalidInput(filename, [Problem(
-            "/dokumentart", f"{show(art)} ist keine bekannte Dokumentart. Erlaubt sind: {known}.",
+            "/dokumentart", f"{show(art)} ist keine bekannte Dokumentart. Erlaubt sind: {_known_types()}.",
             "schema.dokumentart")])
     return doc
 
