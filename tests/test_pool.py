@@ -182,25 +182,6 @@ def test_overwrites_existing_pdf(pool: LibreOfficePool, tmp_path: Path) -> None:
 
 
 @libreoffice
-def test_a_file_converted_again_shows_its_new_content(tmp_path: Path) -> None:
-    """The worker keeps its frame from one document to the next (loading replaces the document
-    in it); what it exports must always be the file as it is now — the same path with new
-    content, and again after a file that failed."""
-    with LibreOfficePool(settings_for(tmp_path, workers=1)) as single:
-        docx, pdf = tmp_path / "gleich.docx", tmp_path / "gleich.pdf"
-        single.convert(make_docx(docx, "ERST"), pdf)
-        assert "Kennung ERST" in pdf_text(pdf)
-        single.convert(make_docx(docx, "ZWEIT"), pdf)
-        assert "Kennung ZWEIT" in pdf_text(pdf) and "ERST" not in pdf_text(pdf)
-        broken = tmp_path / "kaputt.docx"
-        broken.write_bytes(b"PK\x03\x04 keine Word-Datei")
-        with pytest.raises(ConversionFailed):
-            single.convert(broken, tmp_path / "kaputt.pdf")
-        single.convert(make_docx(docx, "DRITT"), pdf)
-        assert "Kennung DRITT" in pdf_text(pdf)
-
-
-@libreoffice
 def test_concurrent_conversions_two_threads(pool: LibreOfficePool, tmp_path: Path) -> None:
     jobs = [(make_docx(tmp_path / f"d{i}.docx", f"N{i:02d}"), tmp_path / f"d{i}.pdf")
             for i in range(10)]

@@ -128,47 +128,8 @@ def update_indexes(document) -> None:
             indexes.getByIndex(i).update()
 
 
-# One hidden frame, kept from one document to the next: loading into it replaces the document
-# before, which saves making a frame and its window for every file (7–10 ms of the 45 ms that even
-# an almost empty document costs). After any trouble the frame goes and the next file gets a new one.
-_frame = None
-
-
-def drop_frame() -> None:
-    global _frame
-    frame, _frame = _frame, None
-    if frame is not None:
-        with contextlib.suppress(Exception):
-            frame.close(True)
-
-
-def open_document(desktop, url: str, load_props: tuple):
-    """``url`` loaded hidden, into the kept frame when there is one."""
-    global _frame
-    if _frame is not None:
-        try:
-            document = _frame.loadComponentFromURL(url, "_self", 0, load_props)
-        except Exception:
-            document = None
-        if document is not None:
-            return document
-        drop_frame()
-    document = desktop.loadComponentFromURL(url, "_blank", 0, load_props)
-    if document is None:
-        raise RuntimeError("LibreOffice konnte die Datei nicht laden")
-    try:
-        _frame = document.getCurrentController().getFrame()
-    except Exception:
-        _frame = None
-    return document
-
-
 def convert(desktop, docx: str, pdf: str, filter_data: dict) -> int:
-    """Load ``docx`` hidden, export it as PDF/A to ``pdf``; return the page count.
-
-    The document stays in the kept frame until the next one replaces it (unmodified, so that
-    nothing ever asks to save it); after an error it is closed together with its frame.
-    """
+    """Load ``docx`` hidden, export it as PDF/A to ``pdf``, close it; return the page count."""
     load_props = (
         prop("Hidden", True),
         prop("ReadOnly", True),
@@ -176,7 +137,10 @@ def convert(desktop, docx: str, pdf: str, filter_data: dict) -> int:
         prop("MacroExecutionMode", 0),
         prop("UpdateDocMode", 0),
     )
-    document = open_document(desktop, uno.systemPathToFileUrl(os.path.abspath(docx)), load_props)
+    url = uno.systemPathToFileUrl(os.path.abspath(docx))
+    document = desktop.loadComponentFromURL(url, "_blank", 0, load_props)
+    if document is None:
+        raise RuntimeError("LibreOffice konnte die Datei nicht laden")
     try:
         update_indexes(document)
         # FilterData must be a typed sequence; a bare tuple would reach the filter as []any.
@@ -190,15 +154,12 @@ def convert(desktop, docx: str, pdf: str, filter_data: dict) -> int:
             prop("FilterData", data),
         )
         document.storeToURL(uno.systemPathToFileUrl(os.path.abspath(pdf)), store_props)
-        pages = page_count(document)
-        with contextlib.suppress(Exception):  # a read-only document may refuse; it is unchanged then
-            document.setModified(False)
-        return pages
-    except BaseException:
-        with contextlib.suppress(Exception):
+        return page_count(document)
+    finally:
+        try:
             document.close(True)
-        drop_frame()
-        raise
+        except Exception:
+            document.dispose()
 
 
 def handle(desktop, office: subprocess.Popen, request: dict, filter_data: dict) -> dict:
