@@ -226,8 +226,8 @@ def job_process_count(converters: int, cores: int) -> int:
 
 
 class JobProcesses:
-    """``processes`` (default ``settings.worker_count``) warm LibreOffice workers and twice as many
-    job processes (a context manager)."""
+    """``processes`` (default ``settings.worker_count``) warm LibreOffice workers and the job
+    processes that share them, :func:`job_process_count` of them (a context manager)."""
 
     def __init__(self, settings: Settings, processes: int | None = None) -> None:
         self.settings = settings
