@@ -35,7 +35,14 @@ from docgen.stages.assemble import (
     watermark_page,
 )
 from docgen.stages.convert import Converter
-from docgen.stages.publish import publish_file, publish_new_file, reserve_stem, rollback
+from docgen.stages.publish import (
+    mark_publishing,
+    publish_file,
+    publish_new_file,
+    publishing_done,
+    reserve_stem,
+    rollback,
+)
 from docgen.stages.render import RenderTools, koerperschaft_for, render_document, render_template
 from docgen.stages.seal import SEALED_PRODUCER, load_seal, seal
 from docgen.stages.validate import validate_file
@@ -340,6 +347,8 @@ def _publish(job: Job, work: _Work, out_dir: Path, bundles: list[_Bundle], creat
     target = out_dir / f"{stem}.pdf"
     more: list[str] = []
     try:
+        if work.job_id:
+            mark_publishing(out_dir, stem, work.job_id)
         for path in generated:
             publish_file(path, folder / path.name)
         for extra in bundles[1:]:
@@ -347,6 +356,8 @@ def _publish(job: Job, work: _Work, out_dir: Path, bundles: list[_Bundle], creat
             more.append(f"internes Paket mit allen Anlagen {internal} (nicht zur Veröffentlichung)")
         published_receipt = publish_file(receipt_tmp, out_dir / receipt_tmp.name)
         published = publish_file(public.pdf, target) if draft else publish_new_file(public.pdf, target)
+        if work.job_id:
+            publishing_done(out_dir, stem, work.job_id)
     except FileAccessError:
         rollback(out_dir, stem, draft=draft)
         raise

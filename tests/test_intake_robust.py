@@ -441,3 +441,27 @@ def test_inbox_refuses_sign_offs_when_set_to(hotfolder: dict[str, Path]) -> None
     # the log line of the failure carries the job id and the reason, not just the exit code
     assert re.search(r"\[[0-9A-Za-z-]+\] freigegeben\.json: fehlgeschlagen \(Exit 4\): "
                      r"freigegeben\.json: /freigabe: über den Eingangsordner", result.stderr), result.stderr
+
+
+@pytest.mark.slow
+def test_a_publish_cut_short_by_a_crash_keeps_its_name(hotfolder: dict[str, Path]) -> None:
+    # What a daemon killed while publishing leaves: the input in the work area, and in the outbox the
+    # folder it reserved (naming the job, half the files in it) — or, killed a moment earlier, an empty one.
+    inbox, outbox = hotfolder["inbox"], hotfolder["outbox"]
+    for job, name, half in (("20250101T000000-0000beef", "akte", True),
+                            ("20250101T000000-0000cafe", "leer", False)):
+        left = inbox / ".in-arbeit" / job
+        left.mkdir(parents=True)
+        (left / f"{name}.json").write_text(json.dumps(example_data(), ensure_ascii=False), encoding="utf-8")
+        (outbox / name).mkdir()
+        if half:
+            (outbox / name / f".docgen-auftrag-{job}").touch()
+            (outbox / name / f"{name}.docx").write_bytes(b"halb geschrieben")
+    result = docgen(hotfolder, "batch", DOCGEN_CONVERTER="pool")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert bundles(outbox) == ["akte.pdf", "leer.pdf"]  # the names they had, not akte-v2.pdf
+    for name in ("akte", "leer"):
+        assert sorted(p.name for p in (outbox / name).iterdir()) == sorted(
+            ["freigabevermerk.pdf", f"{name}.docx", f"{name}.pdf"])  # no mark, no half file
+    assert jsons(inbox / "processed") == ["akte.json", "leer.json"]

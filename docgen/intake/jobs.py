@@ -38,9 +38,10 @@ from docgen.intake.hotfolder import (
     unclaim,
 )
 from docgen.intake.ledger import JobLedger
-from docgen.pipeline import run_job
+from docgen.pipeline import DRAFT_SUFFIX, run_job
 from docgen.settings import Settings
 from docgen.stages.convert import Converter
+from docgen.stages.publish import drop_unfinished, publishing_done
 
 log = logging.getLogger("docgen.intake")
 
@@ -258,6 +259,8 @@ def _recover(job_id: str, work_file: Path, folders: Folders, ledger: JobLedger, 
     row = ledger.get(job_id)
     bundle = _bundle_of(receipt) if receipt is not None else None
     if bundle is not None or (row is not None and row.state == "fertig"):
+        if bundle is not None:
+            publishing_done(folders.outbox, bundle.stem, job_id)
         log.info("[%s] %s: war schon veröffentlicht (%s); Eingabe wird archiviert", job_id, work_file.name, bundle)
         if row is None or row.state != "fertig":
             ledger.taken(job_id, work_file.name, _sha256(work_file))
@@ -266,6 +269,10 @@ def _recover(job_id: str, work_file: Path, folders: Folders, ledger: JobLedger, 
         return False
     if receipt is not None:
         _drop_partial(receipt, folders.outbox)
+    stem = Path(work_file.name).stem
+    for base in (stem, stem + DRAFT_SUFFIX):
+        for freed in drop_unfinished(folders.outbox, job_id, base):
+            log.info("[%s] halb veröffentlichter Ordner %s entfernt; der Name bleibt dem Auftrag", job_id, freed)
     log.info("[%s] %s: nach Unterbrechung erneut bearbeitet", job_id, work_file.name)
     if row is None:
         register(ledger, job_id, work_file)

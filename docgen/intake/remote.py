@@ -30,10 +30,20 @@ from docgen.intake.hotfolder import Folders, finish_failure, finish_success
 from docgen.intake.jobs import receipts_by_job
 from docgen.intake.lease import Heartbeat, LeaseLedger, owner_id, owner_is_dead_here
 from docgen.intake.sharedfs import link_checked
-from docgen.pipeline import run_job
+from docgen.pipeline import DRAFT_SUFFIX, run_job
 from docgen.settings import Settings
 from docgen.stages.convert import Converter
-from docgen.stages.publish import RECEIPT_SUFFIX, open_folder, publish_file, reserve_stem, rollback, write_into
+from docgen.stages.publish import (
+    RECEIPT_SUFFIX,
+    drop_unfinished,
+    mark_publishing,
+    open_folder,
+    publish_file,
+    publishing_done,
+    reserve_stem,
+    rollback,
+    write_into,
+)
 
 log = logging.getLogger("docgen.worker")
 
@@ -164,7 +174,7 @@ def _publish(job_id: str, attempt: int, work_file: Path, staged_pdf: Path, folde
             log.warning("[%s] Versuch %d: Lease abgelaufen und Auftrag anderswo übernommen (%s); nichts "
                         "veröffentlicht", job_id, attempt, fence.state)
             return RemoteOutcome(job_id, "verworfen", attempt)
-        outputs = _earlier_publish(job_id, folders.outbox) if attempt > 1 else None
+        outputs = _earlier_publish(job_id, folders.outbox, work_file.name) if attempt > 1 else None
         if outputs is None:
             outputs = transfer(staged_pdf, folders.outbox, job_id)
         fence.done(outputs)
@@ -176,12 +186,7 @@ def _publish(job_id: str, attempt: int, work_file: Path, staged_pdf: Path, folde
     return RemoteOutcome(job_id, "fertig", attempt, str(outputs["paket"]))
 
 
-# Written first into a job's folder in the outbox and removed last: a folder that still holds it was
-# left by an attempt that died while publishing, and the next attempt removes it (its name is freed).
-PUBLISHING_MARK = ".docgen-auftrag"
-
-
-def _earlier_publish(job_id: str, outbox: Path) -> dict[str, Any] | None:
+def _earlier_publish(job_id: str, outbox: Path, name: str) -> dict[str, Any] | None:
     """What an earlier attempt published before the ledger heard of it (it died right after):
     its bundle counts; a receipt without a bundle, or a folder it began, is removed."""
     receipt = receipts_by_job(outbox).get(job_id)
@@ -189,16 +194,13 @@ def _earlier_publish(job_id: str, outbox: Path) -> dict[str, Any] | None:
         stem = receipt.name.removesuffix(RECEIPT_SUFFIX)
         bundle = outbox / f"{stem}.pdf"
         if bundle.is_file() and not bundle.is_symlink():
-            (outbox / stem / PUBLISHING_MARK).unlink(missing_ok=True)
+            publishing_done(outbox, stem, job_id)
             return {"paket": str(bundle), "beleg": str(receipt), "ordner": str(outbox / stem),
                     "nach_absturz": True}
         rollback(outbox, stem, draft=True)
-    for mark in outbox.glob(f"*/{PUBLISHING_MARK}"):
-        with contextlib.suppress(OSError):
-            if not mark.parent.is_symlink() and mark.read_text(encoding="utf-8").strip() == job_id:
-                log.info("[%s] halb veröffentlichter Ordner %s eines früheren Versuchs entfernt", job_id,
-                         mark.parent.name)
-                rollback(outbox, mark.parent.name, draft=False)
+    base = Path(name).stem
+    for freed in drop_unfinished(outbox, job_id, base) + drop_unfinished(outbox, job_id, base + DRAFT_SUFFIX):
+        log.info("[%s] halb veröffentlichter Ordner %s eines früheren Versuchs entfernt", job_id, freed)
     return None
 
 
@@ -218,7 +220,7 @@ def transfer(staged_pdf: Path, outbox: Path, job_id: str) -> dict[str, Any]:
 
     The name is reserved in the outbox as the pipeline does (a sealed bundle is never replaced,
     the next free ``-vN`` is taken); when it differs from the staged one, the receipt's names follow.
-    The folder carries :data:`PUBLISHING_MARK` (the job id) until the bundle is in place.
+    The folder names the job (:func:`~docgen.stages.publish.mark_publishing`) until the bundle is in place.
     """
     staging = staged_pdf.parent
     old = staged_pdf.stem
@@ -228,8 +230,7 @@ def transfer(staged_pdf: Path, outbox: Path, job_id: str) -> dict[str, Any]:
     if stem != old:
         receipt = _renamed(receipt, old, stem)
     try:
-        with open_folder(outbox / stem) as fd:
-            write_into(fd, outbox / stem, PUBLISHING_MARK, [job_id.encode("utf-8")])
+        mark_publishing(outbox, stem, job_id)
         for path in sorted((staging / old).iterdir()):
             name = path.name.replace(old, stem, 1) if path.name.startswith(old) else path.name
             publish_file(path, outbox / stem / name)
@@ -240,7 +241,7 @@ def transfer(staged_pdf: Path, outbox: Path, job_id: str) -> dict[str, Any]:
             publish_file(staged_pdf, outbox / f"{stem}.pdf")
         else:
             _publish_sealed(staged_pdf, outbox, f"{stem}.pdf")
-        (outbox / stem / PUBLISHING_MARK).unlink(missing_ok=True)
+        publishing_done(outbox, stem, job_id)
     except (FileAccessError, OSError) as exc:
         rollback(outbox, stem, draft=draft)
         if isinstance(exc, FileAccessError):

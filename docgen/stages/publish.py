@@ -11,6 +11,11 @@ message instead (exit 7).
 A sealed bundle is never replaced: a draft may replace only a draft (its receipt
 says ``entwurf`` and the PDF carries no signature); otherwise the job takes the
 next free version name (``name-v2``).
+
+A job that runs under an id (hot folder, workers) names itself in its reserved
+folder by an empty file ``.docgen-auftrag-<id>`` until its bundle is in place, so
+whoever takes the job up after a crash can free the name it had reserved
+(:func:`drop_unfinished`) instead of publishing under ``name-v2`` beside an orphan.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from docgen.errors import FileAccessError
 RECEIPT_SUFFIX = ".receipt.json"
 _SIGNATURE_MARK = b"/ByteRange"  # every PDF signature dictionary has one; a draft bundle has none
 _MAX_RECEIPT_BYTES = 4 * 1024 * 1024
+PUBLISHING_MARK = ".docgen-auftrag-"  # + job id: one create, so the name is there with the file
 _NOFOLLOW_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -214,6 +220,60 @@ def reserve_stem(out_dir: Path, name: str, *, replace: bool) -> str:
         except OSError as exc:
             raise FileAccessError(f"{out_dir}: Ausgabeordner nicht beschreibbar ({exc.strerror}).") from exc
     raise FileAccessError(f"{out_dir}: kein freier Name für „{name}“ (bis -v9999 belegt). Bitte aufräumen.")
+
+
+def mark_publishing(out_dir: Path, stem: str, job_id: str) -> None:
+    """Name ``job_id`` in its reserved folder ``stem`` until :func:`publishing_done`."""
+    with open_folder(out_dir / stem) as fd:
+        try:
+            os.close(os.open(PUBLISHING_MARK + job_id,
+                             os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=fd))
+        except OSError as exc:
+            raise FileAccessError(f"{out_dir / stem}: Ausgabeordner nicht beschreibbar ({exc.strerror}).") from exc
+
+
+def publishing_done(out_dir: Path, stem: str, job_id: str) -> None:
+    """The bundle is in place: the folder no longer names the job as publishing."""
+    with contextlib.suppress(OSError), open_folder(out_dir / stem) as fd:
+        os.unlink(PUBLISHING_MARK + job_id, dir_fd=fd)
+
+
+def _is_free_reservation(fd: int, stem: str) -> bool:
+    """An empty folder ``stem`` without bundle or receipt: a reservation nobody wrote into."""
+    info = _lstat(stem, fd)
+    if info is None or not stat.S_ISDIR(info.st_mode):
+        return False
+    return _lstat(f"{stem}.pdf", fd) is None and _lstat(stem + RECEIPT_SUFFIX, fd) is None
+
+
+def _is_version_of(stem: str, base: str) -> bool:
+    """``base`` itself or one of its version names ``base-v2``, ``base-v3`` …"""
+    return stem == base or (stem.startswith(f"{base}-v") and stem[len(base) + 2:].isdigit())
+
+
+def drop_unfinished(outbox: Path, job_id: str, base: str | None = None) -> list[str]:
+    """Free the names an interrupted publish of ``job_id`` reserved in ``outbox``; the names freed.
+
+    A folder naming the job (:data:`PUBLISHING_MARK`) goes with its receipt; a bundle never
+    (a sealed one is published last, by ``link``). With ``base`` (the name the job publishes
+    under) an *empty* folder ``base`` or ``base-vN`` without bundle or receipt goes too: a job
+    killed between reserving its folder and naming itself in it. ``rmdir`` removes only an
+    empty folder, so another job's reservation that already names its job is never touched.
+    """
+    freed: list[str] = []
+    with contextlib.suppress(FileAccessError), open_folder(outbox) as fd:
+        for entry in os.scandir(fd):
+            stem = entry.name
+            if entry.is_symlink() or not entry.is_dir(follow_symlinks=False):
+                continue
+            if _lstat(f"{stem}/{PUBLISHING_MARK}{job_id}", fd) is not None:
+                rollback(outbox, stem, draft=False)
+                freed.append(stem)
+            elif base is not None and _is_version_of(stem, base) and _is_free_reservation(fd, stem):
+                with contextlib.suppress(OSError):
+                    os.rmdir(stem, dir_fd=fd)
+                    freed.append(stem)
+    return sorted(freed)
 
 
 def rollback(out_dir: Path, stem: str, *, draft: bool) -> None:

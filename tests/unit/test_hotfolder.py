@@ -353,6 +353,9 @@ def test_left_over_recovers_what_it_can(folders: Folders, tmp_path: Path) -> Non
     (folders.outbox / "fertig.pdf").write_bytes(b"%PDF-1.7\n")
     (folders.outbox / "fertig.receipt.json").write_text('{"auftrag": "job-fertig"}', encoding="utf-8")
     (folders.outbox / "halb.receipt.json").write_text('{"auftrag": "job-halb"}', encoding="utf-8")
+    (folders.outbox / "halb").mkdir()  # the folder it had begun, naming the job, and an empty -v2 reservation
+    (folders.outbox / "halb" / ".docgen-auftrag-job-halb").touch()
+    (folders.outbox / "halb-v2").mkdir()
     (folders.outbox / "fremd.receipt.json").write_text("[]", encoding="utf-8")
     elsewhere = tmp_path / "woanders"
     elsewhere.mkdir()

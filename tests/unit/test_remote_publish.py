@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from docgen.intake.remote import PUBLISHING_MARK, _earlier_publish, transfer
+from docgen.intake.remote import _earlier_publish, transfer
+from docgen.stages.publish import PUBLISHING_MARK
 
 
 def _staged(root: Path, stem: str) -> Path:
@@ -25,15 +26,15 @@ def test_a_folder_left_by_a_killed_attempt_is_removed_and_the_name_kept(tmp_path
     outbox.mkdir()
     # What attempt 1 left when it was killed after the folder files, before receipt and bundle.
     (outbox / "vorlage").mkdir()
-    (outbox / "vorlage" / PUBLISHING_MARK).write_text("job-1", encoding="utf-8")
+    (outbox / "vorlage" / f"{PUBLISHING_MARK}job-1").touch()
     (outbox / "vorlage" / "vorlage.docx").write_bytes(b"halb")
     # Another job's folder being published right now: not ours, untouched.
     (outbox / "andere").mkdir()
-    (outbox / "andere" / PUBLISHING_MARK).write_text("job-2", encoding="utf-8")
+    (outbox / "andere" / f"{PUBLISHING_MARK}job-2").touch()
 
-    assert _earlier_publish("job-1", outbox) is None
+    assert _earlier_publish("job-1", outbox, "vorlage.json") is None
     assert not (outbox / "vorlage").exists()
-    assert (outbox / "andere" / PUBLISHING_MARK).is_file()
+    assert (outbox / "andere" / f"{PUBLISHING_MARK}job-2").is_file()
 
     outputs = transfer(_staged(tmp_path, "vorlage"), outbox, "job-1")
     assert outputs["paket"] == str(outbox / "vorlage.pdf")  # not vorlage-v2.pdf
@@ -46,7 +47,7 @@ def test_without_the_cleanup_the_retry_would_take_a_new_name(tmp_path: Path) -> 
     # The control: the leftover folder itself is what pushes a retry to -v2.
     outbox = tmp_path / "ausgang"
     (outbox / "vorlage").mkdir(parents=True)
-    (outbox / "vorlage" / PUBLISHING_MARK).write_text("job-1", encoding="utf-8")
+    (outbox / "vorlage" / f"{PUBLISHING_MARK}job-1").touch()
     outputs = transfer(_staged(tmp_path, "vorlage"), outbox, "job-1")
     assert outputs["paket"] == str(outbox / "vorlage-v2.pdf")
 
@@ -55,7 +56,7 @@ def test_a_finished_earlier_publish_counts_and_loses_its_mark(tmp_path: Path) ->
     outbox = tmp_path / "ausgang"
     outbox.mkdir()
     first = transfer(_staged(tmp_path, "vorlage"), outbox, "job-1")
-    assert not (outbox / "vorlage" / PUBLISHING_MARK).exists()
+    assert not (outbox / "vorlage" / f"{PUBLISHING_MARK}job-1").exists()
     receipt = json.loads((outbox / "vorlage.receipt.json").read_text(encoding="utf-8"))
     assert receipt["status"] == "freigegeben"
     assert first["paket"] == str(outbox / "vorlage.pdf")
