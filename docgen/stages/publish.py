@@ -234,7 +234,7 @@ def mark_publishing(out_dir: Path, stem: str, job_id: str) -> None:
 
 def publishing_done(out_dir: Path, stem: str, job_id: str) -> None:
     """The bundle is in place: the folder no longer names the job as publishing."""
-    with contextlib.suppress(OSError), open_folder(out_dir / stem) as fd:
+    with contextlib.suppress(OSError, FileAccessError), open_folder(out_dir / stem) as fd:  # no folder: no mark
         os.unlink(PUBLISHING_MARK + job_id, dir_fd=fd)
 
 
