@@ -403,8 +403,14 @@ def _subset_of_characters(data: bytes, characters: str) -> bytes:
     options = subset.Options()
     options.notdef_outline = True
     options.layout_features = []
-    # A PDF viewer lays out no text of an embedded font: the layout tables would only cost time to read.
-    options.drop_tables += ["GSUB", "GPOS", "GDEF", "FFTM"]
+    # A PDF viewer lays out no text of an embedded font: the layout tables would only cost time to read
+    # (and the old kern table, which fontTools drops anyway beside a GPOS). They go before the
+    # subsetter sees the font: fontTools 4.6x decompiles GSUB/GPOS on entry, 0.07 s of 0.08 per subset.
+    layout = ("GSUB", "GPOS", "GDEF", "kern")
+    options.drop_tables += [*layout, "FFTM"]
+    for tag in layout:
+        if tag in font:
+            del font[tag]
     options.name_IDs = ["*"]
     options.name_legacy = True
     options.name_languages = ["*"]

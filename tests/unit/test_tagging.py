@@ -8,10 +8,12 @@ LibreOffice run is needed.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import subprocess
 from pathlib import Path
 from typing import Any
 
+from fontTools.ttLib import TTFont
 from pypdf import PdfReader, PdfWriter
 
 from docgen.pdfa import check_pdfa
@@ -122,6 +124,9 @@ def test_anlage_pages_carry_the_mark_as_an_artifact(tmp_path: Path) -> None:
                                for font in page["/Resources"].get_object().get("/Font", {}).values()}
     program = by_name["/DGANLG+LiberationSans"]["/FontDescriptor"]["/FontFile2"].get_object()
     assert int(program["/Length1"]) < 40_000  # the whole font program is about 400 KB
+    subset = TTFont(io.BytesIO(program.get_data()))
+    assert sorted(set(subset.keys()) & {"GSUB", "GPOS", "GDEF", "kern"}) == []  # no layout in a PDF font
+    assert set(subset.getBestCmap().values()) == {subset.getBestCmap()[ord(c)] for c in "Anlage 12zurVo0/45"}
     assert check_pdfa(done.path)["ergebnis"] == "bestanden"
 
 
