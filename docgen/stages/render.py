@@ -8,6 +8,7 @@ reach Python internals.
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 import time
@@ -18,6 +19,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, ClassVar, NoReturn
 
+from docx import Document
 from docx.image.image import Image as DocxImage
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.exceptions import PackageNotFoundError
@@ -295,14 +297,19 @@ def _drop_unused_table_styles(document: Any) -> None:
     table styles again from its own list when a clerk edits the DOCX.
     """
     styles = document.styles.element
-    tables = {s.get(f"{_W}styleId"): s for s in styles.iterchildren(f"{_W}style")
-              if s.get(f"{_W}type") == "table"}
-    keep = {sid for sid, s in tables.items() if s.get(f"{_W}default") in ("1", "true", "on")}
+    used: set[str] = set()
     for part in document.part.package.iter_parts():
         element = getattr(part, "_element", None)
-        if element is None or element is styles:
-            continue
-        keep.update(ref.get(f"{_W}val") for ref in element.iter(f"{_W}tblStyle"))
+        if element is not None and element is not styles:
+            used.update(ref.get(f"{_W}val") for ref in element.iter(f"{_W}tblStyle"))
+    _prune_table_styles(styles, used)
+
+
+def _prune_table_styles(styles: Any, used: set[str]) -> None:
+    """Remove from the ``w:styles`` element every table style outside ``used``, their bases and the default."""
+    tables = {s.get(f"{_W}styleId"): s for s in styles.iterchildren(f"{_W}style")
+              if s.get(f"{_W}type") == "table"}
+    keep = {sid for sid, s in tables.items() if s.get(f"{_W}default") in ("1", "true", "on")} | used
     todo = list(keep)
     while todo:  # the styles a kept style is based on stay too
         style = tables.get(todo.pop())
@@ -313,6 +320,56 @@ def _drop_unused_table_styles(document: Any) -> None:
     for style_id, style in tables.items():
         if style_id not in keep:
             styles.remove(style)
+
+
+# Per process: each template file as a package whose styles part holds only the table styles a
+# rendering can use (those the template's own parts name, rich text's table style, their bases, the
+# default), keyed by path, mtime and size like _STYLES. Opening it instead of the file spares every
+# rendering reading and then dropping the rest (half of opening, pruning and saving a Vorlage).
+_LEAN: dict[Path, tuple[tuple[int, int], bytes | None]] = {}
+
+
+def _lean_package(template: Path) -> bytes | None:
+    """The template's package with the table styles no rendering can use removed, or None: open the file."""
+    stamp = _stamp(template)
+    cached = _LEAN.get(template)
+    if stamp is not None and cached is not None and cached[0] == stamp:
+        return cached[1]
+    try:
+        lean = _without_unusable_table_styles(template.read_bytes(), template)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, etree.XMLSyntaxError, TemplateProblem):
+        lean = None  # opening the file itself reports what is wrong, as always
+    if stamp is not None and _stamp(template) == stamp:  # not replaced while being read
+        _LEAN[template] = (stamp, lean)
+    return lean
+
+
+def _without_unusable_table_styles(raw: bytes, template: Path) -> bytes | None:
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        entries = archive.infolist()
+        names = {e.filename for e in entries}
+        if "word/styles.xml" not in names:
+            return None
+        used: set[str] = set()
+        for entry in entries:
+            if entry.filename.startswith("word/") and entry.filename.endswith(".xml") \
+                    and entry.filename != "word/styles.xml":
+                used.update(str(ref.get(f"{_W}val")) for ref in
+                            etree.fromstring(archive.read(entry)).iter(f"{_W}tblStyle"))
+        if any("{" in ref or "%" in ref for ref in used):
+            return None  # a style chosen by a placeholder: any of them may be used
+        table = _defined_styles(template).get(TABLE_STYLE.lower())
+        if table is not None:
+            used.add(table[0])
+        styles = etree.fromstring(archive.read("word/styles.xml"))
+        _prune_table_styles(styles, used)
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as lean:  # read once per rendering, never stored
+            for entry in entries:
+                data = (etree.tostring(styles, xml_declaration=True, encoding="UTF-8", standalone=True)
+                        if entry.filename == "word/styles.xml" else archive.read(entry))
+                lean.writestr(entry.filename, data)
+    return out.getvalue()
 
 
 # -- rendering ---------------------------------------------------------------------------------
@@ -382,6 +439,19 @@ class _PatchingOnceTemplate(DocxTemplate):  # type: ignore[misc]
         return done
 
 
+class _LeanTemplate(_PatchingOnceTemplate):
+    """Opened from the template's lean package (:func:`_lean_package`); ``template_file`` stays the path."""
+
+    docx: Any
+    is_rendered: bool
+
+    def init_docx(self, reload: bool = True) -> None:
+        if not self.docx or (self.is_rendered and reload):
+            lean = _lean_package(Path(str(self.template_file)))
+            self.docx = Document(io.BytesIO(lean)) if lean is not None else Document(self.template_file)
+            self.is_rendered = False
+
+
 _ENV: _CompilingOnceEnvironment | None = None
 
 
@@ -409,14 +479,17 @@ def _undefined_name(exc: UndefinedError) -> str:
     return match.group(1) if match else text
 
 
-def load_template(path: Path) -> DocxTemplate:
-    """The template, opened (so a broken file is a template error here, not an internal one later)."""
+def load_template(path: Path, *, lean: bool = False) -> DocxTemplate:
+    """The template, opened (so a broken file is a template error here, not an internal one later).
+
+    ``lean``: for rendering, opened without the table styles no rendering can use (:func:`_lean_package`).
+    """
     if not path.is_file():
         raise TemplateProblem(
             f"Vorlage {path.name} nicht gefunden (gesucht: {path}). "
             "Bitte templates_dir in der Konfiguration prüfen."
         )
-    tpl = _PatchingOnceTemplate(str(path))
+    tpl = _PatchingOnceTemplate(str(path)) if not lean else _LeanTemplate(str(path))
     try:
         tpl.init_docx()
     except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError, PackageNotFoundError) as exc:
@@ -446,7 +519,7 @@ def render_template(template_path: Path, context: dict[str, Any], out: Path, dat
     handed to the template as a mapping whose ``logo`` is the image, or None without a logo:
     the path itself is never printed.
     """
-    tpl = load_template(template_path)
+    tpl = load_template(template_path, lean=True)
     picture = RenderTools.logo_image(tpl, logo) if logo is not None else None
     context = {"logo": picture, **context}
     body = context.get("koerperschaft")
@@ -501,7 +574,7 @@ def render_document(
         timeout = settings.render_timeout
     deadline = time.monotonic() + timeout
     template_path = settings.template_path(document.template_file)
-    tpl = load_template(template_path)
+    tpl = load_template(template_path, lean=True)
     style_ids(template_path)  # a template without the styles rich text needs fails before any work
     tools = RenderTools(tpl, settings, koerperschaft_for(data, settings), data=data, data_name=data_name,
                         json_path=json_path, deadline=deadline, timeout=timeout, base_dir=base_dir)

@@ -8,6 +8,8 @@ in a header, or as the base of a used style.
 from __future__ import annotations
 
 import copy
+import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from docx.shared import Mm
 from lxml import etree
 
 from docgen.settings import Settings
-from docgen.stages.render import render_docx, render_template
+from docgen.stages.render import _lean_package, render_docx, render_template
 from docgen.stages.validate import validate_file
 from tests.conftest import EXAMPLES, SAMPLE_KOERPERSCHAFT
 
@@ -76,3 +78,44 @@ def test_the_example_keeps_every_table_style_it_names(tmp_path: Path) -> None:
     assert used <= _table_styles(out)
     with zipfile.ZipFile(out) as archive:
         assert archive.getinfo("word/styles.xml").file_size < 100_000  # was about 360 KB
+
+
+def _paragraph_styles(package: bytes | Path) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(package) if isinstance(package, bytes) else package) as archive:
+        root = etree.fromstring(archive.read("word/styles.xml"))
+    return [s.get(qn("w:styleId")) for s in root.iter(qn("w:style")) if s.get(qn("w:type")) != "table"]
+
+
+def test_renderings_open_the_template_without_unusable_table_styles(tmp_path: Path) -> None:
+    template = _template(tmp_path / "vorlage.docx")
+    lean = _lean_package(template)
+    assert lean is not None
+    lean_file = tmp_path / "lean.docx"
+    lean_file.write_bytes(lean)
+    # the template's own, rich text's "Table Grid", the base of one, the default; nothing else changes
+    assert _table_styles(lean_file) == {"Ratstabelle", "LightShading-Accent1", "LightList", "TableGrid",
+                                        "TableNormal"}
+    assert _paragraph_styles(lean) == _paragraph_styles(template)
+    assert _lean_package(template) is lean  # once per process
+
+    # An edited template is read afresh: its new table keeps its style.
+    document = Document(str(template))
+    document.add_table(rows=1, cols=1).style = "Medium Grid 3 Accent 6"
+    document.save(str(template))
+    os.utime(template, ns=(1, 1))  # whatever the clock says, the file is another one
+    out = render_template(template, {"titel": "Haushalt"}, tmp_path / "out.docx", "test")
+    assert "MediumGrid3-Accent6" in _table_styles(out) and _references(out) <= _table_styles(out)
+
+
+def test_a_table_style_chosen_by_a_placeholder_keeps_them_all(tmp_path: Path) -> None:
+    template = _template(tmp_path / "vorlage.docx")
+    with zipfile.ZipFile(template) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts["word/document.xml"] = parts["word/document.xml"].replace(b'w:val="Ratstabelle"', b'w:val="{{ stil }}"')
+    with zipfile.ZipFile(template, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    assert _lean_package(template) is None  # the file itself is opened, every style in it
+    out = render_template(template, {"titel": "Haushalt", "stil": "MediumGrid3-Accent6"}, tmp_path / "out.docx",
+                          "test")
+    assert "MediumGrid3-Accent6" in _references(out) and "MediumGrid3-Accent6" in _table_styles(out)
