@@ -33,16 +33,9 @@ from docgen.stages import assemble  # noqa: E402
 
 
 def baseline(data: bytes, characters: str) -> bytes:
-    """fontTools as docgen called it before: layout tables dropped by the options only."""
+    """fontTools with docgen's options, as docgen called it before: layout tables dropped by the options only."""
     font = TTFont(io.BytesIO(data))
-    options = subset.Options()
-    options.notdef_outline = True
-    options.layout_features = []
-    options.drop_tables += ["GSUB", "GPOS", "GDEF", "FFTM"]
-    options.name_IDs = ["*"]
-    options.name_legacy = True
-    options.name_languages = ["*"]
-    subsetter = subset.Subsetter(options)
+    subsetter = subset.Subsetter(assemble.subset_options())
     subsetter.populate(text=characters)
     subsetter.subset(font)
     out = io.BytesIO()

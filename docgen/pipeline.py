@@ -334,6 +334,12 @@ def _receipt(job: Job, work: _Work, stem: str, bundles: list[_Bundle], generated
     return receipt
 
 
+def bundle_names(input_name: str) -> tuple[str, str]:
+    """The names a job for ``input_name`` publishes under: sealed, and as a draft (then ``-vN`` …)."""
+    stem = Path(input_name).stem
+    return stem, stem + DRAFT_SUFFIX
+
+
 def _publish(job: Job, work: _Work, out_dir: Path, bundles: list[_Bundle], created: dt.datetime) -> JobResult:
     """Folder files, then the receipt, then the bundle; on failure nothing of this job stays."""
     public = bundles[0]

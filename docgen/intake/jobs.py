@@ -38,7 +38,7 @@ from docgen.intake.hotfolder import (
     unclaim,
 )
 from docgen.intake.ledger import JobLedger
-from docgen.pipeline import DRAFT_SUFFIX, run_job
+from docgen.pipeline import bundle_names, run_job
 from docgen.settings import Settings
 from docgen.stages.convert import Converter
 from docgen.stages.publish import drop_unfinished, publishing_done
@@ -269,10 +269,8 @@ def _recover(job_id: str, work_file: Path, folders: Folders, ledger: JobLedger, 
         return False
     if receipt is not None:
         _drop_partial(receipt, folders.outbox)
-    stem = Path(work_file.name).stem
-    for base in (stem, stem + DRAFT_SUFFIX):
-        for freed in drop_unfinished(folders.outbox, job_id, base):
-            log.info("[%s] halb veröffentlichter Ordner %s entfernt; der Name bleibt dem Auftrag", job_id, freed)
+    for freed in drop_unfinished(folders.outbox, job_id, bundle_names(work_file.name)):
+        log.info("[%s] halb veröffentlichter Ordner %s entfernt; der Name bleibt dem Auftrag", job_id, freed)
     log.info("[%s] %s: nach Unterbrechung erneut bearbeitet", job_id, work_file.name)
     if row is None:
         register(ledger, job_id, work_file)

@@ -30,7 +30,7 @@ from docgen.intake.hotfolder import Folders, finish_failure, finish_success
 from docgen.intake.jobs import receipts_by_job
 from docgen.intake.lease import Heartbeat, LeaseLedger, owner_id, owner_is_dead_here
 from docgen.intake.sharedfs import link_checked
-from docgen.pipeline import DRAFT_SUFFIX, run_job
+from docgen.pipeline import bundle_names, run_job
 from docgen.settings import Settings
 from docgen.stages.convert import Converter
 from docgen.stages.publish import (
@@ -198,8 +198,7 @@ def _earlier_publish(job_id: str, outbox: Path, name: str) -> dict[str, Any] | N
             return {"paket": str(bundle), "beleg": str(receipt), "ordner": str(outbox / stem),
                     "nach_absturz": True}
         rollback(outbox, stem, draft=True)
-    base = Path(name).stem
-    for freed in drop_unfinished(outbox, job_id, base) + drop_unfinished(outbox, job_id, base + DRAFT_SUFFIX):
+    for freed in drop_unfinished(outbox, job_id, bundle_names(name)):
         log.info("[%s] halb veröffentlichter Ordner %s eines früheren Versuchs entfernt", job_id, freed)
     return None
 

@@ -251,13 +251,13 @@ def _is_version_of(stem: str, base: str) -> bool:
     return stem == base or (stem.startswith(f"{base}-v") and stem[len(base) + 2:].isdigit())
 
 
-def drop_unfinished(outbox: Path, job_id: str, base: str | None = None) -> list[str]:
+def drop_unfinished(outbox: Path, job_id: str, bases: tuple[str, ...] = ()) -> list[str]:
     """Free the names an interrupted publish of ``job_id`` reserved in ``outbox``; the names freed.
 
     A folder naming the job (:data:`PUBLISHING_MARK`) goes with its receipt; a bundle never
-    (a sealed one is published last, by ``link``). With ``base`` (the name the job publishes
-    under) an *empty* folder ``base`` or ``base-vN`` without bundle or receipt goes too: a job
-    killed between reserving its folder and naming itself in it. ``rmdir`` removes only an
+    (a sealed one is published last, by ``link``). For each of ``bases`` (the names the job may
+    publish under) an *empty* folder ``base`` or ``base-vN`` without bundle or receipt goes too: a
+    job killed between reserving its folder and naming itself in it. ``rmdir`` removes only an
     empty folder, so another job's reservation that already names its job is never touched.
     """
     freed: list[str] = []
@@ -269,7 +269,7 @@ def drop_unfinished(outbox: Path, job_id: str, base: str | None = None) -> list[
             if _lstat(f"{stem}/{PUBLISHING_MARK}{job_id}", fd) is not None:
                 rollback(outbox, stem, draft=False)
                 freed.append(stem)
-            elif base is not None and _is_version_of(stem, base) and _is_free_reservation(fd, stem):
+            elif any(_is_version_of(stem, base) for base in bases) and _is_free_reservation(fd, stem):
                 with contextlib.suppress(OSError):
                     os.rmdir(stem, dir_fd=fd)
                     freed.append(stem)

@@ -48,7 +48,7 @@ def test_an_empty_reservation_of_the_jobs_name_is_freed(tmp_path: Path) -> None:
         (out / folder).mkdir()
     (out / "akte-v4.pdf").write_bytes(b"%PDF-1.7")  # a published bundle whose folder was emptied by hand
     (out / "akte-v5" / "akte-v5.docx").write_bytes(b"docx")  # someone's files: not a bare reservation
-    assert drop_unfinished(out, "job-1", "akte") == ["akte", "akte-v3"]
+    assert drop_unfinished(out, "job-1", ("akte",)) == ["akte", "akte-v3"]
     assert names(out) == ["akte-v4", "akte-v4.pdf", "akte-v5", "akte-vorlage", "andere"]
 
 
@@ -70,8 +70,8 @@ def test_a_publish_killed_halfway_is_freed_and_the_rerun_keeps_the_name(tmp_path
         run_job(source, out, settings, FakeConverter(), job_id="job-1")
     assert names(out) == ["akte"]
     assert names(out / "akte") == [f"{PUBLISHING_MARK}job-1", "akte.docx", "akte.pdf", "freigabevermerk.pdf"]
-    assert drop_unfinished(out, "job-2", "akte") == []  # not that job's folder, and not empty
-    assert drop_unfinished(out, "job-1", "akte") == ["akte"]
+    assert drop_unfinished(out, "job-2", ("akte",)) == []  # not that job's folder, and not empty
+    assert drop_unfinished(out, "job-1", ("akte",)) == ["akte"]
     assert names(out) == []
 
     monkeypatch.undo()
