@@ -11,10 +11,11 @@ PACKAGES="libreoffice-writer-nogui python3-uno fonts-liberation2 fonts-crosextra
 missing=""
 command -v soffice >/dev/null 2>&1 || missing="$missing libreoffice-writer-nogui"
 /usr/bin/python3 -c "import uno" >/dev/null 2>&1 || missing="$missing python3-uno"
-command -v fc-list >/dev/null 2>&1 || missing="$missing fontconfig"
 if command -v fc-list >/dev/null 2>&1; then
     fc-list : family | grep -q "Liberation Sans" || missing="$missing fonts-liberation2"
     fc-list : family | grep -q "Carlito" || missing="$missing fonts-crosextra-carlito"
+else
+    missing="$missing fontconfig fonts-liberation2 fonts-crosextra-carlito"
 fi
 command -v pdftotext >/dev/null 2>&1 || missing="$missing poppler-utils"
 command -v certutil >/dev/null 2>&1 || missing="$missing libnss3-tools"
@@ -33,8 +34,10 @@ if [ "$(id -u)" -eq 0 ]; then
     echo "docgen: installiere Systempakete:$missing"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
+    # Only what is missing: a machine whose Node.js brings its own npm cannot also take Debian's npm
+    # package (they conflict), and what is there already stays as it is.
     # shellcheck disable=SC2086
-    apt-get install -y -qq --no-install-recommends $PACKAGES
+    apt-get install -y -qq --no-install-recommends $missing
 else
     echo "docgen: es fehlen Systempakete. Bitte als root ausführen:" >&2
     echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends $PACKAGES" >&2
