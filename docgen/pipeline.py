@@ -81,10 +81,19 @@ class _Work:
     sealed_by: str | None = None  # who released and sealed it (docgen web), for the receipt
     docx: dict[int, Path] = field(default_factory=dict)  # part number → DOCX
     pdf: dict[int, Path] = field(default_factory=dict)  # part number → PDF
+    pages: dict[Path, int] = field(default_factory=dict)  # PDF → page count its conversion verified
     timings: dict[str, float] = field(default_factory=dict)
 
     def timed(self, name: str, start: float) -> None:
         self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
+
+    def count(self, pdf: Path, pages: int | None) -> None:
+        """Keep the page count a conversion verified, so the PDF is not read again just to count."""
+        if pages:
+            self.pages[pdf] = pages
+
+    def pages_of(self, pdf: Path) -> int:
+        return self.pages.get(pdf) or page_count(pdf)
 
 
 def _work_dir(settings: Settings) -> Path:
@@ -125,7 +134,7 @@ def _convert_parts(job: Job, work: _Work, converter: Converter) -> None:
         start = time.perf_counter()
         if part.number in work.docx:
             pdf = work.docx[part.number].with_suffix(".pdf")
-            converter.convert(work.docx[part.number], pdf)
+            work.count(pdf, converter.convert(work.docx[part.number], pdf))
             work.pdf[part.number] = pdf
         elif part.pdf_file is not None:
             work.pdf[part.number] = part.pdf_file
@@ -160,7 +169,7 @@ def _entries(job: Job, work: _Work, parts: list[Part]) -> list[BundleEntry]:
     for part in parts:
         pdf = work.pdf[part.number]
         title = part.title if part.number else f"{part.title} – {job.document.reference(job.data)}"
-        entries.append(BundleEntry(part.label, title, pdf, page_count(pdf)))
+        entries.append(BundleEntry(part.label, title, pdf, work.pages_of(pdf)))
     return entries
 
 
@@ -201,10 +210,10 @@ def _signoff(job: Job, work: _Work, variant: _Variant, entries: list[BundleEntry
         work.timed("render", start)
         start = time.perf_counter()
         pdf = docx.with_suffix(".pdf")
-        converter.convert(docx, pdf)
+        work.count(pdf, converter.convert(docx, pdf))
         work.timed("convert", start)
         start = time.perf_counter()
-        counted = page_count(pdf)
+        counted = work.pages_of(pdf)
         if counted <= pages:
             return BundleEntry("Freigabevermerk", "Freigabevermerk", pdf, counted)
         pages = counted
@@ -426,10 +435,11 @@ def run_job(
         _convert_parts(job, work, converter)
         if not bundle:
             start_publish = time.perf_counter()
+            pages = work.pages_of(work.pdf[0])
             docx = publish_file(work.docx[0], out_dir / f"{path.stem}.docx")
             pdf = publish_file(work.pdf[0], out_dir / f"{path.stem}.pdf")
             work.timed("publish", start_publish)
-            return JobResult(path, job.document.name, docx, pdf, pages=page_count(pdf), warnings=job.warnings,
+            return JobResult(path, job.document.name, docx, pdf, pages=pages, warnings=job.warnings,
                              timings=work.timings)
         bundles = [_bundle(job, work, variant, settings, converter, created) for variant in _variants(job)]
         result = _publish(job, work, out_dir, bundles, created)

@@ -201,7 +201,27 @@ def test_several_files_in_job_processes(docgen: Run, write_json: Write, example:
     assert "kaputt.json: Zeile 1, Spalte 2: kein gültiges JSON" in result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("eins.json: Paket") and lines[1].startswith("zwei.json: Paket")
+    assert f"({len(PdfReader(tmp_path / 'out' / 'eins.pdf').pages)} Seiten, gesiegelt)" in lines[0]
     assert docgen("verify", tmp_path / "out" / "zwei.pdf").returncode == 0
+
+
+def test_a_job_process_gets_the_page_count_the_pool_verified(tmp_path: Path, example: dict[str, Any],
+                                                            write_json: Write) -> None:
+    """The conversion service of the job processes sends back the pages it counted with the PDF."""
+    from docgen.api import render_file
+    from docgen.intake.procpool import ConversionService, _RemoteConverter
+    from docgen.settings import Settings
+
+    settings = Settings(state_dir=tmp_path / "state", workers=1)
+    render_file(write_json("einzeln.json", example), tmp_path / "docx", settings, None, docx_only=True)
+    service = ConversionService(settings)
+    try:
+        remote = _RemoteConverter(service.address, service.authkey)
+        pages = remote.convert(tmp_path / "docx" / "einzeln.docx", tmp_path / "einzeln.pdf")
+        remote.close()
+    finally:
+        service.close()
+    assert pages == len(PdfReader(tmp_path / "einzeln.pdf").pages) == 3
 
 
 def test_widest_accepted_table_prints_every_cell(docgen: Run, write_json: Write, example: dict[str, Any],

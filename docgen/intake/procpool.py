@@ -91,9 +91,9 @@ class ConversionService:
                     docx, pdf = connection.recv()
                 except (EOFError, OSError):
                     return  # the job process ended
-                reply: DocgenError | None = None
+                reply: DocgenError | int | None = None  # the error, or the page count the pool verified
                 try:
-                    self._converter.convert(Path(docx), Path(pdf))
+                    reply = self._converter.convert(Path(docx), Path(pdf))
                 except DocgenError as exc:
                     reply = exc
                 except Exception as exc:  # a bug: the job fails with it, the service goes on
@@ -123,7 +123,7 @@ class _RemoteConverter:
         self._connection = Client(address, family="AF_UNIX", authkey=authkey)
         self._lock = threading.Lock()
 
-    def convert(self, docx: Path, pdf: Path) -> None:
+    def convert(self, docx: Path, pdf: Path) -> int | None:
         with self._lock:
             try:
                 self._connection.send((str(docx), str(pdf)))
@@ -131,8 +131,9 @@ class _RemoteConverter:
             except (EOFError, OSError) as exc:
                 raise ConversionFailed(f"{docx.name}: der LibreOffice-Dienst von docgen antwortet nicht mehr "
                                        f"({exc}). Bitte den Auftrag erneut starten.") from exc
-        if reply is not None:
+        if isinstance(reply, BaseException):
             raise reply
+        return reply if isinstance(reply, int) else None
 
     def close(self) -> None:
         self._connection.close()

@@ -16,9 +16,11 @@ from typing import Any
 import pytest
 from pypdf import PdfReader, PdfWriter
 
+from docgen import pipeline
 from docgen.errors import ConfigError, ConversionFailed, ExitCode
 from docgen.pipeline import run_job
 from docgen.settings import Koerperschaft, Settings
+from docgen.stages import assemble
 from tests.conftest import EXAMPLES, SAMPLE_KOERPERSCHAFT, load_example
 
 
@@ -174,3 +176,29 @@ def test_non_public_parts_inside_a_nested_document_stay_internal(tmp_path: Path,
     assert len(internal) == len(public) + 1
     assert "Teilnahmeliste" not in " ".join(c["titel"] for c in receipt["inhalt"])
     assert "Teilnahmeliste" in " ".join(c["titel"] for c in receipt["erzeugnisse"]["paket_intern"]["inhalt"])
+
+
+class _CountingConverter(FakeConverter):
+    """Like the pool: returns the page count its verification read."""
+
+    def convert(self, docx: Path, pdf: Path) -> int:  # type: ignore[override]
+        super().convert(docx, pdf)
+        return len(PdfReader(pdf).pages)
+
+
+def test_the_page_count_a_conversion_verified_is_not_read_again(
+        tmp_path: Path, settings: Settings, write: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    counted: list[str] = []
+    real_count = assemble.page_count
+
+    def page_count(pdf: Path) -> int:
+        counted.append(pdf.name)
+        return real_count(pdf)
+
+    monkeypatch.setattr(pipeline, "page_count", page_count)
+    result = run_job(write("vorlage.json", load_example()), tmp_path / "out", settings, _CountingConverter())
+    assert result.sealed and result.pages == 3
+    assert counted == ["zielerreichung-2024-2025.pdf"]  # only the Anlage, which no conversion counted
+    counted.clear()
+    run_job(write("ohne-zaehlung.json", load_example()), tmp_path / "out", settings, FakeConverter())
+    assert counted == ["ohne-zaehlung.pdf", "zielerreichung-2024-2025.pdf", "freigabevermerk.pdf"]

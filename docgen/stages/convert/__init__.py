@@ -15,11 +15,13 @@ class Converter(Protocol):
     """Turns one DOCX file into one PDF/A-2b file.
 
     ``convert`` writes ``pdf`` (overwriting it), verifies it, and raises
-    :class:`docgen.errors.ConversionFailed` (exit 6) when no valid PDF came out.
+    :class:`docgen.errors.ConversionFailed` (exit 6) when no valid PDF came out. It returns
+    the page count the verification read, or None when it did not count them (the caller
+    then counts them itself; the pipeline needs them for bundles and results).
     ``close`` ends every LibreOffice process the converter started.
     """
 
-    def convert(self, docx: Path, pdf: Path) -> None: ...
+    def convert(self, docx: Path, pdf: Path) -> int | None: ...
 
     def close(self) -> None: ...
 

@@ -51,7 +51,7 @@ class OneShotConverter:
         self.work_root = work_root
         self.timeout = timeout
 
-    def convert(self, docx: Path, pdf: Path) -> None:
+    def convert(self, docx: Path, pdf: Path) -> int:
         if shutil.which(self.soffice) is None:
             raise DependencyMissing(
                 f"LibreOffice ({self.soffice}) wurde nicht gefunden. "
@@ -74,9 +74,10 @@ class OneShotConverter:
             produced = outdir / (docx.stem + ".pdf")
             if result.returncode != 0:
                 log.warning("soffice exit %s for %s", result.returncode, docx.name)
-            verify_pdf(produced, docx)
+            pages = verify_pdf(produced, docx)
             pdf.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(produced), pdf)
+            return pages
 
     def close(self) -> None:
         """Nothing stays running between calls."""

@@ -175,8 +175,8 @@ class LibreOfficePool:
 
     # -- public interface -------------------------------------------------
 
-    def convert(self, docx: Path, pdf: Path) -> None:
-        """Convert ``docx`` to PDF/A-2b at ``pdf`` (overwritten), verified; see the class doc."""
+    def convert(self, docx: Path, pdf: Path) -> int:
+        """Convert ``docx`` to PDF/A-2b at ``pdf`` (overwritten), verified; its page count."""
         if not docx.is_file():
             raise FileAccessError(f"{docx}: DOCX-Datei nicht gefunden; bitte den Pfad prüfen.")
         try:
@@ -193,7 +193,7 @@ class LibreOfficePool:
                 if self._closed:
                     raise self._closing_error(docx)
                 self._jobs.put(job)
-            job.future.result()
+            return job.future.result()
 
     def close(self) -> None:
         """Stop every worker and kill its process group; idempotent."""
