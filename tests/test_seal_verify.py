@@ -115,6 +115,25 @@ def edit_receipt_to_match(bundle: Path, original: Path, fingerprint: str) -> Non
     receipt_path(bundle).write_text(json.dumps(data), encoding="utf-8")
 
 
+@pytest.mark.parametrize("configured", [False, True], ids=["lokales Siegel", "Siegel einer CA"])
+def test_signed_attributes_are_the_bytes_pyhanko_makes(tmp_path: Path, pki: Pki, configured: bool) -> None:
+    """docgen builds the signing-certificate attribute once per certificate; what it signs stays pyHanko's."""
+    import asyncio
+    import hashlib
+
+    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+
+    key = load_seal(settings_for(tmp_path, pki=pki if configured else None))
+    plain = signers.SimpleSigner(signing_key=key.signer.signing_key, signing_cert=key.signer.signing_cert,
+                                 cert_registry=key.signer.cert_registry)
+    for content in (b"erstes Paket", b"zweites Paket"):
+        digest = hashlib.sha256(content).digest()
+        ours, theirs = (asyncio.run(signer.signed_attrs(digest, "sha256", PdfCMSSignedAttributes(), use_pades=True))
+                        for signer in (key.signer, plain))
+        assert ours.dump() == theirs.dump()
+        assert [a["type"].native for a in ours] == ["content_type", "message_digest", "signing_certificate_v2"]
+
+
 # --- A3: who the seal names -------------------------------------------------------------------------------------
 
 def _attr(cert: x509.Certificate, oid: x509.ObjectIdentifier) -> str:
