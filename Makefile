@@ -50,6 +50,7 @@ bench: system venv
 	$(BIN)/python bench/bundle.py
 	$(BIN)/python bench/hotfolder.py
 	$(BIN)/python bench/memory.py
+	$(BIN)/python bench/seal.py
 
 templates: venv
 	$(BIN)/python tools/build_templates.py

@@ -39,6 +39,13 @@ def soffice_bin_pids(marker: str) -> list[int]:
     return pids
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent on anything but idling and waiting for I/O, since boot (/proc/stat)."""
+    fields = Path("/proc/stat").read_text(encoding="ascii").splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def memory_kib(pid: int) -> dict[str, int]:
     """VmRSS and VmHWM (peak resident set) of ``pid`` in KiB; empty if it is gone."""
     values = {}
@@ -64,6 +71,7 @@ class PeakSampler:
         self.marker = marker
         self.interval = interval
         self.peaks_kib: dict[int, int] = {}
+        self.cpu_seconds = 0.0  # the whole machine's busy CPU time while it ran (idle machine: the stage's)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -77,11 +85,13 @@ class PeakSampler:
             self._sample()
 
     def __enter__(self) -> PeakSampler:
+        self._busy_at_start = machine_busy_seconds()
         self._thread.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self._sample()  # warm processes are still alive: one exact final reading
+        self.cpu_seconds = machine_busy_seconds() - self._busy_at_start
         self._stop.set()
         self._thread.join()
 

@@ -75,6 +75,7 @@ class Stage:
     per_doc: list[float]
     peak_rss_mib: float
     breakdown: dict[str, float] = field(default_factory=dict)  # docgen: median s/doc by stage
+    cpu_s: float | None = None  # busy CPU time of the whole machine during the stage (None: not comparable)
 
     @property
     def docs_per_s(self) -> float:
@@ -124,7 +125,8 @@ def run_naive(docx: list[Path], work: Path, processes: int) -> Stage:
     missing = [p.name for p in docx if not (out / f"{p.stem}.pdf").is_file()]
     if missing:
         raise RuntimeError(f"naive: no PDF for {missing}")
-    return Stage("naive soffice --convert-to", processes, seconds, per_doc, sampler.max_mib())
+    return Stage("naive soffice --convert-to", processes, seconds, per_doc, sampler.max_mib(),
+                 cpu_s=sampler.cpu_seconds)
 
 
 def run_raw(docx: list[Path], work: Path, processes: int) -> Stage:
@@ -149,7 +151,7 @@ def run_raw(docx: list[Path], work: Path, processes: int) -> Stage:
     finally:
         for worker in workers:
             worker.close()
-    return Stage("raw warm LibreOffice", processes, seconds, per_doc, sampler.max_mib())
+    return Stage("raw warm LibreOffice", processes, seconds, per_doc, sampler.max_mib(), cpu_s=sampler.cpu_seconds)
 
 
 def run_pool(docx: list[Path], work: Path, workers: int) -> Stage:
@@ -165,7 +167,8 @@ def run_pool(docx: list[Path], work: Path, workers: int) -> Stage:
 
         with PeakSampler(str(state)) as sampler:
             seconds, per_doc = in_parallel(docx, workers, convert)
-    return Stage("docgen pool, convert only", workers, seconds, per_doc, sampler.max_mib())
+    return Stage("docgen pool, convert only", workers, seconds, per_doc, sampler.max_mib(),
+                 cpu_s=sampler.cpu_seconds)
 
 
 def run_docgen(inputs: list[Path], work: Path, workers: int, bundle: bool) -> Stage:
@@ -195,7 +198,7 @@ def run_docgen(inputs: list[Path], work: Path, workers: int, bundle: bool) -> St
         per_doc.append(sum(v for k, v in result.timings.items() if k != "total"))
     breakdown = {key: statistics.median(t.get(key, 0.0) for t in timings)
                  for key in dict.fromkeys(k for t in timings for k in t)}
-    return Stage(name, workers, seconds, per_doc, sampler.max_mib(), breakdown)
+    return Stage(name, workers, seconds, per_doc, sampler.max_mib(), breakdown, cpu_s=sampler.cpu_seconds)
 
 
 def run_docgen_fill(inputs: list[Path], work: Path) -> Stage:
@@ -204,12 +207,13 @@ def run_docgen_fill(inputs: list[Path], work: Path) -> Stage:
     out = work / "fill"
     render_file(inputs[0], out / "warmup", settings, None, docx_only=True)  # untimed
     per_doc = []
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     for path in inputs:
         start = time.perf_counter()
         render_file(path, out, settings, None, docx_only=True)
         per_doc.append(time.perf_counter() - start)
-    return Stage("docgen validate+render", 1, time.perf_counter() - began, per_doc, 0.0)
+    return Stage("docgen validate+render", 1, time.perf_counter() - began, per_doc, 0.0,
+                 cpu_s=time.process_time() - cpu)
 
 
 def run_carbone_stage(inputs: list[Path], work: Path, factories: int, fill_only: bool) -> Stage:
@@ -249,6 +253,8 @@ def summarize(runs: list[list[Stage]]) -> list[dict[str, object]]:
             "p95_s": statistics.median(p95(s.per_doc) for s in same),
             "peak_rss_mib": statistics.median(s.peak_rss_mib for s in same),
             "runs_docs_per_s": [round(s.docs_per_s, 3) for s in same],
+            "cpu_ms_per_doc": (statistics.median(1000 * s.cpu_s / len(s.per_doc) for s in same if s.cpu_s is not None)
+                               if first.cpu_s is not None else None),
             "breakdown_s": {key: statistics.median(s.breakdown.get(key, 0.0) for s in same)
                             for key in first.breakdown},
         })
@@ -294,6 +300,10 @@ def ratios(rows: list[dict[str, object]]) -> list[dict[str, object]]:
     ]
 
 
+def cpu_text(value: object) -> str:
+    return "—" if value is None else f"{float(str(value)):.0f}"
+
+
 def markdown(result: dict[str, Any]) -> str:
     meta = result["meta"]
     assert isinstance(meta, dict)
@@ -310,15 +320,20 @@ def markdown(result: dict[str, Any]) -> str:
            "filter options to LibreOffice, so it exports plain PDF (not PDF/A-2b, not tagged), "
            "which docgen does; its fill-only stage writes DOCX like docgen's validate+render.", ""]
           if meta.get("carbone") else []),
-        "| stage | processes | docs/s | median s/doc | p95 s/doc | peak RSS per soffice.bin |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| stage | processes | docs/s | median s/doc | p95 s/doc | CPU ms/doc | peak RSS per soffice.bin |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in result["stages"]:
         lines.append(
             f"| {row['stage']} | {row['processes']} | {row['docs_per_s']:.2f} | "
-            f"{row['median_s']:.3f} | {row['p95_s']:.3f} | {row['peak_rss_mib']:.0f} MiB |"
+            f"{row['median_s']:.3f} | {row['p95_s']:.3f} | {cpu_text(row.get('cpu_ms_per_doc'))} | "
+            f"{row['peak_rss_mib']:.0f} MiB |"
         )
-    lines += ["", "| ratio (throughput) | value | target |", "| --- | ---: | --- |"]
+    lines += ["", "CPU ms/doc: the busy CPU time of the whole (otherwise idle) machine while the stage ran — docgen, "
+              "LibreOffice, everything — per document; validate+render: that process's own. Less noisy than "
+              "docs/s, and what two processes on two cores are bound by. — for Carbone, whose script starts its "
+              "LibreOffice inside the timed call.",
+              "", "| ratio (throughput) | value | target |", "| --- | ---: | --- |"]
     for row in result["ratios"]:
         target = "—" if row["target"] is None else (
             f"≥ {row['target']:g} {'met' if row['met'] else 'NOT met'}")
