@@ -2,10 +2,9 @@
 
     .venv/bin/python bench/seal.py [--n 30]
 
-docgen's signer builds the signing-certificate attribute once per certificate and hands
-pyHanko the signed attributes read back from their own DER (see ``stages/seal.py``); the
-baseline is the same signer (same key, same cached private key) with pyHanko's own
-``signed_attrs`` and attribute providers, as before. The script assembles one bundle of a
+docgen's signer builds the signing-certificate attribute once per certificate (see
+``stages/seal.py``); the baseline is the same signer (same key, same cached private key)
+with pyHanko's own attribute providers, which build it afresh for every seal. The script assembles one bundle of a
 generated Beschlussvorlage (converted by a warm LibreOffice worker, untimed), then seals it
 ``--n`` times with each, interleaved. Every seal must verify (intact, valid). Results: ``results/seal.{json,md}``.
 """
@@ -39,7 +38,6 @@ def baseline_key(key: SealKey) -> SealKey:
     from pyhanko.sign import signers
 
     class Baseline(type(key.signer)):  # type: ignore[misc]
-        signed_attrs = signers.SimpleSigner.signed_attrs
         _signed_attr_providers = signers.SimpleSigner._signed_attr_providers
 
     signer = copy.copy(key.signer)

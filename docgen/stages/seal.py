@@ -64,7 +64,6 @@ def _signer(pyca_key: Any, pyca_cert: x509.Certificate, chain: list[x509.Certifi
     re-validates) the private key for every signature, about 0.2 s for RSA 3072; this one
     keeps the parsed key for RSA PKCS#1 v1.5.
     """
-    from asn1crypto import cms as asn1_cms
     from asn1crypto import keys as asn1_keys
     from asn1crypto import tsp as asn1_tsp
     from asn1crypto import x509 as asn1_x509
@@ -103,14 +102,6 @@ def _signer(pyca_key: Any, pyca_cert: x509.Certificate, chain: list[x509.Certifi
                 if digest_algorithm in digest:
                     return bytes(pyca_key.sign(data, padding.PKCS1v15(), digest[digest_algorithm]))
             return bytes(super().sign_raw(data, digest_algorithm))
-
-        async def signed_attrs(self, *args: Any, **kwargs: Any) -> Any:
-            # asn1crypto encodes a freshly built structure again whenever it is read, and pyHanko reads
-            # the signed attributes several times while it puts the CMS together (to sign them, in the
-            # SignerInfo, in the SignedData). Read back from their own DER, the same bytes are parsed
-            # values that every later read takes as they are.
-            built = await super().signed_attrs(*args, **kwargs)
-            return asn1_cms.CMSAttributes.load(built.dump())
 
     return _CachedKeySigner(signing_key=private, signing_cert=certificate, cert_registry=registry)
 
