@@ -3,11 +3,10 @@
 # exact command. Idempotent: does nothing when everything is already there.
 set -eu
 
-# LibreOffice and fonts for the documents; poppler and NSS tools for the tests' PDF and seal checks;
-# German hyphenation patterns; Chromium (+ driver) for the web app's browser tests; Redis and
-# PostgreSQL for the workers past one machine (the tests start their own throw-away instances).
-PACKAGES="libreoffice-writer-nogui python3-uno fonts-liberation2 fonts-crosextra-carlito fontconfig poppler-utils python3-venv libnss3-tools hyphen-de chromium chromium-driver redis-server postgresql npm"
-
+# Each check below names the Debian package that provides what it looks for: LibreOffice and fonts
+# for the documents; poppler and NSS tools for the tests' PDF and seal checks; German hyphenation
+# patterns; Chromium (+ driver) for the web app's browser tests; Redis and PostgreSQL for the workers
+# past one machine (the tests start their own throw-away instances); npm for axe-core.
 missing=""
 command -v soffice >/dev/null 2>&1 || missing="$missing libreoffice-writer-nogui"
 /usr/bin/python3 -c "import uno" >/dev/null 2>&1 || missing="$missing python3-uno"
@@ -40,6 +39,6 @@ if [ "$(id -u)" -eq 0 ]; then
     apt-get install -y -qq --no-install-recommends $missing
 else
     echo "docgen: es fehlen Systempakete. Bitte als root ausführen:" >&2
-    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends $PACKAGES" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends$missing" >&2
     exit 1
 fi
