@@ -80,6 +80,23 @@ def test_the_example_keeps_every_table_style_it_names(tmp_path: Path) -> None:
         assert archive.getinfo("word/styles.xml").file_size < 100_000  # was about 360 KB
 
 
+def test_a_rendered_document_leaves_word_2010s_copy_of_the_styles_out(tmp_path: Path) -> None:
+    settings = Settings(state_dir=tmp_path / "state", koerperschaft=SAMPLE_KOERPERSCHAFT)
+    template = settings.template_path("beschlussvorlage.docx")
+    with zipfile.ZipFile(template) as archive:
+        assert "word/stylesWithEffects.xml" in archive.namelist()  # the shipped template has it
+    job = validate_file(EXAMPLES / "beschlussvorlage.json", settings)
+    out = render_docx(job, tmp_path / "bv.docx", settings)
+    with zipfile.ZipFile(out) as archive:
+        names = archive.namelist()
+        rels = archive.read("word/_rels/document.xml.rels").decode()
+        types = archive.read("[Content_Types].xml").decode()
+    assert "word/stylesWithEffects.xml" not in names
+    assert "stylesWithEffects" not in rels and "stylesWithEffects" not in types
+    assert "word/styles.xml" in names and 'Target="styles.xml"' in rels
+    assert Document(str(out)).paragraphs  # Word's reader opens it
+
+
 def _paragraph_styles(package: bytes | Path) -> list[str]:
     with zipfile.ZipFile(io.BytesIO(package) if isinstance(package, bytes) else package) as archive:
         root = etree.fromstring(archive.read("word/styles.xml"))
@@ -115,7 +132,10 @@ def test_a_table_style_chosen_by_a_placeholder_keeps_them_all(tmp_path: Path) ->
     with zipfile.ZipFile(template, "w") as archive:
         for name, data in parts.items():
             archive.writestr(name, data)
-    assert _lean_package(template) is None  # the file itself is opened, every style in it
+    lean = _lean_package(template)
+    assert lean is not None  # Word 2010's style copy is left out all the same
+    with zipfile.ZipFile(io.BytesIO(lean)) as archive:
+        assert archive.read("word/styles.xml") == parts["word/styles.xml"]  # every style in it
     out = render_template(template, {"titel": "Haushalt", "stil": "MediumGrid3-Accent6"}, tmp_path / "out.docx",
                           "test")
     assert "MediumGrid3-Accent6" in _references(out) and "MediumGrid3-Accent6" in _table_styles(out)
