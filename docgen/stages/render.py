@@ -338,7 +338,7 @@ def _lean_package(template: Path) -> bytes | None:
     if stamp is not None and cached is not None and cached[0] == stamp:
         return cached[1]
     try:
-        lean = _without_unusable_table_styles(template.read_bytes(), template)
+        lean = _lean_bytes(template.read_bytes(), template)
     except (OSError, KeyError, ValueError, zipfile.BadZipFile, etree.XMLSyntaxError, TemplateProblem):
         lean = None  # opening the file itself reports what is wrong, as always
     if stamp is not None and _stamp(template) == stamp:  # not replaced while being read
@@ -346,7 +346,7 @@ def _lean_package(template: Path) -> bytes | None:
     return lean
 
 
-def _without_unusable_table_styles(raw: bytes, template: Path) -> bytes | None:
+def _lean_bytes(raw: bytes, template: Path) -> bytes | None:
     """The lean package's bytes (see :func:`_lean_package`), or None when nothing could be left out."""
     with zipfile.ZipFile(io.BytesIO(raw)) as archive:
         entries = archive.infolist()
@@ -365,7 +365,8 @@ def _without_unusable_table_styles(raw: bytes, template: Path) -> bytes | None:
         with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as lean:  # read once per rendering, never stored
             for entry in entries:
                 if entry.filename != dropped:
-                    lean.writestr(entry.filename, replaced.get(entry.filename) or archive.read(entry))
+                    data = replaced[entry.filename] if entry.filename in replaced else archive.read(entry)
+                    lean.writestr(entry.filename, data)
     return out.getvalue()
 
 
@@ -384,7 +385,7 @@ def _pruned_styles(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], tem
         used.add(table[0])
     styles = etree.fromstring(archive.read("word/styles.xml"))
     _prune_table_styles(styles, used)
-    return bytes(etree.tostring(styles, xml_declaration=True, encoding="UTF-8", standalone=True))
+    return _part_bytes(styles)
 
 
 # Word 2010 saved a second copy of all styles for its text effects; Word 2013 and later and LibreOffice
@@ -400,6 +401,11 @@ def _without_word_2010_styles(rels: bytes) -> bytes:
     for rel in list(root):
         if str(rel.get("Type", "")).endswith("/stylesWithEffects"):
             root.remove(rel)
+    return _part_bytes(root)
+
+
+def _part_bytes(root: Any) -> bytes:
+    """A package part's XML as Word writes it (declaration, UTF-8, standalone)."""
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True))
 
 
