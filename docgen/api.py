@@ -41,7 +41,7 @@ from docgen.lint import Finding, lint
 from docgen.lint import shipped_templates as _shipped_templates
 from docgen.model import DocumentType, Job
 from docgen.oparl import DEFAULT_BASIS_URL, OParlExport, oparl_export
-from docgen.pipeline import JobResult, require_body, run_job
+from docgen.pipeline import JobResult, require_body, run_job, warm_up
 from docgen.settings import Settings, load_settings
 from docgen.stages.convert import Converter
 from docgen.stages.convert.factory import open_converter
@@ -246,7 +246,7 @@ def shipped_templates() -> list[Path]:
 # (docgen.worker) reaches the distributed machinery in docgen.intake only through these names.
 
 __all__ += ["QUEUE", "TASK_NAME", "Converter", "HostUnfit", "LeaseLedger", "LedgerUnavailable", "RemoteOutcome",
-            "celery_app", "open_job_ledger", "run_remote", "worker_preflight"]
+            "celery_app", "open_job_ledger", "run_remote", "warm_up", "worker_preflight"]
 
 
 def celery_app(settings: Settings) -> Celery:

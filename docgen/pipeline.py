@@ -8,8 +8,10 @@ job leaves nothing in the output folder and a reader never sees half a file.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -19,8 +21,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from docgen import __version__
-from docgen.errors import ConfigError, FileAccessError, InvalidInput, Problem
+from docgen import __version__, documents
+from docgen.errors import ConfigError, DocgenError, FileAccessError, InvalidInput, Problem
 from docgen.model import Job, Part
 from docgen.pdfa import check_pdfa, pdfa_warning
 from docgen.receipt import build_receipt, file_entry, sha256_bytes, write_receipt
@@ -43,7 +45,14 @@ from docgen.stages.publish import (
     reserve_stem,
     rollback,
 )
-from docgen.stages.render import RenderTools, koerperschaft_for, render_document, render_template
+from docgen.stages.render import (
+    RenderTools,
+    koerperschaft_for,
+    load_template,
+    render_document,
+    render_template,
+    style_ids,
+)
 from docgen.stages.seal import SEALED_PRODUCER, load_seal, seal
 from docgen.stages.validate import validate_file
 
@@ -389,6 +398,25 @@ def require_body(job: Job, settings: Settings) -> None:
             f"{job.source.name}: keine Körperschaft angegeben. Bitte in den Einstellungen{where} "
             "[koerperschaft] name = \"…\" eintragen (oder DOCGEN_KOERPERSCHAFT_NAME) oder in der Eingabe "
             "„koerperschaft“: {\"name\": …} angeben.")
+
+
+def warm_up(settings: Settings) -> None:
+    """Open ahead of the first job what the jobs of this process need: the seal key and every template
+    (its lean package and its styles). Called once per job process at its start, while LibreOffice
+    starts too, so the first file is not slower than the next. Nothing is created and nothing is
+    raised: a missing or broken seal or template is reported by the job that needs it."""
+    start = time.perf_counter()
+    with contextlib.suppress(DocgenError):
+        load_seal(settings, create=False)
+    rich = [doc.template_file for doc in documents.registry().values()]  # these hold rich text: its styles
+    names = [*rich, SIGNOFF_TEMPLATE, WATERMARK_TEMPLATE]
+    for name in names:
+        with contextlib.suppress(DocgenError):
+            load_template(settings.template_path(name), lean=True)
+            if name in rich:
+                style_ids(settings.template_path(name))
+    log.debug("Auftragsprozess %d vorbereitet (Siegel, %d Vorlagen) in %.2f s", os.getpid(), len(names),
+              time.perf_counter() - start)
 
 
 def run_job(

@@ -34,7 +34,7 @@ from docgen.intake.hotfolder import Folders
 from docgen.intake.jobs import Outcome, process
 from docgen.intake.ledger import JobLedger
 from docgen.intake.ledgers import open_ledger
-from docgen.pipeline import JobResult, run_job
+from docgen.pipeline import JobResult, run_job, warm_up
 from docgen.settings import Settings
 from docgen.stages.convert import Converter
 from docgen.stages.convert.factory import open_converter
@@ -173,9 +173,10 @@ def _start(settings: Settings, log_level: int, parent: int, address: str, authke
                      name="eltern-waechter").start()
 
 
-def _ready() -> int:
-    """A no-op job: submitted once per process at start, so every process starts then, not when the
-    first file arrives."""
+def _ready(settings: Settings) -> int:
+    """Submitted once per process at start, so every process starts then, not when the first file
+    arrives, and opens the seal and the templates while LibreOffice starts (:func:`warm_up`)."""
+    warm_up(settings)
     return os.getpid()
 
 
@@ -243,9 +244,9 @@ class JobProcesses:
                     max_workers=self.capacity, mp_context=context, initializer=_start,
                     initargs=(settings, logging.getLogger("docgen").getEffectiveLevel(), os.getpid(),
                               self._service.address, self._service.authkey))
-                # The executor starts a process per submitted job while none is idle: one no-op per
+                # The executor starts a process per submitted job while none is idle: one warm-up per
                 # process starts them all now, in the background, while LibreOffice starts too.
-                self._warming = [self._executor.submit(_ready) for _ in range(self.capacity)]
+                self._warming = [self._executor.submit(_ready, settings) for _ in range(self.capacity)]
         except BaseException:  # e.g. SIGTERM while the processes start: none may be left half-started
             self.close(cancel=True)
             raise

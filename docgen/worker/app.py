@@ -1,8 +1,9 @@
 """The Celery app of ``docgen worker`` and its one task, ``docgen.auftrag(job_id)``.
 
-Every job process (a Celery pool child) opens its own warm LibreOffice and its
-own ledger connections on its first job (not at fork: Celery gives a new child
-only a few seconds to come up) and closes them when it ends. The task only
+Every job process (a Celery pool child) starts its own warm LibreOffice when it
+starts, in the background (Celery gives a new child only a few seconds to come
+up; a job that comes sooner waits for it), opens the seal and the templates
+then too, its ledger connections on its first job, and closes them when it ends. The task only
 translates: the job itself, its lease and its fenced publish are ``api.run_remote``.
 A host whose state directory is full hands the job back to the queue and stops
 taking jobs; a ledger that cannot be reached makes the task try again shortly.
@@ -13,11 +14,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import threading
 from typing import Any
 
 from celery import Celery, Task  # type: ignore[import-untyped]
 from celery.exceptions import Reject  # type: ignore[import-untyped]
-from celery.signals import worker_process_shutdown  # type: ignore[import-untyped]
+from celery.signals import worker_process_init, worker_process_shutdown  # type: ignore[import-untyped]
 
 from docgen import api
 from docgen.settings import Settings
@@ -36,12 +38,44 @@ class _JobProcess:
         self.converter: api.Converter | None = None
         self.ledger: api.LeaseLedger | None = None
         self.beat: api.LeaseLedger | None = None
+        self._opening: threading.Thread | None = None
+        self._start_error: BaseException | None = None
 
-    def ready(self) -> tuple[Settings, api.Converter, api.LeaseLedger, api.LeaseLedger]:
+    def start(self) -> None:
+        """At the child's start: its LibreOffice starts, and the seal and the templates are opened, in
+        threads, so the child is up at once and its first job does not wait for them."""
         assert self.settings is not None, "settings are set before the worker starts"
+        self._opening = threading.Thread(target=self._open_in_background, daemon=True, name="libreoffice-start")
+        self._opening.start()
+        threading.Thread(target=api.warm_up, args=(self.settings,), daemon=True, name="vorbereitung").start()
+
+    def _open_in_background(self) -> None:
+        try:
+            self._open_converter()
+        except BaseException as exc:  # handed to the first job, which reports it
+            self._start_error = exc
+
+    def _open_converter(self) -> None:
+        assert self.settings is not None
         if self.converter is None:
             self._converter_cm = api.open_converter(dataclasses.replace(self.settings, workers=1), pooled=True)
             self.converter = self._converter_cm.__enter__()
+
+    def _await_opening(self) -> None:
+        """Wait for the start begun by :meth:`start`; its failure is raised once, here (the next job tries
+        again)."""
+        if self._opening is not None:
+            self._opening.join()
+            self._opening = None
+        error, self._start_error = self._start_error, None
+        if error is not None:
+            raise error
+
+    def ready(self) -> tuple[Settings, api.Converter, api.LeaseLedger, api.LeaseLedger]:
+        assert self.settings is not None, "settings are set before the worker starts"
+        self._await_opening()
+        self._open_converter()
+        assert self.converter is not None
         if self.ledger is None:
             self.ledger = api.open_job_ledger(self.settings)
         if self.beat is None:
@@ -49,6 +83,8 @@ class _JobProcess:
         return self.settings, self.converter, self.ledger, self.beat
 
     def close(self) -> None:
+        with contextlib.suppress(BaseException):  # a LibreOffice still starting is stopped too, not left
+            self._await_opening()
         for ledger in (self.ledger, self.beat):
             if ledger is not None:
                 with contextlib.suppress(Exception):
@@ -60,6 +96,11 @@ class _JobProcess:
 
 
 process = _JobProcess()
+
+
+@worker_process_init.connect  # type: ignore[untyped-decorator]
+def _started(**_: Any) -> None:
+    process.start()
 
 
 @worker_process_shutdown.connect  # type: ignore[untyped-decorator]

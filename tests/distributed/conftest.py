@@ -138,6 +138,19 @@ def pg_server(servers_root: Path) -> Iterator[PgServer]:
     server.stop()
 
 
+def soffice_processes(folder: Path) -> list[int]:
+    """Running LibreOffice processes whose profile lies in ``folder``."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "soffice" in text and str(folder) in text:
+            found.append(int(cmdline.parent.name))
+    return found
+
+
 @dataclass
 class Cluster:
     """Shared inbox/outbox, one producer, N worker hosts; all children in their own process groups."""
@@ -245,17 +258,9 @@ class Cluster:
 
     def soffice_left(self) -> list[int]:
         """LibreOffice processes that belong to this cluster (their profile lies in our folders)."""
-        left: list[int] = []
         deadline = time.monotonic() + 15
         while True:
-            left = []
-            for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-                try:
-                    text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                except OSError:
-                    continue
-                if "soffice" in text and str(self.root) in text:
-                    left.append(int(cmdline.parent.name))
+            left = soffice_processes(self.root)
             if not left or time.monotonic() > deadline:
                 return left
             time.sleep(0.5)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.distributed.conftest import Cluster
+from tests.distributed.conftest import Cluster, soffice_processes
 
 pytestmark = pytest.mark.slow
 
@@ -192,3 +192,22 @@ def test_job_process_killed_mid_job(cluster: Cluster) -> None:
     cluster.assert_settled()
     killed = next(r for r in cluster.rows() if r[1] == "langsam-a.json")
     assert killed[3] == 2  # the killed attempt, then one that published
+
+
+def test_worker_starts_libreoffice_before_its_first_job(cluster: Cluster) -> None:
+    cluster.start_worker(1)  # no producer, nothing dropped: no job reaches it
+    log = cluster.root / "worker1.log"
+    _wait_for(lambda: "LibreOffice worker 0 started" in log.read_text(errors="replace"), 60,
+              "LibreOffice des Auftragsprozesses bereit")
+    assert soffice_processes(cluster.state(1))
+    cluster.stop_all()
+    assert cluster.workers[1].returncode == 0, cluster.logs()
+    assert cluster.soffice_left() == []
+
+
+def test_worker_stopped_while_its_libreoffice_starts_leaves_none(cluster: Cluster) -> None:
+    cluster.start_worker(1)
+    _wait_for(lambda: soffice_processes(cluster.state(1)), 60, "LibreOffice des Auftragsprozesses startet")
+    cluster.stop_all()  # at once: LibreOffice is still loading (start and German hyphenation take seconds)
+    assert cluster.workers[1].returncode == 0, cluster.logs()
+    assert cluster.soffice_left() == []
