@@ -8,7 +8,6 @@ job leaves nothing in the output folder and a reader never sees half a file.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import os
@@ -16,13 +15,15 @@ import re
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from docgen import __version__, documents
-from docgen.errors import ConfigError, DocgenError, FileAccessError, InvalidInput, Problem
+from docgen.errors import ConfigError, FileAccessError, InvalidInput, Problem
 from docgen.model import Job, Part
 from docgen.pdfa import check_pdfa, pdfa_warning
 from docgen.receipt import build_receipt, file_entry, sha256_bytes, write_receipt
@@ -406,17 +407,19 @@ def warm_up(settings: Settings) -> None:
     starts too, so the first file is not slower than the next. Nothing is created and nothing is
     raised: a missing or broken seal or template is reported by the job that needs it."""
     start = time.perf_counter()
-    with contextlib.suppress(DocgenError):
-        load_seal(settings, create=False)
     rich = [doc.template_file for doc in documents.registry().values()]  # these hold rich text: its styles
-    names = [*rich, SIGNOFF_TEMPLATE, WATERMARK_TEMPLATE]
-    for name in names:
-        with contextlib.suppress(DocgenError):
-            load_template(settings.template_path(name), lean=True)
-            if name in rich:
-                style_ids(settings.template_path(name))
-    log.debug("Auftragsprozess %d vorbereitet (Siegel, %d Vorlagen) in %.2f s", os.getpid(), len(names),
-              time.perf_counter() - start)
+    steps: list[tuple[str, Callable[[], object]]] = [("Siegel", partial(load_seal, settings, create=False))]
+    for name in [*rich, SIGNOFF_TEMPLATE, WATERMARK_TEMPLATE]:
+        path = settings.template_path(name)
+        steps.append((name, partial(load_template, path, lean=True)))
+        if name in rich:
+            steps.append((name, partial(style_ids, path)))
+    for what, step in steps:
+        try:
+            step()
+        except Exception as exc:  # best effort: the job that needs it meets the problem and reports it
+            log.debug("Vorbereitung: %s nicht geöffnet (%s)", what, exc)
+    log.debug("Auftragsprozess %d vorbereitet in %.2f s", os.getpid(), time.perf_counter() - start)
 
 
 def run_job(

@@ -1,10 +1,11 @@
 """The Celery app of ``docgen worker`` and its one task, ``docgen.auftrag(job_id)``.
 
-Every job process (a Celery pool child) starts its own warm LibreOffice when it
-starts, in the background (Celery gives a new child only a few seconds to come
-up; a job that comes sooner waits for it), opens the seal and the templates
-then too, its ledger connections on its first job, and closes them when it ends. The task only
-translates: the job itself, its lease and its fenced publish are ``api.run_remote``.
+Every job process (a Celery pool child) starts its own warm LibreOffice and opens
+the seal and the templates when it starts, in threads (Celery gives a new child
+only a few seconds to come up; a job that comes sooner waits for LibreOffice),
+opens its ledger connections on its first job, and closes them when it ends. The
+task only translates: the job itself, its lease and its fenced publish are
+``api.run_remote``.
 A host whose state directory is full hands the job back to the queue and stops
 taking jobs; a ledger that cannot be reached makes the task try again shortly.
 """
