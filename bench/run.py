@@ -182,7 +182,7 @@ def run_docgen(inputs: list[Path], work: Path, workers: int, bundle: bool) -> St
     out = work / f"docgen-{workers}-{bundle}"
     settings = Settings(state_dir=state, workers=workers, koerperschaft=BODY)
     timings: list[dict[str, float]] = []
-    with JobProcesses(settings) as pool:
+    with JobProcesses(settings, prepare=True) as pool:  # as the daemon runs them
         warm = [pool.render(inputs[i % len(inputs)], out / "warmup", bundle=bundle) for i in range(2 * workers)]
         for future in warm:  # untimed: every process has started LibreOffice and the seal key
             future.result()

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from docgen.intake.procpool import job_process_count
 from tests.conftest import EXAMPLES, CliResult
 
 pytestmark = pytest.mark.slow
@@ -38,10 +39,13 @@ def env_for(folders: dict[str, Path], **extra: str) -> dict[str, str]:
 
 
 class DaemonProcess:
+    OPTIONS: tuple[str, ...] = ()  # docgen's own options, before "watch"
+
     def __init__(self, folders: dict[str, Path], *args: str, **env: str) -> None:
         self.log = folders["state"].parent / f"watch-{time.monotonic_ns()}.log"
-        self.proc = subprocess.Popen([sys.executable, "-m", "docgen", "watch", *args], env=env_for(folders, **env),
-                                     stdout=self.log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+        argv = [sys.executable, "-m", "docgen", *self.OPTIONS, "watch", *args]
+        self.proc = subprocess.Popen(argv, env=env_for(folders, **env), stdout=self.log.open("w"),
+                                     stderr=subprocess.STDOUT, start_new_session=True)
 
     def stop(self, timeout: float = 60) -> int:
         self.proc.send_signal(signal.SIGTERM)
@@ -261,3 +265,35 @@ def test_latin1_file_name_from_an_old_client(hotfolder: dict[str, Path], daemons
     assert jsons(inbox / "processed") == ["b\ufffdr.json"]
     assert (hotfolder["outbox"] / "b\ufffdr.pdf").is_file()
     assert daemon.stop() == 0
+
+
+PREPARED = "vorbereitet in"  # the debug line of pipeline.warm_up in a job process
+
+
+class VerboseDaemon(DaemonProcess):
+    OPTIONS = ("-v",)
+
+
+def test_the_daemon_prepares_every_job_process_at_its_start(hotfolder: dict[str, Path],
+                                                             daemons: list[DaemonProcess]) -> None:
+    daemon = VerboseDaemon(hotfolder, DOCGEN_WORKERS="1")
+    daemons.append(daemon)
+    processes = job_process_count(1, os.cpu_count() or 1)
+    wait_until(lambda: daemon.output().count(PREPARED) == processes, 90, "every job process prepared")
+    drop(hotfolder["inbox"], "vorlage.json", example_data())
+    wait_until(lambda: bundles(hotfolder["outbox"]) == ["vorlage.pdf"], 120, "the bundle")
+    assert daemon.stop() == 0, daemon.output()
+    assert daemon.output().count(PREPARED) == processes  # once per process, not per job
+
+
+def test_a_batch_run_leaves_its_job_processes_unprepared(hotfolder: dict[str, Path]) -> None:
+    # Its files are there at once: opening seal and templates in every process would only compete
+    # with LibreOffice's start (docs/architecture.md, job processes).
+    drop(hotfolder["inbox"], "vorlage.json", example_data())
+    old = time.time() - 60
+    os.utime(hotfolder["inbox"] / "vorlage.json", (old, old))
+    result = subprocess.run([sys.executable, "-m", "docgen", "-v", "batch"], env=env_for(hotfolder),
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert bundles(hotfolder["outbox"]) == ["vorlage.pdf"]
+    assert PREPARED not in result.stderr

@@ -173,10 +173,11 @@ def _start(settings: Settings, log_level: int, parent: int, address: str, authke
                      name="eltern-waechter").start()
 
 
-def _ready(settings: Settings) -> int:
+def _ready(settings: Settings | None) -> int:
     """Submitted once per process at start, so every process starts then, not when the first file
-    arrives, and opens the seal and the templates while LibreOffice starts (:func:`warm_up`)."""
-    warm_up(settings)
+    arrives; with ``settings`` it also opens the seal and the templates (:func:`warm_up`)."""
+    if settings is not None:
+        warm_up(settings)
     return os.getpid()
 
 
@@ -229,9 +230,16 @@ def job_process_count(converters: int, cores: int) -> int:
 
 class JobProcesses:
     """``processes`` (default ``settings.worker_count``) warm LibreOffice workers and the job
-    processes that share them, :func:`job_process_count` of them (a context manager)."""
+    processes that share them, :func:`job_process_count` of them (a context manager).
 
-    def __init__(self, settings: Settings, processes: int | None = None) -> None:
+    ``prepare``: every job process opens the seal and the templates when it starts (:func:`warm_up`,
+    about 0.3 s CPU each), so the first file a service gets is as fast as the next. For a service
+    that waits for files (``watch``). A run that has its files at once leaves it off: on a machine
+    with few cores it competes with LibreOffice's start (measured: the workers of ``watch`` with two
+    processes ready 1–1.5 s later), while the first jobs' own renders overlap that start anyway.
+    """
+
+    def __init__(self, settings: Settings, processes: int | None = None, *, prepare: bool = False) -> None:
         self.settings = settings
         converters = processes or settings.worker_count
         self.capacity = job_process_count(converters, os.cpu_count() or 1)
@@ -244,9 +252,10 @@ class JobProcesses:
                     max_workers=self.capacity, mp_context=context, initializer=_start,
                     initargs=(settings, logging.getLogger("docgen").getEffectiveLevel(), os.getpid(),
                               self._service.address, self._service.authkey))
-                # The executor starts a process per submitted job while none is idle: one warm-up per
+                # The executor starts a process per submitted job while none is idle: one start job per
                 # process starts them all now, in the background, while LibreOffice starts too.
-                self._warming = [self._executor.submit(_ready, settings) for _ in range(self.capacity)]
+                self._warming = [self._executor.submit(_ready, settings if prepare else None)
+                                 for _ in range(self.capacity)]
         except BaseException:  # e.g. SIGTERM while the processes start: none may be left half-started
             self.close(cancel=True)
             raise

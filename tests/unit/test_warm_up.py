@@ -51,11 +51,13 @@ def test_warm_up_opens_the_seal_and_every_template(tmp_path: Path) -> None:
     assert {path.name for path in render._STYLES} >= rich
 
 
-def test_the_start_job_of_a_job_process_warms_it_up(tmp_path: Path) -> None:
+def test_the_start_job_of_a_job_process_warms_it_up_only_when_asked(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     seal.load_seal(settings)
     seal._CACHE.clear()
-    assert _ready(settings) > 0
+    assert _ready(None) > 0  # JobProcesses without prepare (batch, several files to render)
+    assert not seal._CACHE and not render._LEAN
+    assert _ready(settings) > 0  # with prepare (watch)
     assert seal._CACHE and {path.name for path in render._LEAN} == _all_templates()
 
 
