@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack
 from multiprocessing.connection import Client, Connection, Listener
+from multiprocessing.synchronize import Event as EventType
 from multiprocessing.util import Finalize
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from docgen.pipeline import JobResult, run_job, warm_up
 from docgen.settings import Settings
 from docgen.stages.convert import Converter
 from docgen.stages.convert.factory import open_converter
+from docgen.stages.convert.pool import LibreOfficePool
 
 log = logging.getLogger("docgen.intake")
 
@@ -47,10 +49,14 @@ PROCESSES_PER_CONVERTER = 2
 # has two conversions (document, Freigabevermerk) with Python work between and after them, so with
 # only two per worker LibreOffice sometimes waits for a job. With every core busy it only adds load.
 SPARE_PROCESSES = 1
+# A preparing job process waits for the parent's LibreOffice at most this many start timeouts.
+PREPARE_WAIT_FACTOR = 3
 
-# The converter and the ledger connection of a job process, made by _start().
+# The converter and the ledger connection of a job process, made by _start(), and the parent's
+# "LibreOffice is up" event.
 _converter: Converter | None = None
 _ledger: JobLedger | None = None
+_libreoffice_started: EventType | None = None
 
 
 class ConversionService:
@@ -73,7 +79,17 @@ class ConversionService:
             self._stack.close()
             raise
         self._closed = threading.Event()
+        # Set once LibreOffice is up (or its start failed, which the first conversion reports).
+        self.started = multiprocessing.get_context("forkserver").Event()
         threading.Thread(target=self._accept, daemon=True, name="umwandlung").start()
+        threading.Thread(target=self._note_start, daemon=True, name="umwandlung-start").start()
+
+    def _note_start(self) -> None:
+        try:
+            if isinstance(self._converter, LibreOfficePool):
+                self._converter.wait_started()
+        finally:
+            self.started.set()
 
     def _accept(self) -> None:
         while not self._closed.is_set():
@@ -156,9 +172,11 @@ def _watch_parent(parent: int, stop: Callable[[], None]) -> None:
     os._exit(0)
 
 
-def _start(settings: Settings, log_level: int, parent: int, address: str, authkey: bytes) -> None:
+def _start(settings: Settings, log_level: int, parent: int, address: str, authkey: bytes,
+           started: EventType) -> None:
     """Initialise a job process: its line to the parent's LibreOffice pool."""
-    global _converter
+    global _converter, _libreoffice_started
+    _libreoffice_started = started
     # The parent decides about shutdown; a Ctrl-C or SIGTERM to the group must not kill jobs halfway.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -175,8 +193,11 @@ def _start(settings: Settings, log_level: int, parent: int, address: str, authke
 
 def _ready(settings: Settings | None) -> int:
     """Submitted once per process at start, so every process starts then, not when the first file
-    arrives; with ``settings`` it also opens the seal and the templates (:func:`warm_up`)."""
+    arrives; with ``settings`` it also opens the seal and the templates (:func:`warm_up`), once the
+    parent's LibreOffice is up, so as not to slow its start down."""
     if settings is not None:
+        if _libreoffice_started is not None:
+            _libreoffice_started.wait(PREPARE_WAIT_FACTOR * settings.start_timeout)
         warm_up(settings)
     return os.getpid()
 
@@ -232,11 +253,10 @@ class JobProcesses:
     """``processes`` (default ``settings.worker_count``) warm LibreOffice workers and the job
     processes that share them, :func:`job_process_count` of them (a context manager).
 
-    ``prepare``: every job process opens the seal and the templates when it starts (:func:`warm_up`,
-    about 0.3 s CPU each), so the first file a service gets is as fast as the next. For a service
-    that waits for files (``watch``). A run that has its files at once leaves it off: on a machine
-    with few cores it competes with LibreOffice's start (measured: the workers of ``watch`` with two
-    processes ready 1–1.5 s later), while the first jobs' own renders overlap that start anyway.
+    ``prepare``: every job process opens the seal and the templates (:func:`warm_up`, about 0.3 s CPU
+    each) once the LibreOffice workers are up, so the first file a service gets is as fast as the
+    next. For a service that waits for files (``watch``); a run that has its files at once leaves it
+    off, its first jobs would only wait for it.
     """
 
     def __init__(self, settings: Settings, processes: int | None = None, *, prepare: bool = False) -> None:
@@ -251,7 +271,7 @@ class JobProcesses:
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.capacity, mp_context=context, initializer=_start,
                     initargs=(settings, logging.getLogger("docgen").getEffectiveLevel(), os.getpid(),
-                              self._service.address, self._service.authkey))
+                              self._service.address, self._service.authkey, self._service.started))
                 # The executor starts a process per submitted job while none is idle: one start job per
                 # process starts them all now, in the background, while LibreOffice starts too.
                 self._warming = [self._executor.submit(_ready, settings if prepare else None)

@@ -1,8 +1,8 @@
 """The Celery app of ``docgen worker`` and its one task, ``docgen.auftrag(job_id)``.
 
-Every job process (a Celery pool child) starts its own warm LibreOffice and opens
-the seal and the templates when it starts, in threads (Celery gives a new child
-only a few seconds to come up; a job that comes sooner waits for LibreOffice),
+Every job process (a Celery pool child) starts its own warm LibreOffice and then
+opens the seal and the templates when it starts, in a thread (Celery gives a new
+child only a few seconds to come up; a job that comes sooner waits for them),
 opens its ledger connections on its first job, and closes them when it ends. The
 task only translates: the job itself, its lease and its fenced publish are
 ``api.run_remote``.
@@ -43,18 +43,21 @@ class _JobProcess:
         self._start_error: BaseException | None = None
 
     def start(self) -> None:
-        """At the child's start: its LibreOffice starts, and the seal and the templates are opened, in
-        threads, so the child is up at once and its first job does not wait for them."""
+        """At the child's start: in a thread, its LibreOffice starts and then the seal and the templates
+        are opened (not during LibreOffice's start, which they would slow down), so the child is up at
+        once and its first job does not wait for them."""
         assert self.settings is not None, "settings are set before the worker starts"
         self._opening = threading.Thread(target=self._open_in_background, daemon=True, name="libreoffice-start")
         self._opening.start()
-        threading.Thread(target=api.warm_up, args=(self.settings,), daemon=True, name="vorbereitung").start()
 
     def _open_in_background(self) -> None:
+        assert self.settings is not None
         try:
             self._open_converter()
         except BaseException as exc:  # handed to the first job, which reports it
             self._start_error = exc
+            return
+        api.warm_up(self.settings)
 
     def _open_converter(self) -> None:
         assert self.settings is not None

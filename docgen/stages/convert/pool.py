@@ -195,6 +195,16 @@ class LibreOfficePool:
                 self._jobs.put(job)
             return job.future.result()
 
+    def wait_started(self) -> bool:
+        """Wait until every worker has started: True, or False when a start failed (the next
+        :meth:`convert` raises that failure; waiting here changes nothing)."""
+        for slot in self._slots:
+            try:
+                slot.started.result()
+            except BaseException:
+                return False
+        return True
+
     def close(self) -> None:
         """Stop every worker and kill its process group; idempotent."""
         with self._lock:
