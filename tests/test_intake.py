@@ -279,7 +279,8 @@ def test_the_daemon_prepares_every_job_process_at_its_start(hotfolder: dict[str,
     daemon = VerboseDaemon(hotfolder, DOCGEN_WORKERS="1")
     daemons.append(daemon)
     processes = job_process_count(1, os.cpu_count() or 1)
-    wait_until(lambda: daemon.output().count(PREPARED) == processes, 90, "every job process prepared")
+    # Well within the 3 × start_timeout (60 s) a process would wait if LibreOffice's "started" never came.
+    wait_until(lambda: daemon.output().count(PREPARED) == processes, 45, "every job process prepared")
     drop(hotfolder["inbox"], "vorlage.json", example_data())
     wait_until(lambda: bundles(hotfolder["outbox"]) == ["vorlage.pdf"], 120, "the bundle")
     assert daemon.stop() == 0, daemon.output()

@@ -312,3 +312,32 @@ def test_python_without_uno_is_a_missing_dependency(tmp_path: Path) -> None:
 def test_missing_soffice_is_a_missing_dependency(tmp_path: Path) -> None:
     with pytest.raises(DependencyMissing, match="libreoffice-writer-nogui"):
         LibreOfficePool(settings_for(tmp_path, soffice=str(tmp_path / "kein-soffice")))
+
+
+def test_waiting_for_a_failed_start_leaves_the_failure_to_the_conversion(tmp_path: Path) -> None:
+    # ConversionService waits for the start (wait_started) so that watch's job processes warm up after
+    # it; that wait must not swallow the start failure the first conversion reports.
+    dying = [sys.executable, "-c", "import sys; sys.exit(3)"]
+    pool = LibreOfficePool(settings_for(tmp_path, workers=1), worker_argv=dying, wait=False)
+    try:
+        assert pool.wait_started() is False
+        with pytest.raises(ConversionFailed) as caught:
+            pool.convert(make_docx(tmp_path / "x.docx", "X"), tmp_path / "x.pdf")
+        assert caught.value.exit_code == ExitCode.CONVERSION
+        assert caught.value.message == (
+            "LibreOffice-Pool: LibreOffice ließ sich für die Umwandlung nicht starten (LibreOffice-Prozess "
+            "unerwartet beendet (Exit-Code 3)). Bitte `docgen check` ausführen; auf langsamen Rechnern die "
+            "Einstellung start_timeout erhöhen (derzeit 20 s).")
+    finally:
+        pool.close()
+    assert our_processes(tmp_path) == []
+
+
+@libreoffice
+def test_wait_started_returns_once_the_workers_are_up(tmp_path: Path) -> None:
+    pool = LibreOfficePool(settings_for(tmp_path, workers=1), wait=False)
+    try:
+        assert pool.wait_started() is True
+        assert any("soffice.bin" in line for line in our_processes(tmp_path))
+    finally:
+        pool.close()
