@@ -298,3 +298,17 @@ def test_a_batch_run_leaves_its_job_processes_unprepared(hotfolder: dict[str, Pa
     assert result.returncode == 0, result.stderr
     assert bundles(hotfolder["outbox"]) == ["vorlage.pdf"]
     assert PREPARED not in result.stderr
+
+
+def test_a_daemon_stopped_while_libreoffice_starts_does_not_prepare_first(hotfolder: dict[str, Path],
+                                                                          daemons: list[DaemonProcess]) -> None:
+    # Its job processes wait for LibreOffice before they prepare; a stop releases them at once
+    # instead of letting them wait for the start and then open seal and templates for nothing.
+    daemon = VerboseDaemon(hotfolder, DOCGEN_WORKERS="1")
+    daemons.append(daemon)
+    wait_until(lambda: "docgen watch:" in daemon.output(), 60, "the start message")
+    assert daemon.stop() == 0, daemon.output()
+    log = daemon.output()
+    assert "docgen watch beendet" in log
+    # LibreOffice (3–6 s to start) was stopped before it was up, and no process prepared.
+    assert "LibreOffice worker 0 started" not in log and PREPARED not in log

@@ -52,11 +52,12 @@ SPARE_PROCESSES = 1
 # A preparing job process waits for the parent's LibreOffice at most this many start timeouts.
 PREPARE_WAIT_FACTOR = 3
 
-# The converter and the ledger connection of a job process, made by _start(), and the parent's
-# "LibreOffice is up" event.
+# The converter and the ledger connection of a job process, made by _start(), and the parent's events
+# "LibreOffice is up" and "the processes are being stopped".
 _converter: Converter | None = None
 _ledger: JobLedger | None = None
 _libreoffice_started: EventType | None = None
+_stopping: EventType | None = None
 
 
 class ConversionService:
@@ -79,8 +80,11 @@ class ConversionService:
             self._stack.close()
             raise
         self._closed = threading.Event()
-        # Set once LibreOffice is up (or its start failed, which the first conversion reports).
-        self.started = multiprocessing.get_context("forkserver").Event()
+        # Set once LibreOffice is up (or its start failed, which the first conversion reports), or when
+        # the processes are stopped (then also ``stopping``): job processes waiting to prepare go on.
+        context = multiprocessing.get_context("forkserver")
+        self.started = context.Event()
+        self.stopping = context.Event()
         threading.Thread(target=self._accept, daemon=True, name="umwandlung").start()
         threading.Thread(target=self._note_start, daemon=True, name="umwandlung-start").start()
 
@@ -119,6 +123,11 @@ class ConversionService:
                     connection.send(reply)
                 except OSError:
                     return
+
+    def release_waiters(self) -> None:
+        """Job processes still waiting for LibreOffice to prepare give up: they are being stopped."""
+        self.stopping.set()
+        self.started.set()
 
     def close(self) -> None:
         """Stop taking requests and stop LibreOffice; idempotent."""
@@ -173,10 +182,10 @@ def _watch_parent(parent: int, stop: Callable[[], None]) -> None:
 
 
 def _start(settings: Settings, log_level: int, parent: int, address: str, authkey: bytes,
-           started: EventType) -> None:
+           events: tuple[EventType, EventType]) -> None:
     """Initialise a job process: its line to the parent's LibreOffice pool."""
-    global _converter, _libreoffice_started
-    _libreoffice_started = started
+    global _converter, _libreoffice_started, _stopping
+    _libreoffice_started, _stopping = events
     # The parent decides about shutdown; a Ctrl-C or SIGTERM to the group must not kill jobs halfway.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -198,7 +207,8 @@ def _ready(settings: Settings | None) -> int:
     if settings is not None:
         if _libreoffice_started is not None:
             _libreoffice_started.wait(PREPARE_WAIT_FACTOR * settings.start_timeout)
-        warm_up(settings)
+        if _stopping is None or not _stopping.is_set():
+            warm_up(settings)
     return os.getpid()
 
 
@@ -271,7 +281,8 @@ class JobProcesses:
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.capacity, mp_context=context, initializer=_start,
                     initargs=(settings, logging.getLogger("docgen").getEffectiveLevel(), os.getpid(),
-                              self._service.address, self._service.authkey, self._service.started))
+                              self._service.address, self._service.authkey,
+                              (self._service.started, self._service.stopping)))
                 # The executor starts a process per submitted job while none is idle: one start job per
                 # process starts them all now, in the background, while LibreOffice starts too.
                 self._warming = [self._executor.submit(_ready, settings if prepare else None)
@@ -293,6 +304,7 @@ class JobProcesses:
         """Let running (and, unless ``cancel``, queued) jobs finish, then stop the processes and
         LibreOffice."""
         try:
+            self._service.release_waiters()
             if self._executor is not None:
                 self._executor.shutdown(wait=True, cancel_futures=cancel)
         finally:
