@@ -15,17 +15,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from docgen import documents
 from docgen.errors import ConfigError, DocgenError, SealError, TemplateProblem
 from docgen.model import DocumentType
+from docgen.pipeline import SUPPORT_TEMPLATES, template_names
 from docgen.runner import ProgramTimeout, run
 from docgen.settings import Settings
 from docgen.stages.convert.pool import require_libreoffice
 from docgen.stages.render import missing_styles, missing_styles_message
 from docgen.stages.seal import load_seal, seal_summary
 
-# Templates every bundle uses besides the document types' own.
-SUPPORT_TEMPLATES = ("freigabevermerk.docx", "entwurf.docx")
 FONT_PACKAGES = {
     "Liberation": "fonts-liberation2",
     "Carlito": "fonts-crosextra-carlito",
@@ -97,10 +95,6 @@ def installed_fonts() -> set[str] | None:
     for line in result.stdout.splitlines():
         families.update(part.strip() for part in line.split(","))
     return families
-
-
-def template_names() -> list[str]:
-    return [doc.template_file for doc in documents.registry().values()] + list(SUPPORT_TEMPLATES)
 
 
 def check_fonts(settings: Settings) -> list[CheckResult]:

@@ -61,6 +61,8 @@ log = logging.getLogger("docgen.pipeline")
 
 SIGNOFF_TEMPLATE = "freigabevermerk.docx"
 WATERMARK_TEMPLATE = "entwurf.docx"
+# The templates beside the document types' own: every job may need them.
+SUPPORT_TEMPLATES = (SIGNOFF_TEMPLATE, WATERMARK_TEMPLATE)
 DRAFT_SUFFIX = "-ENTWURF"
 INTERNAL_SUFFIX = "-intern"
 
@@ -401,18 +403,22 @@ def require_body(job: Job, settings: Settings) -> None:
             "„koerperschaft“: {\"name\": …} angeben.")
 
 
+def template_names() -> list[str]:
+    """Every template docgen fills: each document type's own, then the support templates."""
+    return [doc.template_file for doc in documents.registry().values()] + list(SUPPORT_TEMPLATES)
+
+
 def warm_up(settings: Settings) -> None:
     """Open ahead of the first job what the jobs of this process need: the seal key and every template
     (its lean package and its styles). Called once per job process at its start, while LibreOffice
     starts too, so the first file is not slower than the next. Nothing is created and nothing is
     raised: a missing or broken seal or template is reported by the job that needs it."""
     start = time.perf_counter()
-    rich = [doc.template_file for doc in documents.registry().values()]  # these hold rich text: its styles
     steps: list[tuple[str, Callable[[], object]]] = [("Siegel", partial(load_seal, settings, create=False))]
-    for name in [*rich, SIGNOFF_TEMPLATE, WATERMARK_TEMPLATE]:
+    for name in template_names():
         path = settings.template_path(name)
         steps.append((name, partial(load_template, path, lean=True)))
-        if name in rich:
+        if name not in SUPPORT_TEMPLATES:  # a document type's template holds rich text: its styles
             steps.append((name, partial(style_ids, path)))
     for what, step in steps:
         try:

@@ -21,6 +21,7 @@ import os
 import secrets
 import select
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -51,9 +52,11 @@ PROCESSES_PER_CONVERTER = 2
 SPARE_PROCESSES = 1
 # A preparing job process waits for the parent's LibreOffice at most this many start timeouts.
 PREPARE_WAIT_FACTOR = 3
+# Seconds the service's stop waits to connect to its own socket to wake its accept thread.
+WAKE_TIMEOUT = 2.0
 
-# The converter and the ledger connection of a job process, made by _start(), and the parent's events
-# "LibreOffice is up" and "the processes are being stopped".
+# The converter and the ledger connection of a job process, made by _start(), and, when it prepares,
+# the parent's events "LibreOffice is up" and "the processes are being stopped".
 _converter: Converter | None = None
 _ledger: JobLedger | None = None
 _libreoffice_started: EventType | None = None
@@ -68,7 +71,7 @@ class ConversionService:
     One thread per job process converts its requests in turn; the pool is thread-safe.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, announce_start: bool = False) -> None:
         self._stack = ExitStack()
         # Starts LibreOffice in the background; the first conversion waits for it.
         self._converter = self._stack.enter_context(open_converter(settings, pooled=True, wait=False))
@@ -80,20 +83,24 @@ class ConversionService:
             self._stack.close()
             raise
         self._closed = threading.Event()
-        # Set once LibreOffice is up (or its start failed, which the first conversion reports), or when
-        # the processes are stopped (then also ``stopping``): job processes waiting to prepare go on.
-        context = multiprocessing.get_context("forkserver")
-        self.started = context.Event()
-        self.stopping = context.Event()
+        # With ``announce_start``, for job processes that wait to prepare: ``started`` is set once
+        # LibreOffice is up (or its start failed, which the first conversion reports) or when the
+        # processes are stopped, and then ``stopping`` too, so that they skip preparing.
+        self.events: tuple[EventType, EventType] | None = None
+        if announce_start:
+            context = multiprocessing.get_context("forkserver")
+            self.events = (context.Event(), context.Event())
         threading.Thread(target=self._accept, daemon=True, name="umwandlung").start()
-        threading.Thread(target=self._note_start, daemon=True, name="umwandlung-start").start()
+        if self.events is not None:
+            threading.Thread(target=self._note_start, args=(self.events[0],), daemon=True,
+                             name="umwandlung-start").start()
 
-    def _note_start(self) -> None:
+    def _note_start(self, started: EventType) -> None:
         try:
             if isinstance(self._converter, LibreOfficePool):
                 self._converter.wait_started()
         finally:
-            self.started.set()
+            started.set()
 
     def _accept(self) -> None:
         while not self._closed.is_set():
@@ -126,17 +133,22 @@ class ConversionService:
 
     def release_waiters(self) -> None:
         """Job processes still waiting for LibreOffice to prepare give up: they are being stopped."""
-        self.stopping.set()
-        self.started.set()
+        if self.events is not None:
+            started, stopping = self.events
+            stopping.set()
+            started.set()
 
     def close(self) -> None:
         """Stop taking requests and stop LibreOffice; idempotent."""
         if self._closed.is_set():
             return
         self._closed.set()
-        # accept() does not notice a closed socket: one last caller wakes it
-        with contextlib.suppress(OSError, EOFError, multiprocessing.AuthenticationError):
-            Client(self.address, family="AF_UNIX", authkey=self.authkey).close()
+        # accept() does not notice a closed socket: one last caller wakes it. A bare connection, not an
+        # authenticated Client: that one waits for the accept thread's answer, forever if the thread is
+        # not in accept(); the thread takes this one for a caller without the key and ends its loop.
+        with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as waker:
+            waker.settimeout(WAKE_TIMEOUT)
+            waker.connect(self.address)
         self._listener.close()
         self._stack.close()
 
@@ -182,10 +194,11 @@ def _watch_parent(parent: int, stop: Callable[[], None]) -> None:
 
 
 def _start(settings: Settings, log_level: int, parent: int, address: str, authkey: bytes,
-           events: tuple[EventType, EventType]) -> None:
+           events: tuple[EventType, EventType] | None) -> None:
     """Initialise a job process: its line to the parent's LibreOffice pool."""
     global _converter, _libreoffice_started, _stopping
-    _libreoffice_started, _stopping = events
+    if events is not None:
+        _libreoffice_started, _stopping = events
     # The parent decides about shutdown; a Ctrl-C or SIGTERM to the group must not kill jobs halfway.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -273,7 +286,7 @@ class JobProcesses:
         self.settings = settings
         converters = processes or settings.worker_count
         self.capacity = job_process_count(converters, os.cpu_count() or 1)
-        self._service = ConversionService(dataclasses.replace(settings, workers=converters))
+        self._service = ConversionService(dataclasses.replace(settings, workers=converters), announce_start=prepare)
         self._executor: ProcessPoolExecutor | None = None
         try:
             with _signals_held():
@@ -281,8 +294,7 @@ class JobProcesses:
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.capacity, mp_context=context, initializer=_start,
                     initargs=(settings, logging.getLogger("docgen").getEffectiveLevel(), os.getpid(),
-                              self._service.address, self._service.authkey,
-                              (self._service.started, self._service.stopping)))
+                              self._service.address, self._service.authkey, self._service.events))
                 # The executor starts a process per submitted job while none is idle: one start job per
                 # process starts them all now, in the background, while LibreOffice starts too.
                 self._warming = [self._executor.submit(_ready, settings if prepare else None)

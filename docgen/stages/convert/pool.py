@@ -198,12 +198,16 @@ class LibreOfficePool:
     def wait_started(self) -> bool:
         """Wait until every worker has started: True, or False when a start failed (the next
         :meth:`convert` raises that failure; waiting here changes nothing)."""
+        return self._start_failure() is None
+
+    def _start_failure(self) -> BaseException | None:
+        """Wait for every worker's start; the first failure, if any."""
         for slot in self._slots:
             try:
                 slot.started.result()
-            except BaseException:
-                return False
-        return True
+            except BaseException as exc:
+                return exc
+        return None
 
     def close(self) -> None:
         """Stop every worker and kill its process group; idempotent."""
@@ -267,12 +271,10 @@ class LibreOfficePool:
         return slots
 
     def _await_start(self) -> None:
-        try:
-            for slot in self._slots:
-                slot.started.result()
-        except BaseException:
+        failure = self._start_failure()
+        if failure is not None:
             self.close()
-            raise
+            raise failure
         self._started = True
 
     def _spawn(self, slot: _Slot) -> WorkerProcess:
