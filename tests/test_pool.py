@@ -154,7 +154,8 @@ def faulty(tmp_path: Path) -> Iterator[tuple[LibreOfficePool, Path]]:
     faults = tmp_path / "faults"
     faults.mkdir()
     argv = [SYSTEM_PYTHON, str(script), str(WORKER_SCRIPT.parent), str(faults)]
-    settings = settings_for(tmp_path, convert_timeout=4.0)
+    # A generous start: the faults are injected into conversions, and a slow start is not one of them.
+    settings = settings_for(tmp_path, convert_timeout=4.0, start_timeout=60.0)
     with LibreOfficePool(settings, worker_argv=argv) as faulty_pool:
         yield faulty_pool, tmp_path / "in"
     assert our_processes(tmp_path) == [], "LibreOffice left running after close()"
