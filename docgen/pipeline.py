@@ -410,9 +410,10 @@ def template_names() -> list[str]:
 
 def warm_up(settings: Settings) -> None:
     """Open ahead of the first job what the jobs of this process need: the seal key and every template
-    (its lean package and its styles). Called once per job process at its start, while LibreOffice
-    starts too, so the first file is not slower than the next. Nothing is created and nothing is
-    raised: a missing or broken seal or template is reported by the job that needs it."""
+    (its lean package and its styles). Called once per job process of a service (``watch``, ``docgen
+    worker``) at its start, once LibreOffice is up, so the first file is not slower than the next.
+    Nothing is created and nothing is raised: a missing or broken seal or template is reported by the
+    job that needs it."""
     start = time.perf_counter()
     steps: list[tuple[str, Callable[[], object]]] = [("Siegel", partial(load_seal, settings, create=False))]
     for name in template_names():

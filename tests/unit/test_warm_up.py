@@ -1,8 +1,8 @@
 """A job process opens the seal and the templates when it starts, not on its first file.
 
-``warm_up`` runs once in every job process (``watch``, ``batch``, several files to ``render``,
-``docgen worker``) while LibreOffice starts. It must fill the caches the first job would fill,
-and it must neither create anything nor fail: what is wrong is reported by the job that needs it.
+``warm_up`` runs once in every job process of a service (``watch``, ``docgen worker``) once its
+LibreOffice is up. It must fill the caches the first job would fill, and it must neither create
+anything nor fail: what is wrong is reported by the job that needs it.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ def _settings(tmp_path: Path, **more: object) -> Settings:
 
 
 def _all_templates() -> set[str]:
+    # Written out here, not pipeline.template_names(): the test checks that list too.
     return {doc.template_file for doc in documents.registry().values()} | {SIGNOFF_TEMPLATE, WATERMARK_TEMPLATE}
 
 
