@@ -43,7 +43,7 @@ def libreoffice(test: F) -> F:
 F = TypeVar("F", bound=Callable[..., Any])
 
 FAKE_WORKER = r'''
-import os, signal, sys
+import os, signal, sys, time
 from pathlib import Path
 
 sys.path.insert(0, sys.argv[1])
@@ -77,6 +77,8 @@ def office_pids():
 
 def convert(desktop, docx, pdf, filter_data):
     name = Path(docx).name
+    if name.startswith("warmup") and (faults / "langsamer-start").exists():
+        time.sleep(4)  # a new LibreOffice's first conversion, as slow as on a busy machine
     if name.startswith("haengt") and once(name):
         os.killpg(0, signal.SIGSTOP)  # worker and LibreOffice freeze mid-job
     if name.startswith("immer-haengt"):
@@ -146,14 +148,19 @@ def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LibreOfficePool]:
     assert our_processes(tmp) == []
 
 
-@pytest.fixture
-def faulty(tmp_path: Path) -> Iterator[tuple[LibreOfficePool, Path]]:
-    """A one-worker pool whose worker injects faults; yields it and the input folder."""
+def fault_injecting_worker(tmp_path: Path) -> tuple[list[str], Path]:
+    """The command of a worker that injects faults, and its folder of fault markers."""
     script = tmp_path / "fake_worker.py"
     script.write_text(FAKE_WORKER, encoding="utf-8")
     faults = tmp_path / "faults"
     faults.mkdir()
-    argv = [SYSTEM_PYTHON, str(script), str(WORKER_SCRIPT.parent), str(faults)]
+    return [SYSTEM_PYTHON, str(script), str(WORKER_SCRIPT.parent), str(faults)], faults
+
+
+@pytest.fixture
+def faulty(tmp_path: Path) -> Iterator[tuple[LibreOfficePool, Path]]:
+    """A one-worker pool whose worker injects faults; yields it and the input folder."""
+    argv, _faults = fault_injecting_worker(tmp_path)
     # A generous start: the faults are injected into conversions, and a slow start is not one of them.
     settings = settings_for(tmp_path, convert_timeout=4.0, start_timeout=60.0)
     with LibreOfficePool(settings, worker_argv=argv) as faulty_pool:
@@ -342,3 +349,17 @@ def test_wait_started_returns_once_the_workers_are_up(tmp_path: Path) -> None:
         assert any("soffice.bin" in line for line in our_processes(tmp_path))
     finally:
         pool.close()
+
+
+@libreoffice
+def test_a_slow_first_conversion_is_part_of_the_start(tmp_path: Path) -> None:
+    # A new LibreOffice's first conversion loads the German hyphenation patterns (seconds on a busy
+    # machine). It belongs to the start and gets the longer of start_timeout and convert_timeout; with
+    # convert_timeout alone a worker replaced mid-run failed to start on a slow moment in CI.
+    argv, faults = fault_injecting_worker(tmp_path)
+    (faults / "langsamer-start").touch()
+    settings = settings_for(tmp_path, convert_timeout=2.0, start_timeout=30.0)
+    with LibreOfficePool(settings, worker_argv=argv) as slow_start:
+        slow_start.convert(make_docx(tmp_path / "x.docx", "X"), tmp_path / "x.pdf")
+    assert "Kennung X" in pdf_text(tmp_path / "x.pdf")
+    assert our_processes(tmp_path) == []

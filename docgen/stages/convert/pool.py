@@ -310,18 +310,22 @@ class LibreOfficePool:
         """Start, connect and warm up a worker; raise WorkerFault or DependencyMissing."""
         began = time.monotonic()
         worker = self._spawn(slot)
+        limit = self.settings.start_timeout
         try:
-            ready = worker.read_message(self.settings.start_timeout + READY_GRACE)
+            ready = worker.read_message(limit + READY_GRACE)
             if not ready.get("ready"):
                 self._raise_not_ready(ready)
             worker.pipe_name = ready.get("pipe")
             warm_pdf = self._warmup.with_name(f"worker-{slot.index}.pdf")
-            self._convert_once(worker, self._warmup, warm_pdf)
+            # The first conversion loads the hyphenation patterns (seconds): part of the start, and a
+            # conversion too, so it gets the longer of the two limits.
+            limit = max(limit, self.settings.convert_timeout)
+            self._convert_once(worker, self._warmup, warm_pdf, timeout=limit)
         except WorkerFault as fault:
             self._kill(worker)
             detail = fault.detail
             if fault.kind == "timeout":
-                detail = f"nicht innerhalb von {self.settings.start_timeout:g} s bereit"
+                detail = f"nicht innerhalb von {limit:g} s bereit"
             raise WorkerFault("start", detail) from fault
         except BaseException:
             self._kill(worker)
@@ -409,12 +413,13 @@ class LibreOfficePool:
             worker.wait(STOP_GRACE)
         self._kill(worker)
 
-    def _convert_once(self, worker: WorkerProcess, docx: Path, pdf: Path) -> int:
-        """One attempt: export to a temporary name, verify, move into place; return the pages."""
+    def _convert_once(self, worker: WorkerProcess, docx: Path, pdf: Path, *, timeout: float | None = None) -> int:
+        """One attempt: export to a temporary name, verify, move into place; return the pages.
+        ``timeout`` defaults to the setting ``convert_timeout``."""
         tmp = pdf.with_name(f".{pdf.name}.{worker.pid}.tmp")
         try:
             reply = worker.request(
-                {"docx": str(docx), "pdf": str(tmp)}, self.settings.convert_timeout
+                {"docx": str(docx), "pdf": str(tmp)}, timeout or self.settings.convert_timeout
             )
             if not reply.get("ok"):
                 raise WorkerFault("error", str(reply.get("error", "unbekannter Fehler")))
