@@ -13,18 +13,17 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pypdf import PdfReader
-from pypdf.generic import StreamObject
+import pikepdf
+from pikepdf import Dictionary, Pdf, Stream
 
 NOTE = "Strukturprüfung durch docgen (keine vollständige Validierung nach ISO 19005)"
 
 
-def _xmp(reader: PdfReader) -> str:
-    root: Any = reader.trailer["/Root"]
-    meta = root.get("/Metadata")
-    if meta is None:
+def _xmp(pdf: Pdf) -> str:
+    meta = pdf.Root.get("/Metadata")
+    if not isinstance(meta, Stream):
         return ""
-    data: bytes = meta.get_object().get_data()
+    data: bytes = meta.read_bytes()
     return data.decode("utf-8", "replace")
 
 
@@ -42,31 +41,32 @@ def _font_embedded(font: Any) -> bool:
         return True  # glyphs are drawn by the PDF itself
     owner = font
     if font.get("/Subtype") == "/Type0":
-        owner = font["/DescendantFonts"][0].get_object()
+        owner = font["/DescendantFonts"][0]
     descriptor = owner.get("/FontDescriptor")
-    descriptor = descriptor.get_object() if descriptor is not None else {}
+    if descriptor is None:
+        return False
     return any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
 
 
-def _resource_fonts(resources: Any, seen: set[int]) -> list[Any]:
+def _resource_fonts(resources: Any, seen: set[tuple[int, int]]) -> list[Any]:
     """Fonts of a resource dictionary and of the form XObjects and Type3 fonts it uses, recursively."""
     fonts: list[Any] = []
     stack = [resources]
     while stack:
         res = stack.pop()
-        res = res.get_object() if res is not None else None
-        if res is None or id(res) in seen:
+        if not isinstance(res, (Dictionary, Stream)):
             continue
-        seen.add(id(res))
+        if res.is_indirect:  # a direct dictionary cannot be reached twice
+            if res.objgen in seen:
+                continue
+            seen.add(res.objgen)
         font_dict = res.get("/Font")
-        for ref in (font_dict.get_object().values() if font_dict is not None else []):
-            font = ref.get_object()
+        for font in (font_dict.values() if isinstance(font_dict, Dictionary) else []):
             fonts.append(font)
             if font.get("/Resources") is not None:
                 stack.append(font["/Resources"])
         xobjects = res.get("/XObject")
-        for ref in (xobjects.get_object().values() if xobjects is not None else []):
-            xobject = ref.get_object()
+        for xobject in (xobjects.values() if isinstance(xobjects, Dictionary) else []):
             if xobject.get("/Subtype") == "/Form" and xobject.get("/Resources") is not None:
                 stack.append(xobject["/Resources"])
     return fonts
@@ -75,66 +75,64 @@ def _resource_fonts(resources: Any, seen: set[int]) -> list[Any]:
 def _appearance_resources(page: Any) -> list[Any]:
     """Resource dictionaries of the annotations' appearance streams (what a viewer draws for them)."""
     found: list[Any] = []
-    annotations = page.get("/Annots")
-    for ref in (annotations.get_object() if annotations is not None else []):
-        appearance = ref.get_object().get("/AP")
-        appearance = appearance.get_object() if appearance is not None else {}
-        for state in appearance.values():
-            state = state.get_object()
-            streams = [state] if isinstance(state, StreamObject) else list(state.values())
+    for annotation in page.get("/Annots") or []:
+        appearance = annotation.get("/AP") if isinstance(annotation, Dictionary) else None
+        for state in (appearance.values() if isinstance(appearance, Dictionary) else []):
+            streams = [state] if isinstance(state, Stream) else list(state.values())
             for stream in streams:
-                stream = stream.get_object()
-                if isinstance(stream, StreamObject) and stream.get("/Resources") is not None:
+                if isinstance(stream, Stream) and stream.get("/Resources") is not None:
                     found.append(stream["/Resources"])
     return found
 
 
-def _unembedded_fonts(reader: PdfReader) -> list[str]:
+def _unembedded_fonts(pdf: Pdf) -> list[str]:
     """Names of fonts used on any page (contents, form XObjects, annotations) that are not embedded."""
     missing: set[str] = set()
-    seen: set[int] = set()
-    for page in reader.pages:
-        for resources in [page.get("/Resources"), *_appearance_resources(page)]:
+    seen: set[tuple[int, int]] = set()
+    for page in pdf.pages:
+        for resources in [page.obj.get("/Resources"), *_appearance_resources(page.obj)]:
             for font in _resource_fonts(resources, seen):
                 if not _font_embedded(font):
                     missing.add(_font_name(font))
     return sorted(missing)
 
 
-def part_findings(reader: PdfReader, where: str) -> list[str]:
-    """Why the part read by ``reader`` would keep a bundle from being PDF/A, in German.
+def part_findings(pdf: Pdf, where: str) -> list[str]:
+    """Why the part opened as ``pdf`` would keep a bundle from being PDF/A, in German.
 
     ``where`` names the part (e.g. "Anlage 2 „Plan“"); every sentence starts with it, e.g.
     "Anlage 2 „Plan“: Schrift „Arial“ nicht eingebettet". Empty when nothing was found.
     """
-    if reader.is_encrypted:
+    if pdf.is_encrypted:
         return [f"{where}: verschlüsselt"]
-    return [f"{where}: Schrift „{name}“ nicht eingebettet" for name in _unembedded_fonts(reader)]
+    return [f"{where}: Schrift „{name}“ nicht eingebettet" for name in _unembedded_fonts(pdf)]
 
 
-def check_pdfa(pdf: Path) -> dict[str, Any]:
-    reader = PdfReader(pdf)
-    root: Any = reader.trailer["/Root"]
-    xmp = _xmp(reader)
-    intents = root.get("/OutputIntents")
-    intents = intents.get_object() if intents is not None else []
-    has_intent = any(
-        i.get_object().get("/S") == "/GTS_PDFA1" and "/DestOutputProfile" in i.get_object() for i in intents
-    )
+def check_pdfa(path: Path) -> dict[str, Any]:
+    with pikepdf.open(path) as pdf:
+        return _check(pdf)
+
+
+def _check(pdf: Pdf) -> dict[str, Any]:
+    root = pdf.Root
+    xmp = _xmp(pdf)
+    intents: Any = root.get("/OutputIntents") or []
+    has_intent = any(i.get("/S") == "/GTS_PDFA1" and "/DestOutputProfile" in i for i in intents)
     names = root.get("/Names")
-    javascript = names is not None and "/JavaScript" in names.get_object()
-    info: Any = reader.metadata or {}
-    info_title = str(info.get("/Title", ""))
+    javascript = isinstance(names, Dictionary) and "/JavaScript" in names
+    info = pdf.trailer.get("/Info")
+    info_title = str(info.get("/Title", "")) if isinstance(info, Dictionary) else ""
+    info_producer = str(info.get("/Producer", "")) if isinstance(info, Dictionary) else ""
     xmp_title = re.search(r"<dc:title>.*?<rdf:li[^>]*>([^<]*)</rdf:li>", xmp, re.S)
-    unembedded = _unembedded_fonts(reader)
+    unembedded = _unembedded_fonts(pdf)
     checks = {
         "xmp_pdfa_teil_2": _xmp_value(xmp, "pdfaid:part") == "2",
         "xmp_konformitaet_b": (_xmp_value(xmp, "pdfaid:conformance") or "").upper() == "B",
         "output_intent": has_intent,
         "schriften_eingebettet": not unembedded,
-        "nicht_verschluesselt": not reader.is_encrypted,
+        "nicht_verschluesselt": not pdf.is_encrypted,
         "kein_javascript": not javascript,
-        "produzent_xmp_gleich_info": _xmp_value(xmp, "pdf:Producer") in (None, str(info.get("/Producer", ""))),
+        "produzent_xmp_gleich_info": _xmp_value(xmp, "pdf:Producer") in (None, info_producer),
         "titel_xmp_gleich_info": xmp_title is not None and _unescape(xmp_title.group(1)) == info_title,
     }
     return {

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pikepdf
 import pytest
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
@@ -164,8 +165,8 @@ def test_every_removal_is_reported_in_german(bundle: tuple[Path, list[Any]]) -> 
 
 
 def test_clean_parts_are_left_alone(tmp_path: Path) -> None:
-    reader = PdfReader(ANLAGE)
-    assert sanitize(reader.trailer["/Root"], "Anlage 1 „Statistik“") == []
+    with pikepdf.open(ANLAGE) as pdf:
+        assert sanitize(pdf, "Anlage 1 „Statistik“") == []
 
 
 def test_javascript_name_tree_and_open_action_are_removed(tmp_path: Path) -> None:
@@ -174,11 +175,13 @@ def test_javascript_name_tree_and_open_action_are_removed(tmp_path: Path) -> Non
     writer._root_object[_name("/Names")] = DictionaryObject({_name("/JavaScript"): DictionaryObject(
         {_name("/Names"): ArrayObject([TextStringObject("start"), script])})})
     writer._root_object[_name("/OpenAction")] = _action("/Launch", F=TextStringObject("calc.exe"))
-    removed = sanitize(writer._root_object, "Anlage 3 „Skript“")
-    assert {r.message for r in removed} == {"Anlage 3 „Skript“: JavaScript entfernt",
-                                             "Anlage 3 „Skript“: Programmstart „calc.exe“ entfernt"}
-    assert "/OpenAction" not in writer._root_object
-    assert "/JavaScript" not in writer._root_object["/Names"]
+    writer.write(tmp_path / "skript.pdf")
+    with pikepdf.open(tmp_path / "skript.pdf") as pdf:
+        removed = sanitize(pdf, "Anlage 3 „Skript“")
+        assert {r.message for r in removed} == {"Anlage 3 „Skript“: JavaScript entfernt",
+                                                 "Anlage 3 „Skript“: Programmstart „calc.exe“ entfernt"}
+        assert "/OpenAction" not in pdf.Root
+        assert "/JavaScript" not in pdf.Root.Names
 
 
 def test_signature_of_a_signed_anlage_is_dropped_and_the_bundle_seal_verifies(tmp_path: Path) -> None:
@@ -231,3 +234,42 @@ def test_render_strips_a_hostile_anlage_and_the_bundle_verifies(docgen: Callable
                for w in receipt["warnungen"] if w["code"].startswith("anlage.entfernt"))
     assert any("setup.exe" in w["meldung"] for w in receipt["warnungen"])
     assert "Hinweis: plan.json: " in result.stderr
+
+
+def _raw_pdf(path: Path, objects: list[bytes]) -> Path:
+    """A PDF written byte by byte (object n is ``objects[n - 1]``), with a correct xref table."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(bytes(out))
+    return path
+
+
+def test_escaped_names_and_a_shared_action_are_found(tmp_path: Path) -> None:
+    """Names spelt with #-escapes are the same names (qpdf reads them so), and an action that two objects
+    refer to goes from both: the page's link and the document's open action."""
+    content = b"0 0 m 10 10 l S"
+    tricky = _raw_pdf(tmp_path / "trick.pdf", [
+        b"<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << >> /Contents 7 0 R"
+        b" /Annots [4 0 R 6 0 R] >>",
+        b"<< /Type /Annot /Subtype /Link /Rect [72 700 300 720] /A 5 0 R >>",
+        b"<< /Type /Action /S /L#61unch /F (calc.exe) >>",
+        b"<< /Type /Annot /Subtype /Link /Rect [72 600 300 620] /A << /S /J#61vaScript /JS (app.alert\\(1\\)) >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+    ])
+    entries = [BundleEntry("Hauptdokument", "Vorlage", ANLAGE, 1), BundleEntry("Anlage 1", "Trick", tricky, 1)]
+    result = assemble_bundle(entries, META, tmp_path / "paket.pdf", None)
+    assert sorted(r.message for r in result.removed) == ["Anlage 1 „Trick“: JavaScript entfernt",
+                                                         "Anlage 1 „Trick“: Programmstart „calc.exe“ entfernt"]
+    objects = _everything(PdfReader(result.path).trailer["/Root"])
+    assert not [o for o in objects if o.get("/S") in FORBIDDEN_ACTIONS or "/JS" in o]
+    links = [o for o in objects if o.get("/Subtype") == "/Link"]
+    assert len(links) == 2 and not [o for o in links if "/A" in o]  # the links stay, without their actions

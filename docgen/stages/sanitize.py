@@ -14,10 +14,11 @@ Ordinary links (``http``, ``https``, ``mailto``) and jumps inside the document s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+from pikepdf import Array, Dictionary, Object, Pdf, Stream, String
 
 WEB_SCHEMES = ("http:", "https:", "mailto:")
 # action type → (receipt code, German description)
@@ -61,41 +62,46 @@ class Removal:
         return {"bestandteil": self.where, "code": self.code, "ziel": self.target, "meldung": self.message}
 
 
+def _is_dict(value: Any) -> bool:
+    """A dictionary or a stream's dictionary (whose data is never decoded here)."""
+    return isinstance(value, (Dictionary, Stream))
+
+
 def _text(value: Any) -> str:
-    value = value.get_object() if isinstance(value, IndirectObject) else value
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    if isinstance(value, DictionaryObject):  # a file specification
+    if value is None:
+        return ""
+    if isinstance(value, String):
+        return str(value)
+    if _is_dict(value):  # a file specification
         for key in ("/UF", "/F", "/Unix", "/DOS", "/Mac"):
             if key in value:
                 return _text(value[key])
         return ""
-    return "" if value is None else str(value)
+    return str(value)
 
 
-def _action(item: DictionaryObject) -> tuple[str, str, str] | None:
+def _action(item: Object) -> tuple[str, str, str] | None:
     """(code, description, target) when ``item`` is an action that must go."""
-    kind = item.get("/S")
+    kind = str(item.get("/S", ""))
     if kind == "/URI":
         uri = _text(item.get("/URI")).strip()
         if uri.lower().startswith(WEB_SCHEMES):
             return None
         return "dateiverweis", "Verweis auf eine Datei oder Freigabe", uri[:200]
     if kind in ACTIONS:
-        code, what = ACTIONS[str(kind)]
-        win = item.get("/Win")
-        win = win.get_object() if isinstance(win, IndirectObject) else win
-        target = item.get("/F") or (win.get("/F") if isinstance(win, DictionaryObject) else None) or ""
+        code, what = ACTIONS[kind]
+        win: Any = item.get("/Win")
+        target = item.get("/F") or (win.get("/F") if _is_dict(win) else None) or ""
         return code, what, _text(target)[:200]
     if "/JS" in item:
         return "javascript", "JavaScript", ""
     return None
 
 
-def _annotation(item: DictionaryObject) -> tuple[str, str, str] | None:
-    subtype = item.get("/Subtype")
-    if item.get("/Type", "/Annot") == "/Annot" and subtype in ANNOTATIONS:
-        code, what = ANNOTATIONS[str(subtype)]
+def _annotation(item: Object) -> tuple[str, str, str] | None:
+    subtype = str(item.get("/Subtype", ""))
+    if str(item.get("/Type", "/Annot")) == "/Annot" and subtype in ANNOTATIONS:
+        code, what = ANNOTATIONS[subtype]
         return code, what, _text(item.get("/FS"))[:200]
     return None
 
@@ -104,21 +110,21 @@ def _name_tree_names(tree: Any) -> list[str]:
     """The file names in an ``/EmbeddedFiles`` name tree (leaves and kids)."""
     names: list[str] = []
     stack = [tree]
-    seen: set[int] = set()
+    seen: set[tuple[int, int]] = set()
     while stack:
         node = stack.pop()
-        node = node.get_object() if isinstance(node, IndirectObject) else node
-        if not isinstance(node, DictionaryObject) or id(node) in seen:
+        if not _is_dict(node):
             continue
-        seen.add(id(node))
+        if node.is_indirect:
+            if node.objgen in seen:
+                continue
+            seen.add(node.objgen)
         pairs = node.get("/Names")
-        pairs = pairs.get_object() if isinstance(pairs, IndirectObject) else pairs
-        if isinstance(pairs, ArrayObject):
+        if isinstance(pairs, Array):
             for key, spec in zip(pairs[::2], pairs[1::2], strict=False):
                 names.append(_text(spec) or _text(key))
         kids = node.get("/Kids")
-        kids = kids.get_object() if isinstance(kids, IndirectObject) else kids
-        if isinstance(kids, ArrayObject):
+        if isinstance(kids, Array):
             stack.extend(kids)
     return names
 
@@ -127,7 +133,7 @@ class _Cleaner:
     def __init__(self, where: str) -> None:
         self.where = where
         self.removed: list[Removal] = []
-        self.seen: set[int] = set()
+        self.seen: set[tuple[int, int]] = set()
 
     def note(self, code: str, what: str, target: str) -> None:
         removal = Removal(self.where, code, what, target)
@@ -136,12 +142,11 @@ class _Cleaner:
 
     def verdict(self, value: Any) -> tuple[str, str, str] | None:
         """Why ``value`` must go, if it must."""
-        item = value.get_object() if isinstance(value, IndirectObject) else value
-        if not isinstance(item, DictionaryObject):
+        if not _is_dict(value):
             return None
-        return _action(item) or _annotation(item)
+        return _action(value) or _annotation(value)
 
-    def clean_dict(self, item: DictionaryObject) -> list[Any]:
+    def clean_dict(self, item: Object) -> list[Any]:
         for key in ("/EmbeddedFiles", "/AF", "/JavaScript"):
             if key in item and (key != "/JavaScript" or "/S" not in item):
                 files = _name_tree_names(item[key]) if key == "/EmbeddedFiles" else []
@@ -150,58 +155,97 @@ class _Cleaner:
                                   else ("eingebettete_datei", "eingebettete Datei"))
                     self.note(code, what, name)
                 del item[key]
-        if item.get("/FT") == "/Sig" and "/V" in item:
+        if str(item.get("/FT", "")) == "/Sig" and "/V" in item:
             # A part's own signature covers the bytes of its original file, never the bundle's: after
             # the merge it could only ever fail (and make the bundle's verification fail), so its value
             # goes; the field and its visible stamp stay as the part showed them.
             self.note("signatur", "Signatur der Originaldatei", _text(item.get("/T")))
-            del item[NameObject("/V")]
+            del item["/V"]
         if "/EF" in item:  # a file specification that holds the file itself
             self.note("eingebettete_datei", "eingebettete Datei", _text(item))
-            del item[NameObject("/EF")]
+            del item["/EF"]
         children = []
         for key, value in list(item.items()):
             reason = self.verdict(value)
             if reason is not None:
                 self.note(*reason)
                 del item[key]
-            else:
+            elif isinstance(value, (Dictionary, Stream, Array)):
                 children.append(value)
         return children
 
-    def clean_array(self, items: ArrayObject) -> list[Any]:
-        kept = []
-        for value in items:
+    def clean_array(self, items: Object) -> list[Any]:
+        kept, gone = [], []
+        for index, value in enumerate(items):
             reason = self.verdict(value)
             if reason is not None:
                 self.note(*reason)
-            else:
+                gone.append(index)
+            elif isinstance(value, (Dictionary, Stream, Array)):
                 kept.append(value)
-        if len(kept) != len(items):
-            items[:] = kept
+        for index in reversed(gone):
+            del items[index]
         return kept
 
-    def run(self, root: Any) -> list[Removal]:
-        stack: list[Any] = [root]
+    def run(self, pdf: Pdf) -> list[Removal]:
+        """Find what must go among the objects reachable from ``root``, then take it out.
+
+        qpdf writes each object as text in microseconds; only an object whose text names something
+        that can be dangerous (or that refers to an object that is) is looked at key by key.
+        """
+        root = pdf.Root
+        texts: dict[tuple[int, int], bytes] = {}
+        parents: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        objects: dict[tuple[int, int], Any] = {}
+        dangerous: set[tuple[int, int]] = set()
+        stack = [root]
         while stack:  # iterative: object graphs are deep and have cycles (/Parent, /P)
             item = stack.pop()
-            item = item.get_object() if isinstance(item, IndirectObject) else item
-            if id(item) in self.seen:
+            key = item.objgen
+            if key in texts:
                 continue
-            if isinstance(item, DictionaryObject):  # stream dictionaries too; their data is not decoded
-                self.seen.add(id(item))
-                stack.extend(self.clean_dict(item))
-            elif isinstance(item, ArrayObject):
-                self.seen.add(id(item))
-                stack.extend(self.clean_array(item))
+            text = (item.stream_dict if isinstance(item, Stream) else item).unparse(resolved=True)
+            texts[key] = text
+            objects[key] = item
+            if _SUSPECT.search(text) and self.verdict(item) is not None:
+                dangerous.add(key)
+                continue  # removed where it is referred to; nothing of it is copied
+            for number, generation in _REFERENCE.findall(text):
+                child = (int(number), int(generation))
+                parents.setdefault(child, []).append(key)
+                if child not in texts:
+                    found = pdf.get_object(child)
+                    if isinstance(found, (Dictionary, Stream, Array)):
+                        stack.append(found)
+        suspects = [key for key, text in texts.items() if key not in dangerous and _SUSPECT.search(text)]
+        referring = [parent for child in dangerous for parent in parents.get(child, [])]
+        for key in dict.fromkeys([*suspects, *referring]):
+            self.clean(objects[key])
+        return self.removed
+
+    def clean(self, item: Any) -> list[Removal]:
+        """Clean ``item`` and the direct objects inside it (indirect ones are cleaned on their own)."""
+        stack: list[Any] = [item]
+        while stack:
+            current = stack.pop()
+            children = self.clean_array(current) if isinstance(current, Array) else self.clean_dict(current)
+            stack.extend(child for child in children if not child.is_indirect)
         return self.removed
 
 
-def sanitize(root: Any, where: str) -> list[Removal]:
-    """Strip embedded files and outward actions from everything reachable from ``root``, in place.
+# Names that can make an object dangerous: the actions, annotations and keys above (qpdf writes names
+# in one spelling, so "/J#61vaScript" is found as /JavaScript), and a reference to another object.
+_SUSPECT = re.compile(rb"/(?:" + b"|".join(re.escape(n.lstrip("/").encode()) for n in sorted(
+    {*ACTIONS, *ANNOTATIONS, "/URI", "/JS", "/EmbeddedFiles", "/AF", "/EF", "/Sig"}, key=len, reverse=True))
+    + rb")(?![^\s()<>\[\]{}/%])")
+_REFERENCE = re.compile(rb"(\d+) (\d+) R(?![^\s()<>\[\]{}/%])")
 
-    ``root`` is a document catalogue (``PdfReader.trailer["/Root"]`` before a merge, or
-    ``PdfWriter.root_object`` after it); ``where`` names the part in the messages. Works on
-    pypdf objects in memory: a reader's objects stay changed for a following ``append``.
+
+def sanitize(pdf: Pdf, where: str) -> list[Removal]:
+    """Strip embedded files and outward actions from everything reachable from ``pdf``'s catalogue.
+
+    ``pdf`` is a part before its pages are copied into the bundle, or the bundle; ``where``
+    names the part in the messages. Works on the objects in memory: what is copied from the
+    part afterwards is the cleaned state.
     """
-    return _Cleaner(where).run(root)
+    return _Cleaner(where).run(pdf)
