@@ -273,3 +273,29 @@ def test_escaped_names_and_a_shared_action_are_found(tmp_path: Path) -> None:
     assert not [o for o in objects if o.get("/S") in FORBIDDEN_ACTIONS or "/JS" in o]
     links = [o for o in objects if o.get("/Subtype") == "/Link"]
     assert len(links) == 2 and not [o for o in links if "/A" in o]  # the links stay, without their actions
+
+
+def test_form_fields_and_hidden_layers_of_an_anlage_come_along(tmp_path: Path) -> None:
+    """A filled-in form keeps its field (Acrobat shows widgets only through the form), and a layer the
+    Anlage hides stays hidden: without its /OCProperties a viewer would print what the Anlage hid."""
+    content = b"/OC /verdeckt BDC 0 0 m 10 10 l S EMC"
+    form = _raw_pdf(tmp_path / "antrag.pdf", [
+        b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R] >>"
+        b" /OCProperties << /OCGs [5 0 R] /D << /OFF [5 0 R] >> >> >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 6 0 R /Annots [4 0 R]"
+        b" /Resources << /Properties << /verdeckt 5 0 R >> >> >>",
+        b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (Antragsteller) /V (Verein Br\\374cke e. V.)"
+        b" /Rect [72 700 300 720] /P 3 0 R >>",
+        b"<< /Type /OCG /Name (Interne Notizen) >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+    ])
+    entries = [BundleEntry("Hauptdokument", "Vorlage", ANLAGE, 1), BundleEntry("Anlage 1", "Antrag", form, 1)]
+    result = assemble_bundle(entries, META, tmp_path / "paket.pdf", None)
+    with pikepdf.open(result.path) as bundle:
+        fields = bundle.Root.AcroForm.Fields
+        assert [(str(f.T), str(f.V)) for f in fields] == [("Antragsteller", "Verein Brücke e. V.")]
+        assert fields[0].objgen == bundle.pages[1].obj.Annots[0].objgen  # the widget on the Anlage's page
+        hidden = bundle.Root.OCProperties.D.OFF
+        assert [str(g.Name) for g in hidden] == ["Interne Notizen"]
+        assert hidden[0].objgen == bundle.pages[1].obj.Resources.Properties.verdeckt.objgen
