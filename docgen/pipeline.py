@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from docgen import __version__, documents
-from docgen.errors import ConfigError, FileAccessError, InvalidInput, Problem
+from docgen.errors import ConfigError, ConversionFailed, DocgenError, FileAccessError, InvalidInput, Problem
 from docgen.model import Job, Part
 from docgen.pdfa import check_pdfa, pdfa_warning
 from docgen.receipt import build_receipt, file_entry, sha256_bytes, write_receipt
@@ -32,7 +32,9 @@ from docgen.stages.assemble import (
     Assembled,
     BundleEntry,
     BundleMeta,
+    PartUnreadable,
     assemble_bundle,
+    describe,
     page_count,
     page_ranges,
     watermark_page,
@@ -270,6 +272,17 @@ class _Bundle:
     assembled: Assembled
 
 
+def _unreadable(job: Job, exc: PartUnreadable) -> DocgenError:
+    """The user's error for a part that the checks let through but qpdf could not merge."""
+    where = describe(exc.entry)
+    if exc.entry.label.startswith("Anlage"):
+        return InvalidInput(job.source.name, [Problem(
+            "/anlagen", f"{where}: „{exc.entry.pdf.name}“ lässt sich nicht in das Paket übernehmen ({exc.detail}). "
+            "Bitte die PDF-Datei neu erzeugen (z. B. mit „Drucken als PDF“) und erneut beifügen.", "anlage.defekt")])
+    return ConversionFailed(f"{where}: das von LibreOffice erzeugte PDF lässt sich nicht in das Paket übernehmen "
+                            f"({exc.detail}). Bitte `docgen check` ausführen und die Vorlage prüfen.")
+
+
 def _bundle(job: Job, work: _Work, variant: _Variant, settings: Settings, converter: Converter,
             created: dt.datetime) -> _Bundle:
     """Assemble one bundle (watermarked when a draft) and seal it when signed off."""
@@ -287,8 +300,11 @@ def _bundle(job: Job, work: _Work, variant: _Variant, settings: Settings, conver
         watermark = watermark_page(settings.template_path(WATERMARK_TEMPLATE), settings.state_dir / "cache",
                                    converter)
     out = work.root / f"bundle{variant.suffix}.pdf"
-    assembled = assemble_bundle(entries, _meta(job, settings, created, not draft, variant), out, watermark,
-                                anlagen_vermerk=settings.anlagen_vermerk)
+    try:
+        assembled = assemble_bundle(entries, _meta(job, settings, created, not draft, variant), out, watermark,
+                                    anlagen_vermerk=settings.anlagen_vermerk)
+    except PartUnreadable as exc:
+        raise _unreadable(job, exc) from exc
     bundle = assembled.path
     work.timed("assemble", start)
     if draft:

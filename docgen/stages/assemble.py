@@ -34,6 +34,7 @@ from xml.sax.saxutils import escape
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Pdf, Stream, String
+from pypdf import PdfReader
 
 from docgen.pdfa import part_findings
 from docgen.richtext import clean_text
@@ -84,6 +85,15 @@ class Assembled:
         return not self.pdfa_findings
 
 
+class PartUnreadable(Exception):
+    """qpdf could not read a part while merging it; ``detail`` is qpdf's reason, with the file's name only."""
+
+    def __init__(self, entry: BundleEntry, detail: str) -> None:
+        super().__init__(f"{entry.pdf.name}: {detail}")
+        self.entry = entry
+        self.detail = detail
+
+
 def describe(entry: BundleEntry) -> str:
     """How messages name a part: "Anlage 2 „Plan“", "Hauptdokument „…“", "Freigabevermerk"."""
     if entry.label == entry.title:
@@ -93,8 +103,8 @@ def describe(entry: BundleEntry) -> str:
 
 
 def page_count(pdf: Path) -> int:
-    with pikepdf.open(pdf) as opened:
-        return len(opened.pages)
+    """Pages of ``pdf`` counted as the Anlagen check read it (pypdf), so that what it accepted is counted."""
+    return len(PdfReader(pdf).pages)
 
 def page_ranges(entries: list[BundleEntry]) -> list[tuple[int, int]]:
     """1-based first and last page of every entry in the bundle."""
@@ -120,7 +130,6 @@ def watermark_page(template: Path, cache_dir: Path, converter: Converter) -> Pat
         finally:
             tmp.unlink(missing_ok=True)
     return cached
-
 
 
 def _translucent_state() -> Dictionary:
@@ -181,6 +190,18 @@ _WATERMARK_STATE = "/GSdocgenWZ"
 _WATERMARK_FORM = "/XdocgenWZ"
 
 
+def _number(value: Any, default: int | None = None) -> int | None:
+    """``value`` as an integer, or ``default`` when an Anlage put something else where a number belongs."""
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int):
+        return value
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
 # -- the structure tree ---------------------------------------------------------------------------
 
 @dataclass
@@ -227,15 +248,14 @@ class _StructureMerge:
         highest = -1
         targets = [self.bundle.pages[part.first_page + i].obj for i in range(len(part.source.pages))]
         for target in targets:
-            if "/StructParents" in target:
-                key = int(target.StructParents)
-                target.StructParents = key + offset
-                highest = max(highest, key)
-            for annotation in target.get("/Annots") or []:
-                if isinstance(annotation, Dictionary) and "/StructParent" in annotation:
-                    key = int(annotation.StructParent)
-                    annotation.StructParent = key + offset
+            for owner, name in [(target, "/StructParents"), *((a, "/StructParent") for a in target.get("/Annots") or []
+                                                              if isinstance(a, Dictionary))]:
+                key = _number(owner.get(name))
+                if key is not None:
+                    owner[name] = key + offset
                     highest = max(highest, key)
+                elif name in owner:
+                    del owner[name]  # not a number: it could only ever point at the wrong element
         copied = self.bundle.copy_foreign(tree)  # after the pages: references to them map to the copies
         part_elem = self.bundle.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Part, T=String(where),
                                                          P=self.document))
@@ -252,7 +272,7 @@ class _StructureMerge:
             for name, value in (source_map.items() if isinstance(source_map, Dictionary) else []):
                 if name not in target_map:
                     target_map[name] = value
-        self.next_key = offset + max(highest + 1, int(copied.get("/ParentTreeNextKey", 0)))
+        self.next_key = offset + max(highest + 1, _number(copied.get("/ParentTreeNextKey"), 0) or 0)
         reached = self._walk(part_kids)
         for index, target in enumerate(targets):
             if target.objgen not in reached:
@@ -272,8 +292,10 @@ class _StructureMerge:
             stack.extend(reversed(list(node.get("/Kids") or [])))  # in order: the keys must ascend
             nums: Any = node.get("/Nums") or []
             for i in range(0, len(nums) - 1, 2):
-                self.nums.append(int(nums[i]) + offset)
-                self.nums.append(nums[i + 1])
+                key = _number(nums[i])
+                if key is not None:
+                    self.nums.append(key + offset)
+                    self.nums.append(nums[i + 1])
 
     @staticmethod
     def _walk(kids: Array) -> set[tuple[int, int]]:
@@ -345,16 +367,18 @@ class _Outline:
         item = parent.get("/First") if isinstance(parent, Dictionary) else None
         while isinstance(item, Dictionary) and item.objgen not in seen:
             seen.add(item.objgen)
-            copy = Dictionary(Title=String(str(item.get("/Title", ""))))
+            title = item.get("/Title")
+            copy = Dictionary(Title=String(str(title) if isinstance(title, String) else ""))
             target = self._destination(item, source)
             if target is not None:
                 copy.Dest = target
-            if isinstance(item.get("/C"), Array):  # colour and style, as the part showed them
-                copy.C = Array([float(v) for v in item.C])
-            if isinstance(item.get("/F"), int):
-                copy.F = int(item.F)
-            count = item.get("/Count", 0)
-            items.append(_Bookmark(copy, int(count) >= 0, self._copy(item, source, seen)))
+            colour = item.get("/C")  # colour and style, as the part showed them
+            if isinstance(colour, Array) and len(colour) == 3 and all(_number(v) is not None for v in colour):
+                copy.C = Array([float(v) for v in colour])
+            if (style := _number(item.get("/F"))) is not None:
+                copy.F = style
+            count = _number(item.get("/Count"), 0) or 0
+            items.append(_Bookmark(copy, count >= 0, self._copy(item, source, seen)))
             item = item.get("/Next")
         return items
 
@@ -408,6 +432,7 @@ def _named_destination(source: Pdf, name: Any) -> Any:
     if isinstance(tree, Dictionary):
         return pikepdf.NameTree(tree).get(str(name))
     return None
+
 
 # -- the Anlage mark ---------------------------------------------------------------------------------
 
@@ -646,7 +671,6 @@ def xmp_packet(meta: BundleMeta, pdfa: bool = True) -> bytes:
     return body.encode("utf-8")
 
 
-
 def _output_intent(source: Pdf) -> Any:
     """The part's PDF/A output intent (GTS_PDFA1 with an ICC profile), if it has one."""
     for intent in source.Root.get("/OutputIntents") or []:
@@ -696,27 +720,30 @@ def assemble_bundle(entries: list[BundleEntry], meta: BundleMeta, out: Path, wat
     tagged_parts: list[_TaggedPart] = []
     with contextlib.ExitStack() as opened:  # qpdf reads the parts' stream data while it writes the bundle
         for entry in entries:
-            source = opened.enter_context(pikepdf.open(entry.pdf))
-            where = describe(entry)
-            findings += part_findings(source, where)
-            removed += sanitize(source, where)  # in memory, before its pages are copied
-            if intent is None and (found := _output_intent(source)) is not None:
-                intent = bundle.copy_foreign(source.make_indirect(found))
-            version = max(version, source.pdf_version, key=_version)
-            # Form fields, the named destinations its links use and its layers come along; its bookmarks
-            # are nested below the part's own (``_Outline``).
-            bundle.add_pages_from(source, outlines="ignore")
-            tagged_parts.append(_TaggedPart(entry, source, first_page))
-            plain = entry.label in (entry.title, "Hauptdokument")
-            outline.add(entry.title if plain else f"{entry.label}: {entry.title}",
-                        bundle.pages[first_page].obj, source)
-            prefix = {"Hauptdokument": ""}.get(entry.label, f"{entry.label} – ")
-            label = Dictionary(S=Name.D, St=1)
-            if prefix:
-                label.P = String(prefix)
-            labels.append(first_page)
-            labels.append(label)
-            first_page += entry.pages
+            try:
+                source = opened.enter_context(pikepdf.open(entry.pdf))
+                where = describe(entry)
+                findings += part_findings(source, where)
+                removed += sanitize(source, where)  # in memory, before its pages are copied
+                if intent is None and (found := _output_intent(source)) is not None:
+                    intent = bundle.copy_foreign(source.make_indirect(found))
+                version = max(version, source.pdf_version, key=_version)
+                # Form fields, the named destinations its links use and its layers come along; its bookmarks
+                # are nested below the part's own (``_Outline``).
+                bundle.add_pages_from(source, outlines="ignore")
+                tagged_parts.append(_TaggedPart(entry, source, first_page))
+                plain = entry.label in (entry.title, "Hauptdokument")
+                outline.add(entry.title if plain else f"{entry.label}: {entry.title}",
+                            bundle.pages[first_page].obj, source)
+                prefix = {"Hauptdokument": ""}.get(entry.label, f"{entry.label} – ")
+                label = Dictionary(S=Name.D, St=1)
+                if prefix:
+                    label.P = String(prefix)
+                labels.append(first_page)
+                labels.append(label)
+                first_page += entry.pages
+            except pikepdf.PdfError as exc:
+                raise PartUnreadable(entry, str(exc).replace(str(entry.pdf), entry.pdf.name)) from exc
         bundle.Root.PageLabels = Dictionary(Nums=labels)
         outline.finish()
         # A safety net: whatever the merge brought along that the per-part pass did not see.

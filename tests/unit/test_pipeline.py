@@ -13,11 +13,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pikepdf
 import pytest
 from pypdf import PdfReader, PdfWriter
 
 from docgen import pipeline
-from docgen.errors import ConfigError, ConversionFailed, ExitCode
+from docgen.errors import ConfigError, ConversionFailed, DocgenError, ExitCode
 from docgen.pipeline import run_job
 from docgen.settings import Koerperschaft, Settings
 from docgen.stages import assemble
@@ -202,3 +203,31 @@ def test_the_page_count_a_conversion_verified_is_not_read_again(
     counted.clear()
     run_job(write("ohne-zaehlung.json", load_example()), tmp_path / "out", settings, FakeConverter())
     assert counted == ["ohne-zaehlung.pdf", "zielerreichung-2024-2025.pdf", "freigabevermerk.pdf"]
+
+
+@pytest.mark.parametrize(("broken", "exit_code", "message"), [
+    ("zielerreichung-2024-2025.pdf", ExitCode.INVALID_INPUT,
+     "vorlage.json: /anlagen: Anlage 1 „Übersicht der Schwerpunkte 2024/2025 mit Zielerreichung“: "
+     "„zielerreichung-2024-2025.pdf“ lässt sich nicht in das Paket übernehmen (zielerreichung-2024-2025.pdf: "
+     "kaputt (Test)). Bitte die PDF-Datei neu erzeugen (z. B. mit „Drucken als PDF“) und erneut beifügen."),
+    ("freigabevermerk.pdf", ExitCode.CONVERSION,
+     "Freigabevermerk: das von LibreOffice erzeugte PDF lässt sich nicht in das Paket übernehmen "
+     "(freigabevermerk.pdf: kaputt (Test)). Bitte `docgen check` ausführen und die Vorlage prüfen."),
+])
+def test_a_part_qpdf_cannot_read_is_a_german_error_naming_it(
+        tmp_path: Path, settings: Settings, write: Callable[..., Path], monkeypatch: pytest.MonkeyPatch,
+        broken: str, exit_code: ExitCode, message: str) -> None:
+    """Fault injected: qpdf refuses one part (what the Anlagen check, done with pypdf, let through)."""
+    real_open = pikepdf.open
+
+    def refusing_open(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if Path(path).name == broken:
+            raise pikepdf.PdfError(f"{path}: kaputt (Test)")
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(pikepdf, "open", refusing_open)
+    with pytest.raises(DocgenError) as caught:
+        run_job(write("vorlage.json", load_example()), tmp_path / "out", settings, FakeConverter())
+    assert caught.value.exit_code == exit_code
+    assert "\n".join(caught.value.lines()) == message
+    assert not list((tmp_path / "out").glob("*.pdf"))  # nothing half-made is published
