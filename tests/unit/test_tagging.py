@@ -10,9 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pikepdf
+import pytest
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader, PdfWriter
 
@@ -139,3 +142,38 @@ def test_stamp_text() -> None:
     assert stamp_text("Anlage 3", "Vorlage 2025/0412") == "Anlage 3 zur Vorlage 2025/0412"
     assert stamp_text("Anlage 1", "Az. 56.10.02") == "Anlage 1 zu Az. 56.10.02"
 
+
+
+def _with(change: Callable[[pikepdf.Pdf], None], path: Path) -> Path:
+    with pikepdf.open(TAGGED) as pdf:
+        change(pdf)
+        pdf.save(path)
+    return path
+
+
+def _odd_outline(pdf: pikepdf.Pdf) -> None:
+    outlines = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines))
+    item = pdf.make_indirect(pikepdf.Dictionary(Title=pikepdf.String("Daten"), Count=pikepdf.Name.Viele,
+                                                C=pikepdf.Array([pikepdf.Name.Rot]), F=pikepdf.Name.Fett,
+                                                Parent=outlines))
+    item.Next = item  # a loop as well
+    outlines.First = outlines.Last = item
+    pdf.Root.Outlines = outlines
+
+
+@pytest.mark.parametrize("change", [
+    pytest.param(lambda pdf: setattr(pdf.pages[0].obj, "StructParents", pikepdf.Name.X), id="StructParents"),
+    pytest.param(lambda pdf: setattr(pdf.Root.StructTreeRoot, "ParentTree", pikepdf.Dictionary(
+        Nums=pikepdf.Array([pikepdf.String("eins"), 3]))), id="Schluessel-im-ParentTree"),
+    pytest.param(lambda pdf: setattr(pdf.Root.StructTreeRoot, "ParentTreeNextKey", pikepdf.String("z")),
+                 id="ParentTreeNextKey"),
+    pytest.param(_odd_outline, id="Lesezeichen"),
+])
+def test_an_anlage_with_words_where_numbers_belong_is_still_merged(tmp_path: Path,
+                                                                   change: Callable[[pikepdf.Pdf], None]) -> None:
+    odd = _with(change, tmp_path / "seltsam.pdf")
+    parts = [BundleEntry("Hauptdokument", "Vorlage", TAGGED, 1), BundleEntry("Anlage 1", "Seltsam", odd, 1)]
+    done = assemble_bundle(parts, META, tmp_path / "paket.pdf", None)
+    reader = PdfReader(done.path)
+    assert len(reader.pages) == 2 and reader.page_labels == ["1", "Anlage 1 – 1"]
+    assert [item.title for item in reader.outline if not isinstance(item, list)] == ["Vorlage", "Anlage 1: Seltsam"]
