@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pikepdf
-from pikepdf import Dictionary, Pdf, Stream
+from pikepdf import Array, Dictionary, Pdf, Stream
 
 NOTE = "Strukturprüfung durch docgen (keine vollständige Validierung nach ISO 19005)"
 
@@ -41,9 +41,10 @@ def _font_embedded(font: Any) -> bool:
         return True  # glyphs are drawn by the PDF itself
     owner = font
     if font.get("/Subtype") == "/Type0":
-        owner = font["/DescendantFonts"][0]
-    descriptor = owner.get("/FontDescriptor")
-    if descriptor is None:
+        descendants = font.get("/DescendantFonts")
+        owner = descendants[0] if isinstance(descendants, Array) and len(descendants) else None
+    descriptor = owner.get("/FontDescriptor") if isinstance(owner, Dictionary) else None
+    if not isinstance(descriptor, Dictionary):
         return False
     return any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
 
@@ -62,12 +63,15 @@ def _resource_fonts(resources: Any, seen: set[tuple[int, int]]) -> list[Any]:
             seen.add(res.objgen)
         font_dict = res.get("/Font")
         for font in (font_dict.values() if isinstance(font_dict, Dictionary) else []):
+            if not isinstance(font, Dictionary):
+                continue  # not a font at all; nothing a viewer could draw with
             fonts.append(font)
             if font.get("/Resources") is not None:
                 stack.append(font["/Resources"])
         xobjects = res.get("/XObject")
         for xobject in (xobjects.values() if isinstance(xobjects, Dictionary) else []):
-            if xobject.get("/Subtype") == "/Form" and xobject.get("/Resources") is not None:
+            if (isinstance(xobject, Stream) and xobject.get("/Subtype") == "/Form"
+                    and xobject.get("/Resources") is not None):
                 stack.append(xobject["/Resources"])
     return fonts
 
@@ -75,10 +79,12 @@ def _resource_fonts(resources: Any, seen: set[tuple[int, int]]) -> list[Any]:
 def _appearance_resources(page: Any) -> list[Any]:
     """Resource dictionaries of the annotations' appearance streams (what a viewer draws for them)."""
     found: list[Any] = []
-    for annotation in page.get("/Annots") or []:
+    annotations = page.get("/Annots")
+    for annotation in (annotations if isinstance(annotations, Array) else []):
         appearance = annotation.get("/AP") if isinstance(annotation, Dictionary) else None
         for state in (appearance.values() if isinstance(appearance, Dictionary) else []):
-            streams = [state] if isinstance(state, Stream) else list(state.values())
+            streams = [state] if isinstance(state, Stream) else (
+                list(state.values()) if isinstance(state, Dictionary) else [])
             for stream in streams:
                 if isinstance(stream, Stream) and stream.get("/Resources") is not None:
                     found.append(stream["/Resources"])

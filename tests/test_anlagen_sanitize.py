@@ -28,7 +28,7 @@ from pypdf.generic import (
 )
 
 from docgen.settings import Koerperschaft, Settings
-from docgen.stages.assemble import BundleEntry, BundleMeta, assemble_bundle, page_count
+from docgen.stages.assemble import BundleEntry, BundleMeta, PartUnreadable, assemble_bundle, page_count
 from docgen.stages.sanitize import sanitize
 from docgen.stages.seal import load_seal, seal
 from docgen.verify import trust_roots, verify_bundle
@@ -299,3 +299,94 @@ def test_form_fields_and_hidden_layers_of_an_anlage_come_along(tmp_path: Path) -
         hidden = bundle.Root.OCProperties.D.OFF
         assert [str(g.Name) for g in hidden] == ["Interne Notizen"]
         assert hidden[0].objgen == bundle.pages[1].obj.Resources.Properties.verdeckt.objgen
+
+
+_PAGE_TREE = [b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+              b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << >> /Annots [4 0 R] >>"]
+
+
+@pytest.mark.parametrize(("objects", "removed"), [
+    pytest.param([b"<< /Type /Catalog /Pages 2 0 R /S /GoToR /F (nirgends.pdf) >>", *_PAGE_TREE,
+                  b"<< /Type /Annot /Subtype /Link /Rect [72 700 300 720] /A << /S /Launch /F (calc.exe) >> >>"],
+                 "Programmstart „calc.exe“", id="Katalog-wie-eine-Aktion"),
+    pytest.param([b"<< /Type /Catalog /Pages 2 0 R >>", *_PAGE_TREE,
+                  b"<< /Type /Annot /Subtype /Link /Rect [72 700 300 720] /A 6 0 R >>", b"/Launch",
+                  b"<< /S 5 0 R /F (calc.exe) >>"],
+                 "Programmstart „calc.exe“", id="Aktionsname-als-eigenes-Objekt"),
+])
+def test_no_way_round_the_cleaning(tmp_path: Path, objects: list[bytes], removed: str) -> None:
+    """A catalogue that looks like an action must not end the cleaning of its document, and an action whose
+    kind is an object of its own ("/S 5 0 R") is as dangerous as one that names it."""
+    tricky = _raw_pdf(tmp_path / "trick.pdf", objects)
+    entries = [BundleEntry("Hauptdokument", "Vorlage", ANLAGE, 1), BundleEntry("Anlage 1", "Trick", tricky, 1)]
+    result = assemble_bundle(entries, META, tmp_path / "paket.pdf", None)
+    assert f"Anlage 1 „Trick“: {removed} entfernt" in [r.message for r in result.removed]
+    objects_left = _everything(PdfReader(result.path).trailer["/Root"])
+    assert not [o for o in objects_left if o.get("/S") in FORBIDDEN_ACTIONS]
+    assert b"calc.exe" not in result.path.read_bytes()
+
+
+def test_a_page_that_carries_javascript_keeps_its_place(tmp_path: Path) -> None:
+    """The script goes, the page stays: dropping it would move every page range the Freigabevermerk names."""
+    tricky = _raw_pdf(tmp_path / "seite.pdf", [
+        b"<< /Type /Catalog /Pages 2 0 R >>", _PAGE_TREE[0],
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << >> /JS (app.alert\\(1\\)) >>"])
+    entries = [BundleEntry("Hauptdokument", "Vorlage", ANLAGE, 1), BundleEntry("Anlage 1", "Seite", tricky, 1)]
+    result = assemble_bundle(entries, META, tmp_path / "paket.pdf", None)
+    assert [r.message for r in result.removed] == ["Anlage 1 „Seite“: JavaScript entfernt"]
+    reader = PdfReader(result.path)
+    assert len(reader.pages) == 2 and "/JS" not in reader.pages[1]
+
+
+def test_an_anlage_whose_pages_two_readers_count_differently_is_refused(tmp_path: Path) -> None:
+    """An annotation among the page tree's kids: pypdf counts one page, qpdf two. The page ranges the
+    Freigabevermerk lists were counted before; a bundle that could contradict them is not made."""
+    content = b"0 0 m 10 10 l S"
+    odd = _raw_pdf(tmp_path / "zweideutig.pdf", [
+        b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [4 0 R 5 0 R] /Count 2 >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 3 0 R >>",
+        b"<< /Type /Annot /Subtype /Text /Rect [0 0 1 1] >>"])
+    assert page_count(odd) == 1
+    entries = [BundleEntry("Hauptdokument", "Vorlage", ANLAGE, 1), BundleEntry("Anlage 1", "Zweideutig", odd, 1)]
+    with pytest.raises(PartUnreadable) as caught:
+        assemble_bundle(entries, META, tmp_path / "paket.pdf", None)
+    assert caught.value.entry is entries[1]
+    assert caught.value.detail == "die Seitenzahl ist nicht eindeutig lesbar: 1 oder 2"
+
+
+def test_the_tree_of_a_tagged_form_points_at_the_widgets_on_the_page(tmp_path: Path) -> None:
+    """qpdf brings a form's annotations over anew; the structure tree's references must reach those on the
+    page, not copies of their own that lie on no page (and that no cleaning would see)."""
+    content = b"/P <</MCID 0>> BDC 0 0 m 10 10 l S EMC"
+    tagged_form = _raw_pdf(tmp_path / "formular.pdf", [
+        b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R] >> /StructTreeRoot 5 0 R"
+        b" /MarkInfo << /Marked true >> >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 7 0 R /Annots [4 0 R 8 0 R]"
+        b" /StructParents 0 /Resources << >> >>",
+        b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (Name) /V (X) /Rect [72 700 300 720] /P 3 0 R"
+        b" /StructParent 1 >>",
+        b"<< /Type /StructTreeRoot /K 6 0 R /ParentTree << /Nums [0 [11 0 R] 1 9 0 R 2 10 0 R] >>"
+        b" /ParentTreeNextKey 3 >>",
+        b"<< /Type /StructElem /S /Document /P 5 0 R /K [9 0 R 10 0 R 11 0 R] >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Annot /Subtype /Link /Rect [0 0 10 10] /StructParent 2"
+        b" /A << /S /URI /URI (https://www.example.org/) >> >>",
+        b"<< /Type /StructElem /S /Form /P 6 0 R /Pg 3 0 R /K << /Type /OBJR /Obj 4 0 R >> >>",
+        b"<< /Type /StructElem /S /Link /P 6 0 R /Pg 3 0 R /K << /Type /OBJR /Obj 8 0 R >> >>",
+        b"<< /Type /StructElem /S /P /P 6 0 R /Pg 3 0 R /K 0 >>",
+    ])
+    entries = [BundleEntry("Hauptdokument", "Vorlage", ANLAGE, 1), BundleEntry("Anlage 1", "Formular", tagged_form, 1)]
+    result = assemble_bundle(entries, META, tmp_path / "paket.pdf", None)
+    with pikepdf.open(result.path) as bundle:
+        on_page = {a.objgen for a in bundle.pages[1].obj.Annots}
+        references, stack = [], [bundle.Root.StructTreeRoot]
+        while stack:
+            element = stack.pop()
+            if isinstance(element, pikepdf.Dictionary):
+                if element.get("/Type") == "/OBJR":
+                    references.append(element.Obj.objgen)
+                kids = element.get("/K")
+                stack.extend(kids if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else [])
+        assert len(references) == 2 and set(references) == on_page

@@ -27,6 +27,7 @@ import os
 import re
 import secrets
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,23 @@ class PartUnreadable(Exception):
         self.detail = detail
 
 
+# What qpdf and the merge raise on a part they cannot make sense of (beside pikepdf.PdfError).
+_MALFORMED = (TypeError, ValueError, KeyError, AttributeError, IndexError, RecursionError, pikepdf.ForeignObjectError)
+
+
+@contextlib.contextmanager
+def _blamed(entry: BundleEntry) -> Iterator[None]:
+    """Whatever goes wrong while ``entry`` is merged is that part's, in words that name it."""
+    try:
+        yield
+    except PartUnreadable:
+        raise
+    except pikepdf.PdfError as exc:
+        raise PartUnreadable(entry, str(exc).replace(str(entry.pdf), entry.pdf.name)) from exc
+    except _MALFORMED as exc:
+        raise PartUnreadable(entry, f"{type(exc).__name__}: {exc}") from exc
+
+
 def describe(entry: BundleEntry) -> str:
     """How messages name a part: "Anlage 2 „Plan“", "Hauptdokument „…“", "Freigabevermerk"."""
     if entry.label == entry.title:
@@ -142,12 +160,12 @@ def _wrap(bundle: Pdf, page: Any, opening: Stream, closing: bytes, resources: di
     ``resources`` ({"/Font": {"/Fname": font}, …}) are added to the page's resource dictionary.
     """
     own = page.get("/Resources")
-    if own is None:
+    if not isinstance(own, Dictionary):
         own = Dictionary()
         page.Resources = own
     for kind, named in resources.items():
         group = own.get(kind)
-        if group is None:
+        if not isinstance(group, Dictionary):  # missing, or something no viewer could use
             group = Dictionary()
             own[kind] = group
         for name, value in named.items():
@@ -180,7 +198,7 @@ def apply_watermark(bundle: Pdf, source: Pdf, opening: Stream) -> None:
     mark = (box[2] - box[0], box[3] - box[1])
     for target in bundle.pages:
         matrix = " ".join(f"{v:.4f}" for v in _watermark_matrix(mark, [float(v) for v in target.mediabox]))
-        drawing = (f"Q\n/Artifact <</Type /Pagination /Subtype /Watermark>> BDC\n"
+        drawing = (f"\nQ\n/Artifact <</Type /Pagination /Subtype /Watermark>> BDC\n"
                    f"q {_WATERMARK_STATE} gs {matrix} cm {_WATERMARK_FORM} Do Q\nEMC\n").encode()
         _wrap(bundle, target.obj, opening, drawing,
               {"/ExtGState": {_WATERMARK_STATE: state}, "/XObject": {_WATERMARK_FORM: form}})
@@ -247,15 +265,22 @@ class _StructureMerge:
         offset = self.next_key
         highest = -1
         targets = [self.bundle.pages[part.first_page + i].obj for i in range(len(part.source.pages))]
+        annotations: dict[int, Any] = {}  # the part's own /StructParent key → the annotation on the bundle's page
         for target in targets:
-            for owner, name in [(target, "/StructParents"), *((a, "/StructParent") for a in target.get("/Annots") or []
-                                                              if isinstance(a, Dictionary))]:
+            found: Any = target.get("/Annots")
+            annots: Any = found if isinstance(found, Array) else []
+            for owner, name in [(target, "/StructParents"),
+                                *((a, "/StructParent") for a in annots if isinstance(a, Dictionary))]:
                 key = _number(owner.get(name))
                 if key is not None:
                     owner[name] = key + offset
                     highest = max(highest, key)
+                    if owner is not target:
+                        annotations[key] = owner
                 elif name in owner:
                     del owner[name]  # not a number: it could only ever point at the wrong element
+        if not tree.is_indirect:
+            tree = part.source.make_indirect(tree)
         copied = self.bundle.copy_foreign(tree)  # after the pages: references to them map to the copies
         part_elem = self.bundle.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Part, T=String(where),
                                                          P=self.document))
@@ -273,7 +298,7 @@ class _StructureMerge:
                 if name not in target_map:
                     target_map[name] = value
         self.next_key = offset + max(highest + 1, _number(copied.get("/ParentTreeNextKey"), 0) or 0)
-        reached = self._walk(part_kids)
+        reached = self._walk(part_kids, annotations)
         for index, target in enumerate(targets):
             if target.objgen not in reached:
                 self.complete = False
@@ -289,8 +314,10 @@ class _StructureMerge:
                 continue
             if node.is_indirect:
                 seen.add(node.objgen)
-            stack.extend(reversed(list(node.get("/Kids") or [])))  # in order: the keys must ascend
-            nums: Any = node.get("/Nums") or []
+            kids = node.get("/Kids")
+            stack.extend(reversed(list(kids)) if isinstance(kids, Array) else [])  # in order: keys ascend
+            nums: Any = node.get("/Nums")
+            nums = nums if isinstance(nums, Array) else []
             for i in range(0, len(nums) - 1, 2):
                 key = _number(nums[i])
                 if key is not None:
@@ -298,11 +325,18 @@ class _StructureMerge:
                     self.nums.append(nums[i + 1])
 
     @staticmethod
-    def _walk(kids: Array) -> set[tuple[int, int]]:
-        """Rename each part's own ``Document`` (one Document: the bundle's) to ``Sect``; return the
-        object numbers of the bundle's pages that some element's content lies on."""
+    def _walk(kids: Array, annotations: dict[int, Any]) -> set[tuple[int, int]]:
+        """Rename each part's own ``Document`` (one Document: the bundle's) to ``Sect``, point each object
+        reference at the annotation on the bundle's page, and return the object numbers of the bundle's
+        pages that some element's content lies on.
+
+        An object reference can point at a copy of its own: when a part has a form, qpdf brings its pages'
+        annotations over anew, and the tree's references then reach copies that lie on no page. The
+        annotation's own /StructParent key (the copy still has the part's) finds the one on the page.
+        """
         reached: set[tuple[int, int]] = set()
         seen: set[tuple[int, int]] = set()
+        on_pages = {annotation.objgen for annotation in annotations.values()}
         stack = list(kids)
         while stack:
             elem = stack.pop()
@@ -314,6 +348,10 @@ class _StructureMerge:
                 seen.add(elem.objgen)
             if elem.get("/S") == "/Document":
                 elem.S = Name.Sect
+            target = elem.get("/Obj")
+            if (isinstance(target, Dictionary) and target.objgen not in on_pages
+                    and (key := _number(target.get("/StructParent"))) in annotations):
+                elem.Obj = annotations[key]
             own = elem.get("/K")
             own_kids = list(own) if isinstance(own, Array) else ([own] if own is not None else [])
             page = elem.get("/Pg")
@@ -604,7 +642,7 @@ class _AnlageStamp:
         x = box[2] - STAMP_MARGIN - self.font.width_of(encoded, STAMP_SIZE)
         y = box[3] - STAMP_MARGIN
         literal = encoded.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
-        closing = (b"Q\n/Artifact <</Type /Pagination /Subtype /Header>> BDC\nq BT "
+        closing = (b"\nQ\n/Artifact <</Type /Pagination /Subtype /Header>> BDC\nq BT "
                    + _STAMP_FONT_NAME.encode() + f" {STAMP_SIZE:g} Tf {STAMP_GREY:g} g {x:.2f} {y:.2f} Td ".encode()
                    + b"(" + literal + b") Tj ET Q\nEMC\n")
         _wrap(self.bundle, page, self.opening, closing, {"/Font": {_STAMP_FONT_NAME: self.font_ref}})
@@ -623,8 +661,9 @@ def stamp_anlagen(bundle: Pdf, entries: list[BundleEntry], reference: str, openi
     first = [sum(e.pages for e in entries[:i]) for i in range(len(entries))]
     for index, entry in anlagen:
         text = texts[index]
-        for page in range(first[index], first[index] + entry.pages):
-            stamp.apply(bundle.pages[page].obj, text)
+        with _blamed(entry):
+            for page in range(first[index], first[index] + entry.pages):
+                stamp.apply(bundle.pages[page].obj, text)
     return []
 
 
@@ -697,6 +736,12 @@ def _set_metadata(bundle: Pdf, meta: BundleMeta, intent: Any) -> None:
     root.PageMode = Name.UseOutlines
 
 
+def _same_pages(entry: BundleEntry, pages: int) -> None:
+    """The bundle's page ranges (and the Freigabevermerk's list) were computed with ``entry.pages``."""
+    if pages != entry.pages:
+        raise PartUnreadable(entry, f"die Seitenzahl ist nicht eindeutig lesbar: {entry.pages} oder {pages}")
+
+
 def _version(version: str) -> tuple[int, ...]:
     return tuple(int(n) for n in version.split(".") if n.isdigit())
 
@@ -720,8 +765,9 @@ def assemble_bundle(entries: list[BundleEntry], meta: BundleMeta, out: Path, wat
     tagged_parts: list[_TaggedPart] = []
     with contextlib.ExitStack() as opened:  # qpdf reads the parts' stream data while it writes the bundle
         for entry in entries:
-            try:
+            with _blamed(entry):
                 source = opened.enter_context(pikepdf.open(entry.pdf))
+                _same_pages(entry, len(source.pages))
                 where = describe(entry)
                 findings += part_findings(source, where)
                 removed += sanitize(source, where)  # in memory, before its pages are copied
@@ -731,6 +777,7 @@ def assemble_bundle(entries: list[BundleEntry], meta: BundleMeta, out: Path, wat
                 # Form fields, the named destinations its links use and its layers come along; its bookmarks
                 # are nested below the part's own (``_Outline``).
                 bundle.add_pages_from(source, outlines="ignore")
+                _same_pages(entry, len(bundle.pages) - first_page)
                 tagged_parts.append(_TaggedPart(entry, source, first_page))
                 plain = entry.label in (entry.title, "Hauptdokument")
                 outline.add(entry.title if plain else f"{entry.label}: {entry.title}",
@@ -742,15 +789,14 @@ def assemble_bundle(entries: list[BundleEntry], meta: BundleMeta, out: Path, wat
                 labels.append(first_page)
                 labels.append(label)
                 first_page += entry.pages
-            except pikepdf.PdfError as exc:
-                raise PartUnreadable(entry, str(exc).replace(str(entry.pdf), entry.pdf.name)) from exc
         bundle.Root.PageLabels = Dictionary(Nums=labels)
         outline.finish()
         # A safety net: whatever the merge brought along that the per-part pass did not see.
         removed += sanitize(bundle, "Paket")
         structure = _StructureMerge(bundle)
         for part in tagged_parts:
-            structure.add(part)
+            with _blamed(part.entry):
+                structure.add(part)
         tagged, tagging_findings = structure.finish()
         opening = bundle.make_stream(b"q\n")  # shared by every page the marks below are drawn on
         if anlagen_vermerk:

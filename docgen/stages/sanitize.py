@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from pikepdf import Array, Dictionary, Object, Pdf, Stream, String
+from pikepdf import Array, Dictionary, Name, Object, Pdf, Stream, String
 
 WEB_SCHEMES = ("http:", "https:", "mailto:")
 # action type → (receipt code, German description)
@@ -141,8 +141,9 @@ class _Cleaner:
             self.removed.append(removal)
 
     def verdict(self, value: Any) -> tuple[str, str, str] | None:
-        """Why ``value`` must go, if it must."""
-        if not _is_dict(value):
+        """Why ``value`` must go, if it must. A node of the page tree never goes as a whole (the page
+        would be lost); what it carries that it should not is taken out of it instead (``clean_dict``)."""
+        if not _is_dict(value) or str(value.get("/Type", "")) in _STRUCTURAL:
             return None
         return _action(value) or _annotation(value)
 
@@ -161,6 +162,9 @@ class _Cleaner:
             # goes; the field and its visible stamp stay as the part showed them.
             self.note("signatur", "Signatur der Originaldatei", _text(item.get("/T")))
             del item["/V"]
+        if "/JS" in item and str(item.get("/Type", "")) in _STRUCTURAL:
+            self.note("javascript", "JavaScript", "")
+            del item["/JS"]
         if "/EF" in item:  # a file specification that holds the file itself
             self.note("eingebettete_datei", "eingebettete Datei", _text(item))
             del item["/EF"]
@@ -188,7 +192,7 @@ class _Cleaner:
         return kept
 
     def run(self, pdf: Pdf) -> list[Removal]:
-        """Find what must go among the objects reachable from ``root``, then take it out.
+        """Find what must go among the objects reachable from the catalogue, then take it out.
 
         qpdf writes each object as text in microseconds; only an object whose text names something
         that can be dangerous (or that refers to an object that is) is looked at key by key.
@@ -197,6 +201,7 @@ class _Cleaner:
         texts: dict[tuple[int, int], bytes] = {}
         parents: dict[tuple[int, int], list[tuple[int, int]]] = {}
         objects: dict[tuple[int, int], Any] = {}
+        suspects: list[tuple[int, int]] = []
         dangerous: set[tuple[int, int]] = set()
         stack = [root]
         while stack:  # iterative: object graphs are deep and have cycles (/Parent, /P)
@@ -207,17 +212,26 @@ class _Cleaner:
             text = (item.stream_dict if isinstance(item, Stream) else item).unparse(resolved=True)
             texts[key] = text
             objects[key] = item
-            if _SUSPECT.search(text) and self.verdict(item) is not None:
-                dangerous.add(key)
-                continue  # removed where it is referred to; nothing of it is copied
+            suspect = bool(_SUSPECT.search(text))
+            children = []
             for number, generation in _REFERENCE.findall(text):
                 child = (int(number), int(generation))
+                found = pdf.get_object(child)
+                if isinstance(found, (Dictionary, Stream, Array)):
+                    children.append((child, found))
+                elif not suspect and isinstance(found, Name):  # "/S 5 0 R" with object 5 being /Launch
+                    suspect = bool(_SUSPECT.search(str(found).encode()))
+            # The catalogue is never dangerous itself (nothing refers to it that could drop it); an object
+            # that is goes where it is referred to, and nothing of it is copied.
+            if suspect and key != root.objgen and self.verdict(item) is not None:
+                dangerous.add(key)
+                continue
+            if suspect:
+                suspects.append(key)
+            for child, found in children:
                 parents.setdefault(child, []).append(key)
                 if child not in texts:
-                    found = pdf.get_object(child)
-                    if isinstance(found, (Dictionary, Stream, Array)):
-                        stack.append(found)
-        suspects = [key for key, text in texts.items() if key not in dangerous and _SUSPECT.search(text)]
+                    stack.append(found)
         referring = [parent for child in dangerous for parent in parents.get(child, [])]
         for key in dict.fromkeys([*suspects, *referring]):
             self.clean(objects[key])
@@ -232,6 +246,8 @@ class _Cleaner:
             stack.extend(child for child in children if not child.is_indirect)
         return self.removed
 
+
+_STRUCTURAL = ("/Page", "/Pages", "/Catalog")
 
 # Names that can make an object dangerous: the actions, annotations and keys above (qpdf writes names
 # in one spelling, so "/J#61vaScript" is found as /JavaScript), and a reference to another object.
