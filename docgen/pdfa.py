@@ -32,6 +32,16 @@ def _xmp_value(xmp: str, name: str) -> str | None:
     return match.group(1) if match else None
 
 
+def first_visit(obj: Any, seen: set[tuple[int, int]]) -> bool:
+    """False when the indirect ``obj`` was met before (object graphs loop); a direct object is met once."""
+    if not obj.is_indirect:
+        return True
+    if obj.objgen in seen:
+        return False
+    seen.add(obj.objgen)
+    return True
+
+
 def _font_name(font: Any) -> str:
     return str(font.get("/BaseFont", "?")).lstrip("/")
 
@@ -55,12 +65,8 @@ def _resource_fonts(resources: Any, seen: set[tuple[int, int]]) -> list[Any]:
     stack = [resources]
     while stack:
         res = stack.pop()
-        if not isinstance(res, (Dictionary, Stream)):
+        if not isinstance(res, (Dictionary, Stream)) or not first_visit(res, seen):
             continue
-        if res.is_indirect:  # a direct dictionary cannot be reached twice
-            if res.objgen in seen:
-                continue
-            seen.add(res.objgen)
         font_dict = res.get("/Font")
         for font in (font_dict.values() if isinstance(font_dict, Dictionary) else []):
             if not isinstance(font, Dictionary):

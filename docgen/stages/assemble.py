@@ -37,7 +37,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, Pdf, Stream, String
 from pypdf import PdfReader
 
-from docgen.pdfa import part_findings
+from docgen.pdfa import first_visit, part_findings
 from docgen.richtext import clean_text
 from docgen.stages.convert import Converter
 from docgen.stages.sanitize import Removal, sanitize
@@ -310,10 +310,8 @@ class _StructureMerge:
         seen: set[tuple[int, int]] = set()
         while stack:
             node = stack.pop()
-            if not isinstance(node, Dictionary) or (node.is_indirect and node.objgen in seen):
+            if not isinstance(node, Dictionary) or not first_visit(node, seen):
                 continue
-            if node.is_indirect:
-                seen.add(node.objgen)
             kids = node.get("/Kids")
             stack.extend(reversed(list(kids)) if isinstance(kids, Array) else [])  # in order: keys ascend
             nums: Any = node.get("/Nums")
@@ -340,12 +338,8 @@ class _StructureMerge:
         stack = list(kids)
         while stack:
             elem = stack.pop()
-            if not isinstance(elem, Dictionary):
+            if not isinstance(elem, Dictionary) or not first_visit(elem, seen):  # a hostile tree may loop
                 continue
-            if elem.is_indirect:
-                if elem.objgen in seen:  # a hostile Anlage's tree may loop
-                    continue
-                seen.add(elem.objgen)
             if elem.get("/S") == "/Document":
                 elem.S = Name.Sect
             target = elem.get("/Obj")

@@ -20,6 +20,8 @@ from typing import Any
 
 from pikepdf import Array, Dictionary, Name, Object, Pdf, Stream, String
 
+from docgen.pdfa import first_visit
+
 WEB_SCHEMES = ("http:", "https:", "mailto:")
 # action type → (receipt code, German description)
 ACTIONS = {
@@ -113,12 +115,8 @@ def _name_tree_names(tree: Any) -> list[str]:
     seen: set[tuple[int, int]] = set()
     while stack:
         node = stack.pop()
-        if not _is_dict(node):
+        if not _is_dict(node) or not first_visit(node, seen):
             continue
-        if node.is_indirect:
-            if node.objgen in seen:
-                continue
-            seen.add(node.objgen)
         pairs = node.get("/Names")
         if isinstance(pairs, Array):
             for key, spec in zip(pairs[::2], pairs[1::2], strict=False):
@@ -133,7 +131,6 @@ class _Cleaner:
     def __init__(self, where: str) -> None:
         self.where = where
         self.removed: list[Removal] = []
-        self.seen: set[tuple[int, int]] = set()
 
     def note(self, code: str, what: str, target: str) -> None:
         removal = Removal(self.where, code, what, target)
@@ -198,20 +195,18 @@ class _Cleaner:
         that can be dangerous (or that refers to an object that is) is looked at key by key.
         """
         root = pdf.Root
-        texts: dict[tuple[int, int], bytes] = {}
         parents: dict[tuple[int, int], list[tuple[int, int]]] = {}
-        objects: dict[tuple[int, int], Any] = {}
+        objects: dict[tuple[int, int], Any] = {}  # every object reached, by number
         suspects: list[tuple[int, int]] = []
         dangerous: set[tuple[int, int]] = set()
         stack = [root]
         while stack:  # iterative: object graphs are deep and have cycles (/Parent, /P)
             item = stack.pop()
             key = item.objgen
-            if key in texts:
+            if key in objects:
                 continue
-            text = (item.stream_dict if isinstance(item, Stream) else item).unparse(resolved=True)
-            texts[key] = text
             objects[key] = item
+            text = (item.stream_dict if isinstance(item, Stream) else item).unparse(resolved=True)
             suspect = bool(_SUSPECT.search(text))
             children = []
             for number, generation in _REFERENCE.findall(text):
@@ -230,7 +225,7 @@ class _Cleaner:
                 suspects.append(key)
             for child, found in children:
                 parents.setdefault(child, []).append(key)
-                if child not in texts:
+                if child not in objects:
                     stack.append(found)
         referring = [parent for child in dangerous for parent in parents.get(child, [])]
         for key in dict.fromkeys([*suspects, *referring]):
