@@ -8,10 +8,12 @@ fault fires only once, so the retry on a fresh worker does real work.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -291,6 +293,38 @@ def test_recycles_worker_after_max_jobs(tmp_path: Path, caplog: pytest.LogCaptur
         assert first is not None
         assert not group_alive(first)
     assert f"worker 0 (pid {first}) stopped: recycled after 2 jobs" in caplog.text
+    assert our_processes(tmp_path) == []
+
+
+@libreoffice
+def test_worker_loads_each_document_into_its_one_window(tmp_path: Path) -> None:
+    # The worker keeps one hidden window and loads document after document into it; a document
+    # LibreOffice cannot load costs that window, and the next document gets a new one.
+    docs = [make_docx(tmp_path / "eins.docx", "W1"), tmp_path / "kaputt.docx", make_docx(tmp_path / "zwei.docx", "W2"),
+            make_docx(tmp_path / "drei.docx", "W3"), tmp_path / "eins.docx"]
+    docs[1].write_bytes(b"PK\x03\x04 kein DOCX")
+    worker = subprocess.Popen([SYSTEM_PYTHON, str(WORKER_SCRIPT), "--profile", str(tmp_path / "profil")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    assert worker.stdin is not None and worker.stdout is not None
+    try:
+        assert json.loads(worker.stdout.readline())["ready"] is True
+        replies = []
+        for number, docx in enumerate(docs):
+            request = {"id": number, "docx": str(docx), "pdf": str(tmp_path / f"{number}.pdf")}
+            worker.stdin.write(json.dumps(request) + "\n")
+            worker.stdin.flush()
+            replies.append(json.loads(worker.stdout.readline()))
+        worker.stdin.close()
+        assert worker.wait(60) == 0
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+    assert [r["ok"] for r in replies] == [True, False, True, True, True]
+    assert replies[1] == {"id": 1, "ok": False, "error": "RuntimeError: LibreOffice konnte die Datei nicht laden",
+                          "fatal": False}
+    for number, marker in [(0, "W1"), (2, "W2"), (3, "W3"), (4, "W1")]:
+        text = pdf_text(tmp_path / f"{number}.pdf")
+        assert f"Kennung {marker}:" in text and text.count("Kennung") == 1, (number, text)
     assert our_processes(tmp_path) == []
 
 
