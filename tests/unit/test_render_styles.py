@@ -1,8 +1,9 @@
-"""Unused table styles leave the rendered DOCX; used ones, their bases and the default stay.
+"""Unused styles leave the rendered DOCX; used ones, their bases and the defaults stay.
 
-Word's default template carries about a hundred table styles that LibreOffice reads on every
-load. Dropping the unused ones must never drop one a table of the document names: in the body,
-in a header, or as the base of a used style.
+Word's default template carries about a hundred table styles and dozens of paragraph and character
+styles that LibreOffice reads on every load. Dropping the unused ones must never drop one the
+document names: in the body, in a header, in a list, as the base, linked or next style of a used
+one, or one a field or index applies on its own (a table of contents' "toc 1").
 """
 
 from __future__ import annotations
@@ -67,6 +68,40 @@ def test_unused_table_styles_go_and_used_ones_stay(tmp_path: Path) -> None:
     assert "MediumGrid3-Accent6" in before and "MediumGrid3-Accent6" not in after
     assert len(after) == 4  # the used two, the base of one, the default
     assert _references(out) <= after
+
+
+def _styles(docx: Path) -> set[str]:
+    with zipfile.ZipFile(docx) as archive:
+        root = etree.fromstring(archive.read("word/styles.xml"))
+    return {s.get(qn("w:styleId")) for s in root.iter(qn("w:style"))}
+
+
+def test_unused_paragraph_and_character_styles_go(tmp_path: Path) -> None:
+    document = Document()
+    styles = document.styles
+    toc = styles.add_style("toc 1", 1)  # WD_STYLE_TYPE.PARAGRAPH; what LibreOffice's index update applies
+    toc.base_style = styles["Body Text 2"]
+    own = styles.add_style("Ratsvermerk", 1)
+    own.base_style = styles["Body Text 3"]
+    own.next_paragraph_style = styles["Quote"]
+    document.add_paragraph("{{ titel }}", style="Ratsvermerk")
+    document.add_paragraph("Betonung").runs[0].style = "Strong"
+    document.sections[0].header.paragraphs[0].style = "Header"
+    document.add_paragraph("{{ titel }}", style="Heading 1")
+    document.save(str(tmp_path / "vorlage.docx"))
+    before = _styles(tmp_path / "vorlage.docx")
+    out = render_template(tmp_path / "vorlage.docx", {"titel": "Haushalt"}, tmp_path / "out.docx", "test")
+    after = _styles(out)
+    kept = {"Normal", "DefaultParagraphFont", "TableNormal", "NoList",  # the defaults
+            "Ratsvermerk", "BodyText3", "Quote",  # used, its base and next style
+            "Heading1", "Heading1Char", "Header", "HeaderChar", "Strong",  # used, and their linked styles
+            "BodyText3Char", "QuoteChar",  # linked to kept ones
+            "toc1", "BodyText2", "BodyText2Char", "TOCHeading", "Caption",  # applied by fields and indexes
+            # named by the list definitions of Word's default template (numbering.xml)
+            "ListBullet", "ListBullet2", "ListBullet3", "ListNumber", "ListNumber2", "ListNumber3"}
+    gone = {"Title", "TitleChar", "Subtitle", "IntenseQuote", "MacroText", "BodyText", "MediumGrid3-Accent6"}
+    assert kept | gone <= before
+    assert after == kept
 
 
 def test_the_example_keeps_every_table_style_it_names(tmp_path: Path) -> None:
