@@ -12,9 +12,7 @@ docgen, DOCX files as the pipeline converts them):
    hyphenation load) and the next one;
 3. the fixed cost of any document: load and close of an almost empty DOCX, against the
    Freigabevermerk's load, export and close;
-4. the Vorlage and the Freigabevermerk each loaded into a window of its own (as docgen did until
-   the worker kept one window) against both loaded one after the other into the worker's one window
-   (as docgen does now) — the Freigabevermerk converted on its own (two loads per bundle) against the
+4. the Freigabevermerk converted on its own (two loads per bundle, as docgen does) against the
    lever that would avoid its load: the Freigabevermerk appended to the Vorlage's DOCX
    (docxcompose), loaded once and exported twice with page ranges; and the Freigabevermerk's DOCX
    inserted into the loaded Vorlage inside LibreOffice (``insertDocumentFromURL`` after a page
@@ -92,11 +90,12 @@ def measure_office(files: dict[str, str], n: int) -> dict[str, Any]:
             worker.convert(desktop, files["vorlage"], str(out / "vorlage.pdf"), FILTER)
             result[key] = time.perf_counter() - began
 
-        def load(path: str) -> Any:  # into the worker's one window, as docgen's conversions do
+        def load(path: str) -> Any:  # into the worker's one window, as docgen's conversions do (lo_window.py)
             return worker.WINDOW.load(desktop, url(path), load_props)
 
-        def close(document: Any) -> None:  # left in the window for the next load to replace, as docgen does
-            document.setModified(False)
+        def close(document: Any) -> None:  # out of the window, then closed, as docgen does
+            worker.WINDOW.empty()
+            document.close(True)
 
         def empty() -> None:
             close(load(files["empty"]))
@@ -113,10 +112,6 @@ def measure_office(files: dict[str, str], n: int) -> dict[str, Any]:
         def two_loads() -> None:
             worker.convert(desktop, files["vorlage"], str(out / "v.pdf"), FILTER)
             worker.convert(desktop, files["signoff"], str(out / "f.pdf"), FILTER)
-
-        def two_windows() -> None:
-            worker.convert(desktop, files["vorlage"], str(out / "v.pdf"), FILTER, window=None)
-            worker.convert(desktop, files["signoff"], str(out / "f.pdf"), FILTER, window=None)
 
         def one_load() -> None:
             document = load(files["combined"])
@@ -141,7 +136,7 @@ def measure_office(files: dict[str, str], n: int) -> dict[str, Any]:
             export(document, out / "f2.pdf", f"{own + 1}-{pages}")
             close(document)
 
-        runs = {"empty": empty, "two_windows": two_windows, "two": two_loads, "one": one_load, "inserted": inserted}
+        runs = {"empty": empty, "two": two_loads, "one": one_load, "inserted": inserted}
         timings: dict[str, list[float]] = {name: [] for name in runs}
         cpu: dict[str, float] = dict.fromkeys(runs, 0.0)
         parts: list[dict[str, float]] = []
@@ -240,10 +235,8 @@ def markdown(data: dict[str, Any]) -> str:
         f"(CPU {cpu['empty'] * 1000:.0f} ms) |",
         f"| the Freigabevermerk: load / export / close | {signoff['load'] * 1000:.0f} / "
         f"{signoff['export'] * 1000:.0f} / {signoff['close'] * 1000:.0f} ms |",
-        f"| Vorlage and Freigabevermerk, two loads, each into a new window (docgen before) | "
-        f"{median['two_windows'] * 1000:.0f} ms (CPU {cpu['two_windows'] * 1000:.0f} ms) |",
-        f"| Vorlage and Freigabevermerk, two loads into the worker's one window (docgen) | "
-        f"{median['two'] * 1000:.0f} ms (CPU {cpu['two'] * 1000:.0f} ms) |",
+        f"| Vorlage and Freigabevermerk, two loads (docgen) | {median['two'] * 1000:.0f} ms "
+        f"(CPU {cpu['two'] * 1000:.0f} ms) |",
         f"| both in one DOCX, one load, two exports by page range | {median['one'] * 1000:.0f} ms "
         f"(CPU {cpu['one'] * 1000:.0f} ms) |",
     ]
@@ -252,8 +245,6 @@ def markdown(data: dict[str, Any]) -> str:
                      f"{median['inserted'] * 1000:.0f} ms (CPU {cpu['inserted'] * 1000:.0f} ms) |")
     lines += [
         "",
-        "A document loaded into a new window makes LibreOffice build and tear down Writer's whole (invisible) "
-        "user interface around it; the worker's one window saves the difference between the two two-loads rows. "
         "Every new LibreOffice process pays the hyphenation load on its first German paragraph, so a "
         "one-off `docgen render` cannot get below start + that load. One load for both documents would "
         "save the difference between the two-loads and the one-DOCX rows per bundle, at the price of merging "
@@ -265,6 +256,25 @@ def markdown(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def office_part(script: str, n: int, files: dict[str, str]) -> dict[str, Any]:
+    """Run ``script``'s LibreOffice part under the system Python (``--office``); its JSON result."""
+    from docgen.stages.convert.pool import SYSTEM_PYTHON
+
+    done = subprocess.run([SYSTEM_PYTHON, script, "--n", str(n), "--office", json.dumps(files)],
+                          capture_output=True, text=True, timeout=1800, check=False)
+    if done.returncode != 0:
+        sys.exit(f"LibreOffice-Messung fehlgeschlagen: {done.stderr.strip()[-800:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def save(name: str, data: dict[str, Any], text: str) -> None:
+    """``results/<name>.json`` and ``.md``; the report printed."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    (RESULTS / f"{name}.md").write_text(text, encoding="utf-8")
+    print(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20)
@@ -273,25 +283,14 @@ def main() -> None:
     if args.office:
         print(json.dumps(measure_office(json.loads(args.office), args.n)))
         return
-    from docgen.stages.convert.pool import SYSTEM_PYTHON
-
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        files = write_inputs(work)
+        files = write_inputs(Path(tmp))
         hyph = hyphenation_load_s()
-        done = subprocess.run([SYSTEM_PYTHON, __file__, "--n", str(args.n), "--office", json.dumps(files)],
-                              capture_output=True, text=True, timeout=1800, check=False)
-        if done.returncode != 0:
-            sys.exit(f"LibreOffice-Messung fehlgeschlagen: {done.stderr.strip()[-800:]}")
-        office = json.loads(done.stdout.strip().splitlines()[-1])
+        office = office_part(__file__, args.n, files)
     data = {"date": dt.datetime.now().isoformat(timespec="minutes"), "n": args.n,
             "command": f".venv/bin/python bench/lo_costs.py --n {args.n}", "hyphenation_load_s": hyph,
             "office": office}
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "lo_costs.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    text = markdown(data)
-    (RESULTS / "lo_costs.md").write_text(text, encoding="utf-8")
-    print(text)
+    save("lo_costs", data, markdown(data))
 
 
 if __name__ == "__main__":
