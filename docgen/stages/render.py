@@ -310,7 +310,7 @@ def _drop_unused_styles(document: Any) -> None:
             continue
         if element is None:  # a part python-docx keeps as bytes (footnotes, comments …)
             try:
-                element = etree.fromstring(part.blob)
+                element = etree.fromstring(part.blob, _PART_PARSER)
             except etree.XMLSyntaxError:
                 return  # unreadable here: keep every style
         used.update(str(ref.get(f"{_W}val")) for ref in element.iter(*_STYLE_REFERENCES))
@@ -328,22 +328,24 @@ _IMPLICIT_STYLES = ("toc", "index", "table of ", "caption", "footnote", "endnote
 
 
 _STYLE_REFERENCES = tuple(f"{_W}{tag}" for tag in ("pStyle", "rStyle", "tblStyle"))
+_PART_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)  # as python-docx reads its parts
 _STYLE_LINKS = tuple(f"{_W}{tag}" for tag in ("basedOn", "link", "next"))
 
 
 def _prune_styles(styles: Any, used: set[str], kinds: tuple[str, ...]) -> None:
     """Remove from the ``w:styles`` element every style of ``kinds`` outside ``used``, the styles they are
-    based on, linked to or followed by, and the defaults."""
-    every = {s.get(f"{_W}styleId"): s for s in styles.iterchildren(f"{_W}style")}
+    based on, linked to or followed by, and the defaults. Style ids compare without case, as Word's do."""
+    every = {str(s.get(f"{_W}styleId")).lower(): s for s in styles.iterchildren(f"{_W}style")}
     candidates = {sid: s for sid, s in every.items() if s.get(f"{_W}type", "paragraph") in kinds}
-    keep = {sid for sid, s in candidates.items() if s.get(f"{_W}default") in ("1", "true", "on")} | used
+    keep = {sid for sid, s in candidates.items() if s.get(f"{_W}default") in ("1", "true", "on")}
+    keep |= {sid.lower() for sid in used}
     todo = list(keep)
     while todo:
         style = every.get(todo.pop())
         if style is None:
             continue
         for link in style.iterchildren(*_STYLE_LINKS):
-            target = link.get(f"{_W}val")
+            target = str(link.get(f"{_W}val")).lower()
             if target not in keep:
                 keep.add(target)
                 todo.append(target)
