@@ -275,13 +275,22 @@ def save(name: str, data: dict[str, Any], text: str) -> None:
     print(text)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=20)
+def arguments(doc: str, default_n: int, measure: Any) -> argparse.Namespace | None:
+    """``--n``; called with ``--office`` (under the system Python, by :func:`office_part`) it runs
+    ``measure(files, n)`` instead, prints its JSON and returns None."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--n", type=int, default=default_n)
     parser.add_argument("--office", help=argparse.SUPPRESS)  # internal: the system-Python part
     args = parser.parse_args()
     if args.office:
-        print(json.dumps(measure_office(json.loads(args.office), args.n)))
+        print(json.dumps(measure(json.loads(args.office), args.n)))
+        return None
+    return args
+
+
+def main() -> None:
+    args = arguments(__doc__, 20, measure_office)
+    if args is None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         files = write_inputs(Path(tmp))

@@ -16,9 +16,7 @@ script. Results: ``results/lo_window.{json,md}``.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import json
 import os
 import statistics
 import sys
@@ -115,15 +113,11 @@ def markdown(data: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=60)
-    parser.add_argument("--office", help=argparse.SUPPRESS)  # internal: the system-Python part
-    args = parser.parse_args()
-    if args.office:
-        print(json.dumps(measure_office(json.loads(args.office), args.n)))
-        return
-    from lo_costs import office_part, save, write_inputs
+    from lo_costs import arguments, office_part, save, write_inputs
 
+    args = arguments(__doc__, 60, measure_office)
+    if args is None:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         office = office_part(__file__, args.n, write_inputs(Path(tmp)))
     data = {"date": dt.datetime.now().isoformat(timespec="minutes"), "n": args.n,
