@@ -299,10 +299,12 @@ def test_recycles_worker_after_max_jobs(tmp_path: Path, caplog: pytest.LogCaptur
 @libreoffice
 def test_worker_loads_each_document_into_its_one_window(tmp_path: Path) -> None:
     # The worker keeps one hidden window and loads document after document into it; a document
-    # LibreOffice cannot load costs that window, and the next document gets a new one.
+    # LibreOffice cannot load costs that window, and the next document gets a new one. A text file
+    # named .docx is no DOCX either: Word's import filter is named, so it is not printed as plain text.
     docs = [make_docx(tmp_path / "eins.docx", "W1"), tmp_path / "kaputt.docx", make_docx(tmp_path / "zwei.docx", "W2"),
-            make_docx(tmp_path / "drei.docx", "W3"), tmp_path / "eins.docx"]
+            make_docx(tmp_path / "drei.docx", "W3"), tmp_path / "eins.docx", tmp_path / "text.docx"]
     docs[1].write_bytes(b"PK\x03\x04 kein DOCX")
+    docs[5].write_text("Kennung W5: nur Text, kein Word-Dokument\n", encoding="utf-8")
     worker = subprocess.Popen([SYSTEM_PYTHON, str(WORKER_SCRIPT), "--profile", str(tmp_path / "profil")],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True)
     assert worker.stdin is not None and worker.stdout is not None
@@ -319,9 +321,11 @@ def test_worker_loads_each_document_into_its_one_window(tmp_path: Path) -> None:
     finally:
         if worker.poll() is None:
             os.killpg(worker.pid, signal.SIGKILL)
-    assert [r["ok"] for r in replies] == [True, False, True, True, True]
-    assert replies[1] == {"id": 1, "ok": False, "error": "RuntimeError: LibreOffice konnte die Datei nicht laden",
-                          "fatal": False}
+    assert [r["ok"] for r in replies] == [True, False, True, True, True, False]
+    for number in (1, 5):
+        assert replies[number] == {"id": number, "ok": False, "fatal": False,
+                                   "error": "RuntimeError: LibreOffice konnte die Datei nicht laden"}
+    assert not (tmp_path / "5.pdf").exists()
     for number, marker in [(0, "W1"), (2, "W2"), (3, "W3"), (4, "W1")]:
         text = pdf_text(tmp_path / f"{number}.pdf")
         assert f"Kennung {marker}:" in text and text.count("Kennung") == 1, (number, text)
