@@ -322,6 +322,7 @@ def test_worker_loads_each_document_into_its_one_window(tmp_path: Path) -> None:
         if worker.poll() is None:
             os.killpg(worker.pid, signal.SIGKILL)
     assert [r["ok"] for r in replies] == [True, False, True, True, True, False]
+    assert replies[0] == {"id": 0, "ok": True}  # the pool counts the pages of the PDF itself
     for number in (1, 5):
         assert replies[number] == {"id": number, "ok": False, "fatal": False,
                                    "error": "RuntimeError: LibreOffice konnte die Datei nicht laden"}

@@ -10,7 +10,7 @@ named pipe, connects to it with retries, reports ``{"ready": true, ...}`` on
 stdout and then serves JSON-line requests from stdin, one at a time::
 
     → {"id": 1, "docx": "/abs/in.docx", "pdf": "/abs/out.pdf"}
-    ← {"id": 1, "ok": true, "pages": 4}
+    ← {"id": 1, "ok": true}
     ← {"id": 1, "ok": false, "error": "...", "fatal": false}
 
 ``fatal`` means LibreOffice itself is gone; the worker exits right after it.
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import secrets
@@ -172,11 +173,15 @@ def import_filter(path: str) -> tuple:
     """The import filter of a ``.docx`` named up front, so LibreOffice need not detect the type.
 
     docgen converts only DOCX files it wrote itself; naming Word's filter spares LibreOffice asking
-    its type detection about every file (``bench/lo_window.py``). A
-    file that is no DOCX then fails to load instead of being taken for plain text. Other suffixes
-    are left to the type detection.
+    its type detection about every file (``bench/lo_window.py``). A file that is no DOCX then fails
+    to load instead of being taken for plain text. Other suffixes are left to the type detection.
     """
-    return (prop("FilterName", DOCX_FILTER),) if path.lower().endswith(".docx") else ()
+    return _docx_filter() if path.lower().endswith(".docx") else ()
+
+
+@functools.cache
+def _docx_filter() -> tuple:
+    return (prop("FilterName", DOCX_FILTER),)
 
 
 def close(document) -> None:
@@ -186,25 +191,39 @@ def close(document) -> None:
         document.dispose()
 
 
+def load_props(docx: str, detect: bool = False) -> tuple:
+    """How every document is loaded: hidden, read-only, never running macros or updating links."""
+    return _hidden_read_only() + (() if detect else import_filter(docx))
+
+
+@functools.cache
+def _hidden_read_only() -> tuple:  # built once, when uno is there
+    return (prop("Hidden", True), prop("ReadOnly", True), prop("MacroExecutionMode", 0), prop("UpdateDocMode", 0))
+
+
+@functools.cache
+def _store_props(filter_items: tuple) -> tuple:
+    # FilterData must be a typed sequence; a bare tuple would reach the filter as []any.
+    data = uno.Any("[]com.sun.star.beans.PropertyValue", tuple(prop(k, v) for k, v in filter_items))
+    return (prop("FilterName", "writer_pdf_Export"), prop("Overwrite", True), prop("FilterData", data))
+
+
 def convert(desktop, docx: str, pdf: str, filter_data: dict, window: Window | None = WINDOW,
-            detect: bool = False) -> int:
-    """Load ``docx`` hidden into ``window``, export it as PDF/A to ``pdf``, close it; return the page count.
+            detect: bool = False) -> None:
+    """Load ``docx`` hidden into ``window``, export it as PDF/A to ``pdf`` and close it.
+
+    The pool counts the pages of the PDF itself when it checks it (``pdfcheck.verify_pdf``); asking
+    LibreOffice as well would only cost another call across the bridge.
 
     The benchmark's baselines: ``window=None`` loads it into a window of its own, as docgen did
     before :class:`Window`; ``detect=True`` lets LibreOffice detect its type, as docgen did before
     :func:`import_filter`.
     """
-    load_props = (
-        prop("Hidden", True),
-        prop("ReadOnly", True),
-        # Never run macros or update links of a document we only print.
-        prop("MacroExecutionMode", 0),
-        prop("UpdateDocMode", 0),
-    ) + (() if detect else import_filter(docx))
+    props = load_props(docx, detect)
     url = uno.systemPathToFileUrl(os.path.abspath(docx))
     try:
-        document = (window.load(desktop, url, load_props) if window is not None
-                    else desktop.loadComponentFromURL(url, "_blank", 0, load_props))
+        document = (window.load(desktop, url, props) if window is not None
+                    else desktop.loadComponentFromURL(url, "_blank", 0, props))
     except Exception:
         if window is not None:
             window.give_up()
@@ -216,23 +235,11 @@ def convert(desktop, docx: str, pdf: str, filter_data: dict, window: Window | No
     emptied = False
     try:
         update_indexes(document)
-        # FilterData must be a typed sequence; a bare tuple would reach the filter as []any.
-        data = uno.Any(
-            "[]com.sun.star.beans.PropertyValue",
-            tuple(prop(k, v) for k, v in filter_data.items()),
-        )
-        store_props = (
-            prop("FilterName", "writer_pdf_Export"),
-            prop("Overwrite", True),
-            prop("FilterData", data),
-        )
-        document.storeToURL(uno.systemPathToFileUrl(os.path.abspath(pdf)), store_props)
-        pages = page_count(document)
+        document.storeToURL(uno.systemPathToFileUrl(os.path.abspath(pdf)), _store_props(tuple(filter_data.items())))
         if window is not None:
             with contextlib.suppress(Exception):  # the PDF is written; without it, the window is given up
                 window.empty()
                 emptied = True
-        return pages
     finally:
         close(document)
         if window is not None and not emptied:
@@ -242,7 +249,7 @@ def convert(desktop, docx: str, pdf: str, filter_data: dict, window: Window | No
 def handle(desktop, office: subprocess.Popen, request: dict, filter_data: dict) -> dict:
     reply = {"id": request.get("id")}
     try:
-        reply["pages"] = convert(desktop, request["docx"], request["pdf"], filter_data)
+        convert(desktop, request["docx"], request["pdf"], filter_data)
         reply["ok"] = True
     except Exception as exc:  # every UNO error becomes a reply; the pool decides
         reply["ok"] = False
