@@ -24,7 +24,10 @@ measured side by side in one run:
    (``carbone/make_template.py``), filled with the same inputs and converted to
    PDF by Carbone's own LibreOffice workers ("factories"), 1 and 2; and filled
    only (no conversion, 1 process) beside docgen's validate + render in one
-   process. ``--no-carbone`` skips it.
+   process. ``--no-carbone`` skips it. Carbone's conversion runs before and after
+   each of docgen's stages 4 and 5 (per number of processes), and docgen is
+   compared with those two neighbours: the machine's speed drifts between
+   stages, and a ratio of stages minutes apart carries that drift.
 
 Start-up of warm processes is not timed (they start once per daemon); each warm
 stage converts one untimed document first. Every figure is the median over
@@ -222,22 +225,55 @@ def run_carbone_stage(inputs: list[Path], work: Path, factories: int, fill_only:
     return Stage(name, factories, seconds, per_doc, peak)
 
 
+def merged(parts: list[Stage]) -> Stage:
+    """Several runs of one stage as one: all their documents over all their time."""
+    first = parts[0]
+    return Stage(first.name, first.processes, sum(p.seconds for p in parts), [x for p in parts for x in p.per_doc],
+                 max(p.peak_rss_mib for p in parts))
+
+
 def one_run(inputs: list[Path], docx: list[Path], work: Path, naive_procs: list[int],
-            carbone: bool) -> list[Stage]:
+            carbone: bool) -> tuple[list[Stage], dict[str, float]]:
+    """Every stage once; and, with Carbone, docgen's two whole-job stages each between two Carbone runs.
+
+    This machine's speed drifts by up to a third within minutes, so docgen's stages are each compared
+    with the Carbone runs right before and after them (Carbone, docgen end to end, Carbone, docgen
+    bundle+seal, Carbone, per number of processes): the *paired* ratios, docgen's docs/s over the
+    mean of its two neighbours'. The Carbone row of the table is all its runs together.
+    """
     stages = [run_naive(docx, work, procs) for procs in naive_procs]
     stages += [run_raw(docx, work, procs) for procs in (1, 2)]
     stages += [run_pool(docx, work, procs) for procs in (1, 2)]
-    stages += [run_docgen(inputs, work, procs, bundle=False) for procs in (1, 2)]
-    stages += [run_docgen(inputs, work, procs, bundle=True) for procs in (1, 2)]
+    whole: dict[tuple[bool, int], Stage] = {}
+    rivals: dict[int, list[Stage]] = {}
+    paired: dict[str, float] = {}
+    for procs in (1, 2):
+        if carbone:
+            rivals[procs] = [run_carbone_stage(inputs, work, procs, fill_only=False)]
+        for bundle in (False, True):
+            whole[bundle, procs] = run_docgen(inputs, work, procs, bundle=bundle)
+            if carbone:
+                rivals[procs].append(run_carbone_stage(inputs, work, procs, fill_only=False))
+                around = statistics.mean(stage.docs_per_s for stage in rivals[procs][-2:])
+                paired[paired_label(bundle, procs)] = whole[bundle, procs].docs_per_s / around
+    stages += [whole[False, procs] for procs in (1, 2)] + [whole[True, procs] for procs in (1, 2)]
     stages.append(run_docgen_fill(inputs, work))
     if carbone:
         stages.append(run_carbone_stage(inputs, work, 1, fill_only=True))
-        stages += [run_carbone_stage(inputs, work, procs, fill_only=False) for procs in (1, 2)]
+        stages += [merged(rivals[procs]) for procs in (1, 2)]
+    for label, value in paired.items():
+        print(f"  paired: {label} {value:.2f}", flush=True)
     for stage in stages:
         print(f"  {stage.name:28} x{stage.processes}: {stage.docs_per_s:6.2f} docs/s, "
               f"median {statistics.median(stage.per_doc):.3f} s, "
               f"peak {stage.peak_rss_mib:.0f} MiB", flush=True)
-    return stages
+    return stages, paired
+
+
+def paired_label(bundle: bool, procs: int) -> str:
+    """The ratio row a paired comparison stands for (its label in :func:`ratios`)."""
+    return (f"docgen {'bundle+seal' if bundle else 'end to end'} / Carbone fill+convert, "
+            f"{procs} process{'es' if procs > 1 else ''}")
 
 
 def summarize(runs: list[list[Stage]]) -> list[dict[str, object]]:
@@ -261,7 +297,9 @@ def summarize(runs: list[list[Stage]]) -> list[dict[str, object]]:
     return rows
 
 
-def ratios(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+def ratios(rows: list[dict[str, object]], paired: list[dict[str, float]] | None = None) -> list[dict[str, object]]:
+    """Throughput ratios of the stages' medians; where a run paired docgen with Carbone runs right
+    before and after it (:func:`one_run`), the median of those paired ratios instead."""
     rate = {(" ".join(str(r["stage"]).split()[:2]), r["processes"]): float(str(r["docs_per_s"]))
             for r in rows}
     wanted = [
@@ -292,12 +330,16 @@ def ratios(rows: list[dict[str, object]]) -> list[dict[str, object]]:
         ("raw warm / Carbone fill+convert, 1 process", ("raw warm", 1), ("Carbone fill+convert", 1), None),
         ("raw warm / Carbone fill+convert, 2 processes", ("raw warm", 2), ("Carbone fill+convert", 2), None),
     ]
-    return [
-        {"ratio": label, "value": rate[a] / rate[b], "target": target,
-         "met": None if target is None else rate[a] / rate[b] >= target}
-        for label, a, b, target in wanted
-        if a in rate and b in rate
-    ]
+    rows_out: list[dict[str, object]] = []
+    for label, a, b, target in wanted:
+        if a not in rate or b not in rate:
+            continue
+        per_run = [run[label] for run in paired or [] if label in run]
+        value = statistics.median(per_run) if per_run else rate[a] / rate[b]
+        rows_out.append({"ratio": label, "value": value, "target": target,
+                         "met": None if target is None else value >= target,
+                         **({"paired_runs": [round(v, 3) for v in per_run]} if per_run else {})})
+    return rows_out
 
 
 def cpu_text(value: object) -> str:
@@ -333,11 +375,18 @@ def markdown(result: dict[str, Any]) -> str:
               "LibreOffice, everything — per document; validate+render: that process's own. Less noisy than "
               "docs/s, and what two processes on two cores are bound by. — for Carbone, whose script starts its "
               "LibreOffice inside the timed call.",
+              "", "Ratios of docs/s. Those against Carbone's conversion are *paired*: each run measures Carbone "
+              "right before and after each docgen stage (Carbone, end to end, Carbone, bundle+seal, Carbone) and "
+              "divides docgen's docs/s by the mean of those two, so that the machine's drift between stages "
+              "cancels; the value is the median over the runs, each run's in brackets. The others: ratios of the "
+              "stages' medians.",
               "", "| ratio (throughput) | value | target |", "| --- | ---: | --- |"]
     for row in result["ratios"]:
         target = "—" if row["target"] is None else (
             f"≥ {row['target']:g} {'met' if row['met'] else 'NOT met'}")
-        lines.append(f"| {row['ratio']} | {row['value']:.2f} | {target} |")
+        runs = row.get("paired_runs")
+        value = f"{row['value']:.2f}" + (f" (runs: {', '.join(f'{v:.2f}' for v in runs)})" if runs else "")
+        lines.append(f"| {row['ratio']} | {value} | {target} |")
     for row in result["stages"]:
         if row["breakdown_s"]:
             parts = ", ".join(f"{key} {value:.3f}" for key, value in row["breakdown_s"].items())
@@ -376,13 +425,15 @@ def main(argv: list[str] | None = None) -> int:
             except CarboneMissing as exc:
                 print(f"Carbone skipped: {exc}", flush=True)
         naive_procs = [int(x) for x in args.naive_procs.split(",") if x]
-        runs, loads = [], []
+        runs, paired, loads = [], [], []
         for number in range(args.runs):
             load = os.getloadavg()[0]
             loads.append(round(load, 2))
             note = "  (machine not idle: figures will be noisy)" if load > 0.7 else ""
             print(f"run {number + 1}/{args.runs}, load average {load:.2f}{note}", flush=True)
-            runs.append(one_run(inputs, docx, work, naive_procs, carbone_version is not None))
+            stages, pairs = one_run(inputs, docx, work, naive_procs, carbone_version is not None)
+            runs.append(stages)
+            paired.append(pairs)
         rows = summarize(runs)
         result: dict[str, Any] = {
             "meta": {
@@ -396,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
                 "command": "bench/run.py " + " ".join(sys.argv[1:] if argv is None else argv),
             },
             "stages": rows,
-            "ratios": ratios(rows),
+            "ratios": ratios(rows, paired),
             "raw": [[asdict(stage) for stage in run] for run in runs],
         }
     finally:
