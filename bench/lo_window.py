@@ -1,16 +1,18 @@
-"""The worker's two levers per document, each against its baseline, in LibreOffices side by side.
+"""The worker's levers per document, each against its baseline, in LibreOffices side by side.
 
     .venv/bin/python bench/lo_window.py [--n 60]
 
 One generated Beschlussvorlage and its Freigabevermerk (the DOCX files docgen converts, from
-``lo_costs.write_inputs``) are converted N times each by three LibreOffice processes of their own,
+``lo_costs.write_inputs``) are converted N times each by four LibreOffice processes of their own,
 interleaved:
 
 1. ``new``: every document loaded into a new window and closed, its type detected by LibreOffice
    (docgen before the worker kept a window);
 2. ``window``: every document loaded into the worker's one window, taken out and closed
    (``uno_worker.Window``), its type still detected;
-3. ``filter``: as 2, with Word's import filter named (``uno_worker.import_filter``, docgen now).
+3. ``filter``: as 2, with Word's import filter named (``uno_worker.import_filter``);
+4. ``profile``: as 3, in a profile with the worker's settings (``uno_worker.PROFILE_SETTINGS``:
+   word completion collects no words), as docgen's worker runs.
 
 One process each, because a window left open in the same LibreOffice makes new windows cheaper and
 would blur the baseline. Reported: each LibreOffice's CPU per Vorlage + Freigabevermerk (from /proc)
@@ -33,7 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 VARIANTS = {"new": "a new window per document, closed; type detected (docgen before)",
             "window": "the worker's one window, document taken out and closed; type detected",
-            "filter": "the worker's one window; Word's import filter named (docgen)"}
+            "filter": "the worker's one window; Word's import filter named",
+            "profile": "the worker's one window, import filter named; no word collection (docgen)"}
 
 
 # -- under the system Python: LibreOffice -----------------------------------------------------
@@ -69,7 +72,8 @@ def measure_office(files: dict[str, str], n: int) -> dict[str, Any]:
         for name in VARIANTS:
             profile = Path(files["profile"] + f"-{name}")
             pipe = f"docgen-bench-window-{name}-{os.getpid()}"
-            office = worker.start_office("soffice", profile, pipe)
+            office = worker.start_office("soffice", profile, pipe,
+                                         worker.PROFILE_SETTINGS if name == "profile" else {})
             desktop = worker.connect(pipe, office, 60)
             offices[name] = (office, desktop, _soffice_bin(str(profile)),
                              None if name == "new" else worker.Window())
@@ -78,7 +82,7 @@ def measure_office(files: dict[str, str], n: int) -> dict[str, Any]:
             _office, desktop, _pid, window = offices[name]
             for key in ("vorlage", "signoff"):
                 worker.convert(desktop, files[key], str(out / f"{name}-{key}.pdf"), worker.DEFAULT_FILTER_DATA,
-                               window=window, detect=name != "filter")
+                               window=window, detect=name in ("new", "window"))
 
         for name in offices:
             for _ in range(3):  # untimed: hyphenation patterns, caches
@@ -114,7 +118,8 @@ def markdown(data: dict[str, Any]) -> str:
         lines.append(f"| {label} | {row['cpu_ms_mean']:.1f} / {row['cpu_ms_median']:.0f} ms | "
                      f"{row['rss_before_mib']:.0f} → {row['rss_after_mib']:.0f} MiB |")
     lines.append("")
-    for lever, before, after in (("The window", "new", "window"), ("Naming the import filter", "window", "filter")):
+    for lever, before, after in (("The window", "new", "window"), ("Naming the import filter", "window", "filter"),
+                                 ("No word collection", "filter", "profile")):
         saved = office[before]["cpu_ms_mean"] - office[after]["cpu_ms_mean"]
         lines.append(f"{lever} saves {saved:.1f} ms of LibreOffice CPU per bundle's two conversions in this run "
                      f"({100 * saved / office[before]['cpu_ms_mean']:.1f} %).")

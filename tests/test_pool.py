@@ -8,6 +8,7 @@ fault fires only once, so the retry on a fresh worker does real work.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -331,6 +332,35 @@ def test_worker_loads_each_document_into_its_one_window(tmp_path: Path) -> None:
         text = pdf_text(tmp_path / f"{number}.pdf")
         assert f"Kennung {marker}:" in text and text.count("Kennung") == 1, (number, text)
     assert our_processes(tmp_path) == []
+    # The worker's profile settings survive LibreOffice writing its settings back when it quits.
+    xcu = (tmp_path / "profil" / "user" / "registrymodifications.xcu").read_text(encoding="utf-8")
+    assert re.findall(r'<prop oor:name="CollectWords"[^>]*><value>(\w+)</value>', xcu) == ["false"]
+
+
+def test_profile_settings_replace_older_values_and_keep_the_rest(tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("uno_worker_module", WORKER_SCRIPT)
+    assert spec is not None and spec.loader is not None
+    worker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(worker)  # stdlib only without uno: prepare_profile needs nothing else
+    xcu = tmp_path / "profil" / "user" / "registrymodifications.xcu"
+    xcu.parent.mkdir(parents=True)
+    node = "/org.openoffice.Office.Writer/AutoFunction/Completion"
+    xcu.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<oor:items xmlns:oor="http://openoffice.org/2001/registry">\n'
+        '<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="FirstRun" oor:op="fuse">'
+        "<value>false</value></prop></item>\n"
+        f'<item oor:path="{node}"><prop oor:name="CollectWords" oor:op="fuse"><value>true</value></prop></item>\n'
+        "</oor:items>\n", encoding="utf-8")
+    worker.prepare_profile(tmp_path / "profil")
+    text = xcu.read_text(encoding="utf-8")
+    assert re.findall(r'<prop oor:name="CollectWords"[^>]*><value>(\w+)</value>', text) == ["false"]
+    assert '<prop oor:name="FirstRun" oor:op="fuse"><value>false</value>' in text
+    assert text.rstrip().endswith("</oor:items>")
+    xcu.write_text("kein XML", encoding="utf-8")  # not LibreOffice's file any more: written anew
+    worker.prepare_profile(tmp_path / "profil")
+    text = xcu.read_text(encoding="utf-8")
+    assert text.startswith("<?xml") and text.count("CollectWords") == 1
+    assert [p.name for p in xcu.parent.iterdir()] == ["registrymodifications.xcu"]  # no temporary file left
 
 
 @libreoffice
