@@ -411,6 +411,29 @@ def test_waiting_for_a_failed_start_leaves_the_failure_to_the_conversion(tmp_pat
 
 
 @libreoffice
+def test_a_profile_the_worker_cannot_write_is_a_start_failure(tmp_path: Path) -> None:
+    # Fault: where the worker writes its settings into the profile, a folder is in the way.
+    blocked = tmp_path / "state" / "lo-profiles" / "worker-0" / "user" / "registrymodifications.xcu"
+    (blocked / "im-weg").mkdir(parents=True)
+    pool = LibreOfficePool(settings_for(tmp_path, workers=1), wait=False)
+    try:
+        with pytest.raises(ConversionFailed) as caught:
+            pool.convert(make_docx(tmp_path / "x.docx", "X"), tmp_path / "x.pdf")
+        assert caught.value.exit_code == ExitCode.CONVERSION
+        assert caught.value.message.startswith(
+            "LibreOffice-Pool: LibreOffice ließ sich für die Umwandlung nicht starten (LibreOffice-Profil nicht "
+            "beschreibbar: [Errno ")
+        assert str(blocked) in caught.value.message
+        assert caught.value.message.endswith(
+            "). Bitte `docgen check` ausführen; auf langsamen Rechnern die Einstellung start_timeout erhöhen "
+            "(derzeit 20 s).")
+    finally:
+        pool.close()
+    assert our_processes(tmp_path) == []
+    assert not (tmp_path / "x.pdf").exists()
+
+
+@libreoffice
 def test_wait_started_returns_once_the_workers_are_up(tmp_path: Path) -> None:
     pool = LibreOfficePool(settings_for(tmp_path, workers=1), wait=False)
     try:

@@ -374,7 +374,12 @@ def main(argv: list[str] | None = None) -> int:
     filter_data = json.loads(args.filter_data) if args.filter_data else DEFAULT_FILTER_DATA
     pipe = f"docgen-{os.getpid()}-{secrets.token_hex(4)}"
     try:
-        office = start_office(args.soffice, Path(args.profile), pipe)
+        prepare_profile(Path(args.profile))
+    except OSError as exc:  # reported as a start failure, naming the file
+        emit(out, {"ready": False, "error": f"LibreOffice-Profil nicht beschreibbar: {exc}"})
+        return 1
+    try:
+        office = start_office(args.soffice, Path(args.profile), pipe, settings={})  # the profile is prepared
     except OSError as exc:
         emit(out, {"ready": False, "missing": "soffice", "error": str(exc)})
         return 3
