@@ -61,6 +61,11 @@ def lo_cpu_seconds() -> float:
     return total
 
 
+def page_count(document: Any) -> int:
+    """The pages of a loaded document, as LibreOffice's view counts them."""
+    return int(document.getCurrentController().getPropertyValue("PageCount"))
+
+
 def measure_office(files: dict[str, str], n: int) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT / "docgen" / "stages" / "convert"))
     import uno  # type: ignore[import-not-found]
@@ -81,6 +86,7 @@ def measure_office(files: dict[str, str], n: int) -> dict[str, Any]:
 
     began = time.perf_counter()
     pipe = f"docgen-bench-{os.getpid()}"
+    worker.prepare_profile(Path(files["profile"]))  # as docgen's worker runs it
     office = worker.start_office("soffice", Path(files["profile"]), pipe)
     desktop = worker.connect(pipe, office, 60)
     result: dict[str, Any] = {"start_s": time.perf_counter() - began}
@@ -115,14 +121,14 @@ def measure_office(files: dict[str, str], n: int) -> dict[str, Any]:
 
         def one_load() -> None:
             document = load(files["combined"])
-            pages = worker.page_count(document)
+            pages = page_count(document)
             export(document, out / "v1.pdf", f"1-{pages - 1}")
             export(document, out / "f1.pdf", str(pages))
             close(document)
 
         def inserted() -> None:
             document = load(files["vorlage"])
-            own = worker.page_count(document)
+            own = page_count(document)
             text = document.getText()
             cursor = text.createTextCursor()
             cursor.gotoEnd(False)
@@ -131,7 +137,7 @@ def measure_office(files: dict[str, str], n: int) -> dict[str, Any]:
             # … that starts a new page
             cursor.setPropertyValue("BreakType", uno.Enum("com.sun.star.style.BreakType", "PAGE_BEFORE"))
             cursor.insertDocumentFromURL(url(files["signoff"]), ())
-            pages = worker.page_count(document)
+            pages = page_count(document)
             export(document, out / "v2.pdf", f"1-{own}")
             export(document, out / "f2.pdf", f"{own + 1}-{pages}")
             close(document)

@@ -72,8 +72,9 @@ def measure_office(files: dict[str, str], n: int) -> dict[str, Any]:
         for name in VARIANTS:
             profile = Path(files["profile"] + f"-{name}")
             pipe = f"docgen-bench-window-{name}-{os.getpid()}"
-            office = worker.start_office("soffice", profile, pipe,
-                                         worker.PROFILE_SETTINGS if name == "profile" else {})
+            if name == "profile":
+                worker.prepare_profile(profile)  # the others keep LibreOffice's defaults
+            office = worker.start_office("soffice", profile, pipe)
             desktop = worker.connect(pipe, office, 60)
             offices[name] = (office, desktop, _soffice_bin(str(profile)),
                              None if name == "new" else worker.Window())

@@ -89,8 +89,6 @@ def prepare_profile(profile: Path, settings: dict = PROFILE_SETTINGS) -> None:
 
     LibreOffice reads the file at start and writes it back, with these items, when it quits.
     """
-    if not settings:
-        return
     xcu = profile / "user" / _XCU
     xcu.parent.mkdir(parents=True, exist_ok=True)
     text = xcu.read_text(encoding="utf-8") if xcu.is_file() else _XCU_EMPTY
@@ -108,9 +106,8 @@ def prepare_profile(profile: Path, settings: dict = PROFILE_SETTINGS) -> None:
     os.replace(tmp, xcu)
 
 
-def start_office(soffice: str, profile: Path, pipe: str, settings: dict = PROFILE_SETTINGS) -> subprocess.Popen:
-    """Start ``soffice`` on ``profile`` (with ``settings`` in it), listening on the named pipe ``pipe``."""
-    prepare_profile(profile, settings)
+def start_office(soffice: str, profile: Path, pipe: str) -> subprocess.Popen:
+    """Start ``soffice`` on ``profile`` (see :func:`prepare_profile`), listening on the named pipe ``pipe``."""
     argv = [
         soffice,
         f"-env:UserInstallation={profile.resolve().as_uri()}",
@@ -151,13 +148,6 @@ def connect(pipe: str, office: subprocess.Popen, timeout: float):
 
 def prop(name: str, value: object):
     return PropertyValue(Name=name, Value=value)
-
-
-def page_count(document) -> int:
-    try:
-        return int(document.getCurrentController().getPropertyValue("PageCount"))
-    except Exception:  # only informative; the pool counts the pages of the PDF itself
-        return 0
 
 
 def update_indexes(document) -> None:
@@ -379,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         emit(out, {"ready": False, "error": f"LibreOffice-Profil nicht beschreibbar: {exc}"})
         return 1
     try:
-        office = start_office(args.soffice, Path(args.profile), pipe, settings={})  # the profile is prepared
+        office = start_office(args.soffice, Path(args.profile), pipe)
     except OSError as exc:
         emit(out, {"ready": False, "missing": "soffice", "error": str(exc)})
         return 3
