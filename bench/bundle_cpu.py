@@ -4,14 +4,12 @@
 
 With two job processes on two cores a sealed bundle is bound by CPU, so the budget that counts is
 CPU seconds per bundle: docgen's own (this process's, per step) and LibreOffice's (its processes'
-in ``/proc``). One warm LibreOffice worker, N generated Beschlussvorlagen, in this one run:
+in ``/proc``). One warm LibreOffice worker, N generated Beschlussvorlagen, three rounds side by
+side in this one run:
 
 1. ``bundle=False`` — validate, render, convert: the end-to-end job;
 2. the sealed bundle — also the Freigabevermerk, assembling (PDF/A findings, sanitize, copying
-   the pages, structure tree, write), the seal, the receipt and publishing; the document and its
-   Freigabevermerk converted in one LibreOffice load (``pipeline._signoff_in_one``);
-3. beside it, input by input, the same bundle with the two converted in two loads, as before
-   (the baseline: the pool without its split conversion).
+   the pages, structure tree, write), the seal, the receipt and publishing.
 
 Steps nest (the Freigabevermerk and assembling are inside the bundle); each row is the CPU time
 spent inside that function, its callees included. Results: ``results/bundle_cpu.{json,md}``.
@@ -50,10 +48,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 # (owner, attribute, row label, depth in the table)
 STEPS: list[tuple[Any, str, str, int]] = [
     (pipeline, "_render_parts", "render the document", 0),
-    (pipeline, "_convert_parts", "convert the document on its own (waiting for LibreOffice)", 0),
+    (pipeline, "_convert_parts", "convert the document (waiting for LibreOffice)", 0),
     (pipeline, "_bundle", "bundle", 0),
-    (pipeline, "_signoff_in_one", "document + Freigabevermerk: render, combine, one conversion", 1),
-    (pipeline, "_signoff", "Freigabevermerk on its own: render + convert", 1),
+    (pipeline, "_signoff", "Freigabevermerk: render + convert", 1),
     (pipeline, "assemble_bundle", "assemble", 1),
     (assemble, "part_findings", "PDF/A findings (fonts embedded?)", 2),
     (assemble, "sanitize", "sanitize (every object of a part)", 2),
@@ -67,8 +64,8 @@ STEPS: list[tuple[Any, str, str, int]] = [
 
 
 @contextmanager
-def timed_steps(totals: Callable[[], dict[str, float]]) -> Iterator[None]:
-    """Add each step's CPU seconds to ``totals()`` while the block runs."""
+def timed_steps(totals: dict[str, float]) -> Iterator[None]:
+    """Add each step's CPU seconds to ``totals`` while the block runs."""
     originals = []
     for owner, name, label, _depth in STEPS:
         original = getattr(owner, name)
@@ -80,7 +77,7 @@ def timed_steps(totals: Callable[[], dict[str, float]]) -> Iterator[None]:
             try:
                 return _original(*args, **kwargs)
             finally:
-                totals()[_label] += time.process_time() - start
+                totals[_label] += time.process_time() - start
 
         setattr(owner, name, functools.wraps(original)(timed))
     try:
@@ -90,41 +87,16 @@ def timed_steps(totals: Callable[[], dict[str, float]]) -> Iterator[None]:
             setattr(owner, name, original)
 
 
-class OneByOne:
-    """The pool without its split conversion: the pipeline converts the main document and the
-    Freigabevermerk in two loads, as before (the baseline)."""
-
-    def __init__(self, pool: Any) -> None:
-        self.pool = pool
-
-    def convert(self, docx: Path, pdf: Path) -> int | None:
-        return int(self.pool.convert(docx, pdf))
-
-    def close(self) -> None:
-        pass
-
-
-def rounds_side_by_side(inputs: list[Path], out: Path, settings: Settings, converters: dict[str, Any], *,
-                        bundle: bool) -> dict[str, dict[str, Any]]:
-    """Each input through each converter in turn (interleaved, so that the machine's drift hits all alike)."""
-    totals = {name: collections.defaultdict(float) for name in converters}
-    cpu = dict.fromkeys(converters, 0.0)
-    lo = dict.fromkeys(converters, 0.0)
-    current = [next(iter(converters))]
-    with timed_steps(lambda: totals[current[0]]):
+def one_round(inputs: list[Path], out: Path, settings: Settings, converter: Any, *, bundle: bool) -> dict[str, Any]:
+    totals: collections.defaultdict[str, float] = collections.defaultdict(float)
+    with timed_steps(totals):
+        cpu, lo = time.process_time(), lo_cpu_seconds()
         for path in inputs:
-            for name, converter in converters.items():
-                current[0] = name
-                lo_start = lo_cpu_seconds()
-                start = time.process_time()
-                render_file(path, out / name.replace(" ", "-"), settings, converter, bundle=bundle)
-                cpu[name] += time.process_time() - start
-                lo[name] += lo_cpu_seconds() - lo_start
+            render_file(path, out, settings, converter, bundle=bundle)
+        cpu, lo = time.process_time() - cpu, lo_cpu_seconds() - lo
     n = len(inputs)
-    return {name: {"python_ms": 1000 * cpu[name] / n, "libreoffice_ms": 1000 * lo[name] / n,
-                   "steps_ms": {label: 1000 * totals[name][label] / n for _o, _n, label, _d in STEPS
-                                if label in totals[name]}}
-            for name in converters}
+    return {"python_ms": 1000 * cpu / n, "libreoffice_ms": 1000 * lo / n,
+            "steps_ms": {label: 1000 * totals[label] / n for _o, _n, label, _d in STEPS if label in totals}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,12 +112,11 @@ def main(argv: list[str] | None = None) -> int:
             for bundle in (False, True):  # untimed: LibreOffice's first documents, the first templates
                 for path in inputs[:3]:
                     render_file(path, work / "warm", settings, converter, bundle=bundle)
-            rounds = rounds_side_by_side(inputs, work / "plain", settings,
-                                         {"end to end (DOCX + PDF/A)": converter}, bundle=False)
-            rounds.update(rounds_side_by_side(inputs, work / "bundle", settings, {
-                "sealed bundle": converter,
-                "sealed bundle, two loads (before)": OneByOne(converter)}, bundle=True))
-        sample = work / "bundle" / "sealed-bundle" / inputs[0].stem
+            rounds = {
+                "end to end (DOCX + PDF/A)": one_round(inputs, work / "plain", settings, converter, bundle=False),
+                "sealed bundle": one_round(inputs, work / "bundle", settings, converter, bundle=True),
+            }
+        sample = work / "bundle" / inputs[0].stem
         parts = {pdf.name: _parse_ms(pdf) for pdf in sorted(sample.glob("*.pdf"))}
     result = {"when": dt.datetime.now().isoformat(timespec="minutes"), "version": __version__, "n": args.n,
               "cpus": os.cpu_count(), "load": os.getloadavg()[0], "rounds": rounds, "parse_ms": parts,

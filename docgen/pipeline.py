@@ -15,7 +15,6 @@ import re
 import shutil
 import tempfile
 import time
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -40,8 +39,7 @@ from docgen.stages.assemble import (
     page_ranges,
     watermark_page,
 )
-from docgen.stages.combine import MAIN_END_BOOKMARK, CannotCombine, combine_docx
-from docgen.stages.convert import Converter, Split, SplitConverter
+from docgen.stages.convert import Converter
 from docgen.stages.publish import (
     mark_publishing,
     publish_file,
@@ -145,8 +143,8 @@ def _render_parts(job: Job, work: _Work, settings: Settings) -> None:
         work.timed("render", start)
 
 
-def _convert_parts(work: _Work, converter: Converter, parts: list[Part]) -> None:
-    for part in parts:
+def _convert_parts(job: Job, work: _Work, converter: Converter) -> None:
+    for part in job.parts:
         start = time.perf_counter()
         if part.number in work.docx:
             pdf = work.docx[part.number].with_suffix(".pdf")
@@ -180,33 +178,37 @@ def _variants(job: Job) -> list[_Variant]:
     return [_Variant(False, public, withheld), _Variant(True, list(job.parts))]
 
 
-def _main_title(job: Job, part: Part) -> str:
-    return part.title if part.number else f"{part.title} – {job.document.reference(job.data)}"
-
-
 def _entries(job: Job, work: _Work, parts: list[Part]) -> list[BundleEntry]:
     entries = []
     for part in parts:
         pdf = work.pdf[part.number]
-        entries.append(BundleEntry(part.label, _main_title(job, part), pdf, work.pages_of(pdf)))
+        title = part.title if part.number else f"{part.title} – {job.document.reference(job.data)}"
+        entries.append(BundleEntry(part.label, title, pdf, work.pages_of(pdf)))
     return entries
 
 
-def _signoff_context(job: Job, work: _Work, variant: _Variant, rows: list[dict[str, str]], settings: Settings,
-                     created: dt.datetime) -> dict[str, Any]:
-    """What the Freigabevermerk shows; ``rows``: its list of the bundle's parts, itself last."""
+def _signoff(job: Job, work: _Work, variant: _Variant, entries: list[BundleEntry], settings: Settings,
+             converter: Converter, created: dt.datetime) -> BundleEntry:
+    start = time.perf_counter()
     freigabe = job.data.get("freigabe")
-    rows = rows[:-1] + [{"label": part.label, "titel": f"{part.title} (nicht öffentlich: nur im internen Paket)",
-                         "seiten": "–"} for part in variant.withheld] + rows[-1:]
+    signoff_first = sum(e.pages for e in entries) + 1
+    ranges = page_ranges(entries)
+    contents = [{"label": "Bestandteil" if e.label == e.title else e.label, "titel": e.title,
+                 "seiten": _range_text(r)} for e, r in zip(entries, ranges, strict=True)]
+    contents += [{"label": part.label, "titel": f"{part.title} (nicht öffentlich: nur im internen Paket)",
+                  "seiten": "–"} for part in variant.withheld]
+    # Its own pages: one, as a rule; if the conversion shows more, it is filled again with its real range.
+    own = {"label": "Freigabevermerk", "titel": "dieser Vermerk", "seiten": str(signoff_first)}
+    contents.append(own)
     unterzeichnung = dict(freigabe["unterzeichnung"]) if freigabe else None
     if unterzeichnung is not None:
         unterzeichnung.setdefault("zusatz", "")
-    return {
+    context: dict[str, Any] = {
         "koerperschaft": koerperschaft_for(job.data, settings),
         "bezug": job.document.reference(job.data),
         "titel": _title(job) + _variant_note(variant),
         "freigegeben": freigabe is not None,
-        "inhalt": rows,
+        "inhalt": contents,
         "mitzeichnungen": list(freigabe.get("mitzeichnungen", [])) if freigabe else [],
         "unterzeichnung": unterzeichnung,
         "eingabe": job.source.name,
@@ -214,33 +216,11 @@ def _signoff_context(job: Job, work: _Work, variant: _Variant, rows: list[dict[s
         "erzeugt": created.strftime("%d.%m.%Y, %H:%M Uhr"),
         "version": __version__,
     }
-
-
-def _row(label: str, title: str, pages: str) -> dict[str, str]:
-    return {"label": "Bestandteil" if label == title else label, "titel": title, "seiten": pages}
-
-
-_OWN_ROW = {"label": "Freigabevermerk", "titel": "dieser Vermerk"}
-
-
-def _render_signoff(job: Job, work: _Work, variant: _Variant, context: dict[str, Any], settings: Settings) -> Path:
-    return render_template(settings.template_path(SIGNOFF_TEMPLATE), context,
-                           work.root / "docs" / f"freigabevermerk{variant.suffix}.docx", job.source.name,
-                           logo=RenderTools.logo_file(job.data, settings, work.base_dir))
-
-
-def _signoff(job: Job, work: _Work, variant: _Variant, entries: list[BundleEntry], settings: Settings,
-             converter: Converter, created: dt.datetime) -> BundleEntry:
-    start = time.perf_counter()
-    signoff_first = sum(e.pages for e in entries) + 1
-    # Its own pages: one, as a rule; if the conversion shows more, it is filled again with its real range.
-    own = dict(_OWN_ROW, seiten=str(signoff_first))
-    rows = [_row(e.label, e.title, _range_text(r)) for e, r in zip(entries, page_ranges(entries), strict=True)]
-    rows.append(own)
-    context = _signoff_context(job, work, variant, rows, settings, created)
+    name = f"freigabevermerk{variant.suffix}.docx"
     pages = 1
     while True:
-        docx = _render_signoff(job, work, variant, context, settings)
+        docx = render_template(settings.template_path(SIGNOFF_TEMPLATE), context, work.root / "docs" / name,
+                               job.source.name, logo=RenderTools.logo_file(job.data, settings, work.base_dir))
         work.timed("render", start)
         start = time.perf_counter()
         pdf = docx.with_suffix(".pdf")
@@ -252,70 +232,6 @@ def _signoff(job: Job, work: _Work, variant: _Variant, entries: list[BundleEntry
             return BundleEntry("Freigabevermerk", "Freigabevermerk", pdf, counted)
         pages = counted
         own["seiten"] = _range_text((signoff_first, signoff_first + pages - 1))
-
-
-def _markers_in_place(main: Path, signoff: Path, numbers: dict[str, list[list[int]]]) -> bool:
-    """Each marker once in the Freigabevermerk's text and nowhere in the main document's, so that only
-    the Freigabevermerk's page numbers are put in (a template that does not show them, or a text that
-    happens to contain a marker, is converted part by part)."""
-    with zipfile.ZipFile(main) as first, zipfile.ZipFile(signoff) as second:
-        text, own = first.read("word/document.xml"), second.read("word/document.xml")
-    return all(text.count(m.encode()) == 0 and own.count(m.encode()) == 1 for m in numbers)
-
-
-def _signoff_in_one(job: Job, work: _Work, variant: _Variant, settings: Settings, converter: SplitConverter,
-                    created: dt.datetime) -> BundleEntry | None:
-    """The main document and the Freigabevermerk converted in one LibreOffice load; None when that cannot be.
-
-    Loading the one-page Freigabevermerk on its own costs LibreOffice about as much as exporting both, so
-    it is appended to the main document's DOCX (:func:`~docgen.stages.combine.combine_docx`) and the
-    result exported as two PDFs by page range. Its page numbers depend on the main document's length,
-    which only the layout knows: the Freigabevermerk is rendered with markers that LibreOffice replaces
-    by the ranges once it has laid the document out (:class:`~docgen.stages.convert.Split`). The main
-    document's "von y" counts its own pages (a reference to its last page instead of the page count).
-    None (the caller converts them one by one, as before) when the templates use what the merge does not
-    take over, or a marker was not found exactly once (say, a title that happens to contain one).
-    """
-    if not variant.parts or variant.parts[0].number != 0 or 0 not in work.docx:
-        return None
-    start = time.perf_counter()
-    others = _entries(job, work, variant.parts[1:])
-    numbers: dict[str, list[list[int]]] = {}
-
-    def marker(first: list[int], last: list[int]) -> str:
-        text = f"#{len(numbers) + 1}#"
-        numbers[text] = [first, last]
-        return text
-
-    main = variant.parts[0]
-    rows = [_row(main.label, _main_title(job, main), marker([1, 0], [0, 1, 0]))]
-    offset = 0
-    for entry in others:
-        rows.append(_row(entry.label, entry.title, marker([offset + 1, 1], [offset + entry.pages, 1, 0])))
-        offset += entry.pages
-    rows.append(dict(_OWN_ROW, seiten=marker([offset + 1, 1], [offset, 1, 1])))
-    docx = _render_signoff(job, work, variant, _signoff_context(job, work, variant, rows, settings, created),
-                           settings)
-    combined = docx.with_name(f"{work.docx[0].stem}+freigabevermerk.docx")
-    try:
-        if not _markers_in_place(work.docx[0], docx, numbers):
-            raise CannotCombine("a marker is missing from the Freigabevermerk or occurs elsewhere")
-        combine_docx(work.docx[0], docx, combined)
-    except CannotCombine as exc:
-        log.info("%s: Freigabevermerk einzeln umgewandelt (%s)", job.source.name, exc)
-        return None
-    finally:
-        work.timed("render", start)
-    start = time.perf_counter()
-    main_pdf, signoff_pdf = work.docx[0].with_suffix(".pdf"), docx.with_suffix(".pdf")
-    pages = converter.convert_split(combined, main_pdf, Split(signoff_pdf, MAIN_END_BOOKMARK, numbers))
-    work.timed("convert", start)
-    if pages is None:
-        return None
-    work.pdf[0] = main_pdf
-    work.count(main_pdf, pages[0])
-    work.count(signoff_pdf, pages[1])
-    return BundleEntry("Freigabevermerk", "Freigabevermerk", signoff_pdf, pages[1])
 
 
 def _variant_note(variant: _Variant) -> str:
@@ -370,19 +286,13 @@ def _unreadable(job: Job, exc: PartUnreadable) -> DocgenError:
 def _bundle(job: Job, work: _Work, variant: _Variant, settings: Settings, converter: Converter,
             created: dt.datetime) -> _Bundle:
     """Assemble one bundle (watermarked when a draft) and seal it when signed off."""
-    signoff = None
-    if 0 not in work.pdf:  # the main document waits for the Freigabevermerk, to be converted with it
-        if isinstance(converter, SplitConverter):
-            signoff = _signoff_in_one(job, work, variant, settings, converter, created)
-        if signoff is None:
-            _convert_parts(work, converter, variant.parts[:1])
     entries = _entries(job, work, variant.parts)
     pages = sum(e.pages for e in entries)
     if pages > settings.max_pages:
         raise InvalidInput(job.source.name, [Problem(
             "/anlagen", f"das Paket hätte {pages} Seiten; erlaubt sind höchstens {settings.max_pages} "
             "(Einstellung max_pages).", "paket.zu_viele_seiten")])
-    entries.append(signoff or _signoff(job, work, variant, entries, settings, converter, created))
+    entries.append(_signoff(job, work, variant, entries, settings, converter, created))
     start = time.perf_counter()
     draft = "freigabe" not in job.data
     watermark = None
@@ -576,9 +486,7 @@ def run_job(
             return JobResult(path, job.document.name, docx, None, warnings=job.warnings, timings=work.timings)
         if converter is None:
             raise ValueError("a converter is required unless docx_only is set")
-        # For a bundle the pool converts the main document together with its Freigabevermerk (_signoff_in_one).
-        later = 0 if bundle and isinstance(converter, SplitConverter) else None
-        _convert_parts(work, converter, [part for part in job.parts if part.number != later])
+        _convert_parts(job, work, converter)
         if not bundle:
             start_publish = time.perf_counter()
             pages = work.pages_of(work.pdf[0])

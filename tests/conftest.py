@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from docgen.settings import Koerperschaft, Settings
+from docgen.settings import Koerperschaft
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -140,19 +140,6 @@ SLOW_FIXTURES = {"docgen", "hotfolder", "daemons", "holder", "bad_results", "whe
 SLOW_MODULES = {"test_fuzz", "test_publish_ready"}  # the latter renders with LibreOffice in its fixture
 SLOW_NAMES = ("test_no_rule_crashes_on_data_the_schema_refuses", "test_cli_verify_exit_codes",
               "test_copy_of_an_earlier_job_clears_freigabe")
-
-
-def one_worker_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A real warm LibreOffice pool of one worker, as the pipeline converts with (for a module-scoped fixture)."""
-    from docgen.errors import DependencyMissing
-    from docgen.stages.convert.pool import LibreOfficePool
-
-    try:
-        pool = LibreOfficePool(Settings(state_dir=tmp_path_factory.mktemp("pool"), workers=1))
-    except DependencyMissing as exc:
-        missing_part(str(exc))
-    with pool:
-        yield pool
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

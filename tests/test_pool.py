@@ -25,12 +25,10 @@ from typing import Any, TypeVar
 
 import pytest
 from docx import Document
-from docx.oxml.ns import qn
 from pypdf import PdfReader
 
 from docgen.errors import ConversionFailed, DependencyMissing, ExitCode
 from docgen.settings import Settings
-from docgen.stages.convert import Split
 from docgen.stages.convert.pool import SYSTEM_PYTHON, WORKER_SCRIPT, LibreOfficePool
 from docgen.stages.convert.worker import group_exists
 
@@ -184,63 +182,6 @@ def test_converts_to_tagged_pdfa_2b(pool: LibreOfficePool, tmp_path: Path) -> No
     assert "/StructTreeRoot" in catalog  # tagged PDF
     assert "Kennung A1: Größenänderung für Übergänge." in pdf_text(pdf)
     assert sorted(p.name for p in pdf.parent.iterdir()) == ["Vorlage Größe.pdf"]  # no temp file
-
-
-def make_two_in_one(path: Path, first_pages: int, signoff: str, *, bookmark: bool = True) -> Path:
-    """A DOCX holding two documents: ``first_pages`` pages ending in the split bookmark, then on a
-    page of its own a list whose text is ``signoff`` (with markers)."""
-    document = Document()
-    for page in range(first_pages):
-        if page:
-            document.add_page_break()
-        paragraph = document.add_paragraph(f"Vorlage Seite {page + 1}")
-    if bookmark:
-        start = paragraph._p.makeelement(qn("w:bookmarkStart"), {qn("w:id"): "90", qn("w:name"): "docgenEnde"})
-        end = paragraph._p.makeelement(qn("w:bookmarkEnd"), {qn("w:id"): "90"})
-        paragraph._p.append(start)
-        paragraph._p.append(end)
-    document.add_page_break()
-    for line in signoff.splitlines():
-        document.add_paragraph(line)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    document.save(str(path))
-    return path
-
-
-# Hauptdokument 1–k, Anlage 1 (2 pages) after it, the Freigabevermerk itself after that.
-SPLIT_NUMBERS = {"#1#": [[1, 0], [0, 1, 0]], "#2#": [[1, 1], [2, 1, 0]], "#3#": [[3, 1], [2, 1, 1]]}
-
-
-@libreoffice
-def test_split_conversion_fills_in_the_page_ranges_and_writes_two_pdfs(pool: LibreOfficePool, tmp_path: Path) -> None:
-    docx = make_two_in_one(tmp_path / "beide.docx", 3, "Hauptdokument: #1#\nAnlage 1: #2#\nFreigabevermerk: #3#")
-    main, signoff = tmp_path / "out" / "vorlage.pdf", tmp_path / "out" / "freigabevermerk.pdf"
-    assert pool.convert_split(docx, main, Split(signoff, "docgenEnde", SPLIT_NUMBERS)) == (3, 1)
-    assert len(PdfReader(main).pages) == 3 and "Vorlage Seite 3" in pdf_text(main)
-    text = pdf_text(signoff)
-    assert "Vorlage Seite" not in text
-    assert "Hauptdokument: 1–3" in text and "Anlage 1: 4–5" in text and "Freigabevermerk: 6" in text, text
-    for pdf in (main, signoff):  # each a tagged PDF/A-2b of its own
-        catalog: Any = PdfReader(pdf).trailer["/Root"]
-        assert "/StructTreeRoot" in catalog
-        assert re.search(r"pdfaid:part(>|=\")2", catalog["/Metadata"].get_object().get_data().decode())
-    assert sorted(p.name for p in main.parent.iterdir()) == ["freigabevermerk.pdf", "vorlage.pdf"]
-
-
-@libreoffice
-@pytest.mark.parametrize(("signoff", "bookmark"), [
-    ("Hauptdokument: #1# und noch einmal #1#\nAnlage 1: #2#\nFreigabevermerk: #3#", True),  # a marker twice
-    ("Hauptdokument: #1#\nAnlage 1: #2#", True),  # a marker missing
-    ("Hauptdokument: #1#\nAnlage 1: #2#\nFreigabevermerk: #3#", False),  # no bookmark
-])
-def test_a_document_that_does_not_fit_the_split_is_refused_and_nothing_written(
-        pool: LibreOfficePool, tmp_path: Path, signoff: str, bookmark: bool) -> None:
-    docx = make_two_in_one(tmp_path / "beide.docx", 2, signoff, bookmark=bookmark)
-    main, second = tmp_path / "out" / "vorlage.pdf", tmp_path / "out" / "freigabevermerk.pdf"
-    assert pool.convert_split(docx, main, Split(second, "docgenEnde", SPLIT_NUMBERS)) is None
-    assert list(main.parent.iterdir()) == []
-    pool.convert(make_docx(tmp_path / "danach.docx", "C3"), main)  # the pool goes on as before
-    assert "Kennung C3" in pdf_text(main)
 
 
 @libreoffice

@@ -38,7 +38,7 @@ from docgen.intake.ledger import JobLedger
 from docgen.intake.ledgers import open_ledger
 from docgen.pipeline import JobResult, run_job, warm_up
 from docgen.settings import Settings
-from docgen.stages.convert import Converter, Split, SplitConverter
+from docgen.stages.convert import Converter
 from docgen.stages.convert.factory import open_converter
 from docgen.stages.convert.pool import LibreOfficePool
 
@@ -115,16 +115,12 @@ class ConversionService:
         with connection:
             while True:
                 try:
-                    docx, pdf, split = connection.recv()
+                    docx, pdf = connection.recv()
                 except (EOFError, OSError):
                     return  # the job process ended
-                # the error, or the page count(s) the pool verified
-                reply: DocgenError | int | tuple[int, int] | None = None
+                reply: DocgenError | int | None = None  # the error, or the page count the pool verified
                 try:
-                    if split is not None and isinstance(self._converter, SplitConverter):
-                        reply = self._converter.convert_split(Path(docx), Path(pdf), split)
-                    elif split is None:
-                        reply = self._converter.convert(Path(docx), Path(pdf))
+                    reply = self._converter.convert(Path(docx), Path(pdf))
                 except DocgenError as exc:
                     reply = exc
                 except Exception as exc:  # a bug: the job fails with it, the service goes on
@@ -165,24 +161,16 @@ class _RemoteConverter:
         self._lock = threading.Lock()
 
     def convert(self, docx: Path, pdf: Path) -> int | None:
-        reply = self._ask(docx, pdf, None)
-        return reply if isinstance(reply, int) else None
-
-    def convert_split(self, docx: Path, pdf: Path, split: Split) -> tuple[int, int] | None:
-        reply = self._ask(docx, pdf, split)
-        return reply if isinstance(reply, tuple) else None  # None also when the parent's converter cannot
-
-    def _ask(self, docx: Path, pdf: Path, split: Split | None) -> object:
         with self._lock:
             try:
-                self._connection.send((str(docx), str(pdf), split))
+                self._connection.send((str(docx), str(pdf)))
                 reply = self._connection.recv()
             except (EOFError, OSError) as exc:
                 raise ConversionFailed(f"{docx.name}: der LibreOffice-Dienst von docgen antwortet nicht mehr "
                                        f"({exc}). Bitte den Auftrag erneut starten.") from exc
         if isinstance(reply, BaseException):
             raise reply
-        return reply
+        return reply if isinstance(reply, int) else None
 
     def close(self) -> None:
         self._connection.close()

@@ -31,7 +31,7 @@ from typing import IO, Any
 
 from docgen.errors import ConversionFailed, DependencyMissing, FileAccessError
 from docgen.settings import Settings
-from docgen.stages.convert import PDF_EXPORT_OPTIONS, Split
+from docgen.stages.convert import PDF_EXPORT_OPTIONS
 from docgen.stages.convert.pdfcheck import verify_pdf
 from docgen.stages.convert.worker import WorkerFault, WorkerProcess
 
@@ -88,8 +88,7 @@ def write_warmup_docx(path: Path) -> None:
 class _Job:
     docx: Path
     pdf: Path
-    split: Split | None = None
-    future: Future[Any] = field(default_factory=Future)  # the pages: int, or (int, int) | None with split
+    future: Future[int] = field(default_factory=Future)
 
 
 @dataclass
@@ -178,28 +177,17 @@ class LibreOfficePool:
 
     def convert(self, docx: Path, pdf: Path) -> int:
         """Convert ``docx`` to PDF/A-2b at ``pdf`` (overwritten), verified; its page count."""
-        return int(self._submit(_Job(docx.resolve(), pdf.resolve())))
-
-    def convert_split(self, docx: Path, pdf: Path, split: Split) -> tuple[int, int] | None:
-        """Convert a DOCX that holds two documents into ``pdf`` and ``split.pdf`` in one load
-        (:class:`~docgen.stages.convert.Split`); both verified. None: it cannot be split so."""
-        result = self._submit(_Job(docx.resolve(), pdf.resolve(), Split(split.pdf.resolve(), split.bookmark,
-                                                                           split.numbers)))
-        return None if result is None else (int(result[0]), int(result[1]))
-
-    def _submit(self, job: _Job) -> Any:
-        docx = job.docx
         if not docx.is_file():
             raise FileAccessError(f"{docx}: DOCX-Datei nicht gefunden; bitte den Pfad prüfen.")
-        for pdf in [job.pdf] + ([job.split.pdf] if job.split else []):
-            try:
-                pdf.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise FileAccessError(
-                    f"{pdf.parent}: Ausgabeordner nicht anlegbar ({exc.strerror})."
-                ) from exc
+        try:
+            pdf.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise FileAccessError(
+                f"{pdf.parent}: Ausgabeordner nicht anlegbar ({exc.strerror})."
+            ) from exc
         if not self._started:
             self._await_start()  # started with wait=False: the first conversion waits for the workers
+        job = _Job(docx.resolve(), pdf.resolve())
         with self._room:  # the bounded queue: blocks while max_pending jobs are in flight
             with self._lock:
                 if self._closed:
@@ -383,15 +371,13 @@ class LibreOfficePool:
                 job.future.set_result(pages)
         self._discard(slot, "pool closed", graceful=True)
 
-    def _run_job(self, slot: _Slot, job: _Job) -> Any:
+    def _run_job(self, slot: _Slot, job: _Job) -> int:
         """Convert on this slot's worker; after a fault, once more on a fresh worker."""
         last: WorkerFault | None = None
         for attempt in (1, 2):
             try:
                 worker = self._ensure_worker(slot)
                 slot.jobs_done += 1
-                if job.split is not None:
-                    return self._split_once(worker, job.docx, job.pdf, job.split)
                 return self._convert_once(worker, job.docx, job.pdf)
             except WorkerFault as fault:
                 last = fault
@@ -445,32 +431,6 @@ class LibreOfficePool:
             return pages
         finally:
             tmp.unlink(missing_ok=True)
-
-    def _split_once(self, worker: WorkerProcess, docx: Path, pdf: Path, split: Split) -> tuple[int, int] | None:
-        """One attempt of a split conversion (:meth:`convert_split`): both PDFs verified and moved into place
-        together, or neither. The worker refuses (None) when the markers or the page count do not fit."""
-        tmp = pdf.with_name(f".{pdf.name}.{worker.pid}.tmp")
-        second = split.pdf.with_name(f".{split.pdf.name}.{worker.pid}.tmp")
-        try:
-            reply = worker.request({"docx": str(docx), "pdf": str(tmp), "split": split.as_request(second)},
-                                   self.settings.convert_timeout)
-            if reply.get("refused"):
-                log.info("%s: nicht in einem Durchgang umwandelbar (%s)", docx.name, reply.get("error"))
-                return None
-            if not reply.get("ok"):
-                raise WorkerFault("error", str(reply.get("error", "unbekannter Fehler")))
-            try:
-                pages = (verify_pdf(tmp, docx), verify_pdf(second, docx))
-            except ConversionFailed as exc:  # said ok, wrote garbage: a fault like any other
-                raise WorkerFault("invalid", exc.message) from exc
-            if list(pages) != reply.get("pages"):
-                raise WorkerFault("invalid", f"{docx.name}: Seitenzahlen {list(pages)} statt {reply.get('pages')}")
-            os.replace(tmp, pdf)
-            os.replace(second, split.pdf)
-            return pages
-        finally:
-            tmp.unlink(missing_ok=True)
-            second.unlink(missing_ok=True)
 
     # -- errors -----------------------------------------------------------
 

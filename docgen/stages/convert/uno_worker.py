@@ -13,10 +13,6 @@ stdout and then serves JSON-line requests from stdin, one at a time::
     ← {"id": 1, "ok": true}
     ← {"id": 1, "ok": false, "error": "...", "fatal": false}
 
-A request with ``"split": {"pdf": "/abs/second.pdf", "bookmark": NAME, "numbers": {MARKER: SPEC}}``
-converts a document that holds two (:func:`convert_split`) and replies ``"pages": [k, r]``, or
-``"refused": true`` when the document does not fit the request (nothing is wrong with LibreOffice).
-
 ``fatal`` means LibreOffice itself is gone; the worker exits right after it.
 On end of input (the pool closed the pipe, or the pool process died) the
 worker terminates LibreOffice and exits. The pool starts the worker with
@@ -244,8 +240,17 @@ def _store_props(filter_items: tuple) -> tuple:
     return (prop("FilterName", "writer_pdf_Export"), prop("Overwrite", True), prop("FilterData", data))
 
 
-def _load(desktop, docx: str, window: Window | None, detect: bool = False):
-    """``docx`` loaded hidden into ``window`` (into a window of its own without one)."""
+def convert(desktop, docx: str, pdf: str, filter_data: dict, window: Window | None = WINDOW,
+            detect: bool = False) -> None:
+    """Load ``docx`` hidden into ``window``, export it as PDF/A to ``pdf`` and close it.
+
+    The pool counts the pages of the PDF itself when it checks it (``pdfcheck.verify_pdf``); asking
+    LibreOffice as well would only cost another call across the bridge.
+
+    The benchmark's baselines: ``window=None`` loads it into a window of its own, as docgen did
+    before :class:`Window`; ``detect=True`` lets LibreOffice detect its type, as docgen did before
+    :func:`import_filter`.
+    """
     props = load_props(docx, detect)
     url = uno.systemPathToFileUrl(os.path.abspath(docx))
     try:
@@ -259,16 +264,10 @@ def _load(desktop, docx: str, window: Window | None, detect: bool = False):
         if window is not None:
             window.give_up()
         raise RuntimeError("LibreOffice konnte die Datei nicht laden")
-    return document
-
-
-@contextlib.contextmanager
-def _loaded(desktop, docx: str, window: Window | None, detect: bool = False):
-    """The loaded document; afterwards out of the window and closed (the window given up on an error)."""
-    document = _load(desktop, docx, window, detect)
     emptied = False
     try:
-        yield document
+        update_indexes(document)
+        document.storeToURL(uno.systemPathToFileUrl(os.path.abspath(pdf)), _store_props(tuple(filter_data.items())))
         if window is not None:
             with contextlib.suppress(Exception):  # the PDF is written; without it, the window is given up
                 window.empty()
@@ -279,129 +278,11 @@ def _loaded(desktop, docx: str, window: Window | None, detect: bool = False):
             window.give_up()
 
 
-def _export(document, pdf: str, filter_data: dict, page_range: str | None = None) -> None:
-    items = tuple(filter_data.items()) + ((("PageRange", page_range),) if page_range else ())
-    document.storeToURL(uno.systemPathToFileUrl(os.path.abspath(pdf)), _store_props(items))
-
-
-def convert(desktop, docx: str, pdf: str, filter_data: dict, window: Window | None = WINDOW,
-            detect: bool = False) -> None:
-    """Load ``docx`` hidden into ``window``, export it as PDF/A to ``pdf`` and close it.
-
-    The pool counts the pages of the PDF itself when it checks it (``pdfcheck.verify_pdf``); asking
-    LibreOffice as well would only cost another call across the bridge.
-
-    The benchmark's baselines: ``window=None`` loads it into a window of its own, as docgen did
-    before :class:`Window`; ``detect=True`` lets LibreOffice detect its type, as docgen did before
-    :func:`import_filter`.
-    """
-    with _loaded(desktop, docx, window, detect) as document:
-        update_indexes(document)
-        _export(document, pdf, filter_data)
-
-
-def range_text(spec: list, first_pages: int, rest_pages: int) -> str:
-    """A page range "a–b" ("a" when one page) from ``spec`` = [[a0, a1], [b0, b1, b2]]:
-    first page a0 + a1·k, last page b0 + b1·k + b2·r, with k the pages of the first document
-    and r those of the second."""
-    (a0, a1), (b0, b1, b2) = spec
-    first = a0 + a1 * first_pages
-    last = b0 + b1 * first_pages + b2 * rest_pages
-    return str(first) if first == last else f"{first}–{last}"
-
-
-class Refused(RuntimeError):
-    """A document that cannot be split as asked (:func:`convert_split`): no fault of LibreOffice's."""
-
-
-def _pages(document) -> int:
-    """The document's pages, laid out to the end (moving the view cursor there formats every page)."""
-    cursor = document.getCurrentController().getViewCursor()
-    cursor.jumpToLastPage()
-    return int(cursor.getPage())
-
-
-def _page_of(document, bookmark: str) -> int:
-    """The page the bookmark ``bookmark`` lies on, as laid out."""
-    bookmarks = document.getBookmarks()
-    if not bookmarks.hasByName(bookmark):
-        raise Refused(f"Textmarke {bookmark} fehlt")
-    cursor = document.getCurrentController().getViewCursor()
-    cursor.gotoRange(bookmarks.getByName(bookmark).getAnchor(), False)
-    return int(cursor.getPage())
-
-
-def _fill(document, values: dict) -> None:
-    """Put each value in place of its marker (plain text, each marker exactly once)."""
-    for marker, value in values.items():
-        search = document.createReplaceDescriptor()
-        search.SearchString = marker
-        search.ReplaceString = value
-        search.SearchCaseSensitive = True
-        if document.replaceAll(search) != 1:
-            raise Refused(f"Platzhalter {marker} nicht genau einmal gefunden")
-
-
-def _count_only_first(document, pages: int, total: int) -> None:
-    """Page count fields (Word's NUMPAGES, "Seite x von y") show ``pages``, the first document's own.
-
-    Only the first document has them (docgen's merge refuses a second document with fields that
-    count pages): each that shows ``total`` in digits becomes the text of ``pages`` in digits, as
-    the field would show it in the first document alone; one in another number format is refused.
-    """
-    fields = document.getTextFields().createEnumeration()
-    counts = []
-    while fields.hasMoreElements():
-        field = fields.nextElement()
-        if field.supportsService("com.sun.star.text.textfield.PageCount"):
-            counts.append(field)
-    for field in counts:
-        shown = field.getPresentation(False)
-        if shown != str(total):
-            raise Refused(f"Seitenzahl-Feld zeigt {shown!r} statt {total}")
-        anchor = field.getAnchor()
-        anchor.getText().insertString(anchor, str(pages), True)
-
-
-def convert_split(desktop, docx: str, pdf: str, second: str, bookmark: str, numbers: dict,
-                  filter_data: dict, window: Window | None = WINDOW) -> list:
-    """One document holding two: pages up to the one with ``bookmark`` go to ``pdf``, the rest to ``second``.
-
-    docgen converts a Beschlussvorlage and its Freigabevermerk this way in one load (the second
-    load of a small document costs LibreOffice about as much as the export of both). The
-    Freigabevermerk lists page numbers that only the layout knows: each marker of ``numbers``
-    is replaced by its range (:func:`range_text`) before the export, and the Vorlage's "von y" by
-    its own page count. Returns both page counts.
-    """
-    with _loaded(desktop, docx, window) as document:
-        update_indexes(document)
-        total = _pages(document)
-        first = _page_of(document, bookmark)
-        if not 0 < first < total:
-            raise Refused(f"Textmarke {bookmark} auf Seite {first} von {total}")
-        _fill(document, {marker: range_text(spec, first, total - first) for marker, spec in numbers.items()})
-        _count_only_first(document, first, total)
-        if _pages(document) != total or _page_of(document, bookmark) != first:
-            raise Refused("die Seitenzahl hat sich beim Einsetzen der Seitenangaben geändert")
-        _export(document, pdf, filter_data, f"1-{first}")
-        _export(document, second, filter_data, f"{first + 1}-{total}")
-        return [first, total - first]
-
-
 def handle(desktop, office: subprocess.Popen, request: dict, filter_data: dict) -> dict:
     reply = {"id": request.get("id")}
     try:
-        split = request.get("split")
-        if split:
-            reply["pages"] = convert_split(desktop, request["docx"], request["pdf"], split["pdf"],
-                                           split["bookmark"], split["numbers"], filter_data)
-        else:
-            convert(desktop, request["docx"], request["pdf"], filter_data)
+        convert(desktop, request["docx"], request["pdf"], filter_data)
         reply["ok"] = True
-    except Refused as exc:  # the document, not LibreOffice: the pool converts its parts one by one
-        reply["ok"] = False
-        reply["refused"] = True
-        reply["error"] = str(exc)
     except Exception as exc:  # every UNO error becomes a reply; the pool decides
         reply["ok"] = False
         reply["error"] = f"{type(exc).__name__}: {exc}".strip()

@@ -121,7 +121,7 @@ class WorkerProcess:
             raise WorkerFault("protocol", f"unverständliche Antwort {line[:80]!r}")
         return message
 
-    def request(self, message: dict[str, object], timeout: float) -> dict[str, Any]:
+    def request(self, message: dict[str, str], timeout: float) -> dict[str, Any]:
         """Send one job and wait at most ``timeout`` seconds for its reply."""
         request_id = next(self._ids)
         stdin = self._proc.stdin
