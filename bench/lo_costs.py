@@ -14,9 +14,10 @@ docgen, DOCX files as the pipeline converts them):
    Freigabevermerk's load, export and close;
 4. the Freigabevermerk converted on its own (two loads per bundle, as docgen does) against the
    lever that would avoid its load: the Freigabevermerk appended to the Vorlage's DOCX
-   (docxcompose), loaded once and exported twice with page ranges; and the Freigabevermerk's DOCX
-   inserted into the loaded Vorlage inside LibreOffice (``insertDocumentFromURL`` after a page
-   break), also exported twice. Wall time per bundle and LibreOffice's CPU time, interleaved.
+   (docxcompose), loaded once and exported once (the bound) or twice with page ranges, and the
+   latter with the edits its page numbers would need after the layout; and the Freigabevermerk's
+   DOCX inserted into the loaded Vorlage inside LibreOffice (``insertDocumentFromURL`` after a
+   page break), also exported twice. Wall time per bundle and LibreOffice's CPU time, interleaved.
 
 Parts 2–4 run under the system Python (``uno``), started by this script. Results:
 ``results/lo_costs.{json,md}``.
@@ -46,6 +47,11 @@ FILTER = {"SelectPdfVersion": 2, "UseTaggedPDF": True, "ExportBookmarks": True, 
 
 
 # -- under the system Python: LibreOffice -----------------------------------------------------
+
+# The combined DOCX's bookmark at the Vorlage's end and the markers its page ranges would replace.
+END_MARK = "docgenVorlageEnde"
+MARKERS = ("#1#", "#2#")
+
 
 def lo_cpu_seconds() -> float:
     ticks = os.sysconf("SC_CLK_TCK")
@@ -119,11 +125,44 @@ def measure_office(files: dict[str, str], n: int) -> dict[str, Any]:
             worker.convert(desktop, files["vorlage"], str(out / "v.pdf"), FILTER)
             worker.convert(desktop, files["signoff"], str(out / "f.pdf"), FILTER)
 
+        def one_export() -> None:  # the lower bound: what one load and one export cost
+            document = load(files["combined"])
+            export(document, out / "b1.pdf")
+            close(document)
+
         def one_load() -> None:
             document = load(files["combined"])
             pages = page_count(document)
             export(document, out / "v1.pdf", f"1-{pages - 1}")
             export(document, out / "f1.pdf", str(pages))
+            close(document)
+
+        def one_load_edited() -> None:
+            """One load as docgen would need it (commit b0db072, reverted): the page of the Vorlage's end
+            found in the layout, the Freigabevermerk's page ranges filled in, the Vorlage's page count
+            fields ("von y") made to count its own pages — each an edit after the layout."""
+            document = load(files["combined"])
+            cursor = document.getCurrentController().getViewCursor()
+            cursor.jumpToLastPage()
+            total = int(cursor.getPage())
+            cursor.gotoRange(document.getBookmarks().getByName(END_MARK).getAnchor(), False)
+            own = int(cursor.getPage())
+            for marker, value in ((MARKERS[0], f"1–{own}"), (MARKERS[1], str(total))):
+                search = document.createReplaceDescriptor()
+                search.SearchString, search.ReplaceString = marker, value
+                assert document.replaceAll(search) == 1, marker
+            fields = document.getTextFields().createEnumeration()
+            counts = []
+            while fields.hasMoreElements():
+                field = fields.nextElement()
+                if field.supportsService("com.sun.star.text.textfield.PageCount"):
+                    counts.append(field)
+            assert counts
+            for field in counts:
+                anchor = field.getAnchor()
+                anchor.getText().insertString(anchor, str(own), True)
+            export(document, out / "v3.pdf", f"1-{own}")
+            export(document, out / "f3.pdf", f"{own + 1}-{total}")
             close(document)
 
         def inserted() -> None:
@@ -142,7 +181,8 @@ def measure_office(files: dict[str, str], n: int) -> dict[str, Any]:
             export(document, out / "f2.pdf", f"{own + 1}-{pages}")
             close(document)
 
-        runs = {"empty": empty, "two": two_loads, "one": one_load, "inserted": inserted}
+        runs = {"empty": empty, "two": two_loads, "one_export": one_export, "one": one_load,
+                "one_edited": one_load_edited, "inserted": inserted}
         timings: dict[str, list[float]] = {name: [] for name in runs}
         cpu: dict[str, float] = dict.fromkeys(runs, 0.0)
         parts: list[dict[str, float]] = []
@@ -184,6 +224,7 @@ def write_inputs(work: Path) -> dict[str, str]:
     """The Vorlage's and the Freigabevermerk's DOCX as docgen converts them, and the two combined."""
     sys.path.insert(0, str(ROOT))
     from docx import Document
+    from docx.oxml.ns import qn
     from docxcompose.composer import Composer  # docxtpl's own dependency
     from generate import write_inputs as generate
     from run import BODY
@@ -211,9 +252,14 @@ def write_inputs(work: Path) -> dict[str, str]:
         render_file(source, work / "out", settings, keeping, bundle=True)
     vorlage, signoff = keeping.kept[:2]
     combined = Document(str(vorlage))
+    last = combined.paragraphs[-1]._p  # the bookmark that ends the Vorlage
+    last.append(last.makeelement(qn("w:bookmarkStart"), {qn("w:id"): "9000", qn("w:name"): END_MARK}))
+    last.append(last.makeelement(qn("w:bookmarkEnd"), {qn("w:id"): "9000"}))
     combined.add_page_break()
     composer = Composer(combined)
     composer.append(Document(str(signoff)))
+    # Where the Freigabevermerk's page ranges would be filled in (one more line on its page).
+    composer.doc.add_paragraph(f"Seiten {MARKERS[0]} und {MARKERS[1]}")
     composer.save(str(work / "kombiniert.docx"))
     empty = Document()
     empty.add_paragraph("Leer.")
@@ -243,8 +289,12 @@ def markdown(data: dict[str, Any]) -> str:
         f"{signoff['export'] * 1000:.0f} / {signoff['close'] * 1000:.0f} ms |",
         f"| Vorlage and Freigabevermerk, two loads (docgen) | {median['two'] * 1000:.0f} ms "
         f"(CPU {cpu['two'] * 1000:.0f} ms) |",
+        f"| both in one DOCX, one load, one export (the bound) | {median['one_export'] * 1000:.0f} ms "
+        f"(CPU {cpu['one_export'] * 1000:.0f} ms) |",
         f"| both in one DOCX, one load, two exports by page range | {median['one'] * 1000:.0f} ms "
         f"(CPU {cpu['one'] * 1000:.0f} ms) |",
+        "| … and the edits its page numbers need after the layout (end of the Vorlage found, ranges filled in, "
+        f"\"von y\" as text) | {median['one_edited'] * 1000:.0f} ms (CPU {cpu['one_edited'] * 1000:.0f} ms) |",
     ]
     if "inserted" in median:
         lines.append(f"| the Freigabevermerk inserted into the loaded Vorlage in LibreOffice, two exports | "
@@ -252,10 +302,12 @@ def markdown(data: dict[str, Any]) -> str:
     lines += [
         "",
         "Every new LibreOffice process pays the hyphenation load on its first German paragraph, so a "
-        "one-off `docgen render` cannot get below start + that load. One load for both documents would "
-        "save the difference between the two-loads and the one-DOCX rows per bundle, at the price of merging "
-        "two templates "
-        "(styles, headers, sections) and fixing page numbers and counts inside LibreOffice. Inserting the "
+        "one-off `docgen render` cannot get below start + that load. One load for both documents saves "
+        "LibreOffice's fixed cost of a second document, but the Freigabevermerk's page ranges and the "
+        "Vorlage's \"von y\" are known only once the combined document is laid out, and every edit after the "
+        "layout makes LibreOffice lay the pages out again: compare the two-loads row with the last one-DOCX "
+        "row (docgen built this way in commit b0db072 and took it back; its merge of the two DOCX files cost "
+        "another 8 ms in Python). Inserting the "
         "Freigabevermerk into the loaded Vorlage inside LibreOffice (which would need no page count beforehand) "
         "saves nothing: importing it into the open document costs at least as much as loading it on its own.",
     ]
