@@ -326,6 +326,29 @@ def test_no_way_round_the_cleaning(tmp_path: Path, objects: list[bytes], removed
     assert b"calc.exe" not in result.path.read_bytes()
 
 
+def test_long_runs_of_digits_are_read_once_and_the_references_beside_them_followed(tmp_path: Path) -> None:
+    """A signature's /Contents is a hex string padded with tens of thousands of zeros. The cleaning finds
+    references in each object's text; read digit by digit from every position, such a run cost seconds
+    (``bench/sanitize.py``), and this one, 100,000 digits long, minutes. What lies beside it is still seen:
+    the link's action after the run, and a reference whose number starts right after a string."""
+    zeros = b"0" * 100_000
+    tricky = _raw_pdf(tmp_path / "ziffern.pdf", [
+        b"<< /Type /Catalog /Pages 2 0 R >>", *_PAGE_TREE,
+        b"<< /Type /Annot /Subtype /Link /Rect [72 700 300 720] /A 5 0 R /Contents <" + zeros
+        + b"> /NM (007) /Zusatz [<" + zeros + b">6 0 R] >>",
+        b"<< /S /Launch /F (calc.exe) >>",
+        b"<< /S /ImportData /F (daten.fdf) >>"])
+    with pikepdf.open(tricky) as pdf:
+        removed = sanitize(pdf, "Anlage 1 „Ziffern“")
+        assert sorted(r.message for r in removed) == ["Anlage 1 „Ziffern“: Datenimport „daten.fdf“ entfernt",
+                                                       "Anlage 1 „Ziffern“: Programmstart „calc.exe“ entfernt"]
+        link = pdf.pages[0].Annots[0]
+        assert "/A" not in link and len(link.Zusatz) == 1 and len(bytes(link.Contents)) == 50_000
+    entries = [BundleEntry("Hauptdokument", "Vorlage", ANLAGE, 1), BundleEntry("Anlage 1", "Ziffern", tricky, 1)]
+    result = assemble_bundle(entries, META, tmp_path / "paket.pdf", None)
+    assert b"calc.exe" not in result.path.read_bytes() and b"daten.fdf" not in result.path.read_bytes()
+
+
 def test_a_page_that_carries_javascript_keeps_its_place(tmp_path: Path) -> None:
     """The script goes, the page stays: dropping it would move every page range the Freigabevermerk names."""
     tricky = _raw_pdf(tmp_path / "seite.pdf", [

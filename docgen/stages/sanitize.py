@@ -249,7 +249,9 @@ _STRUCTURAL = ("/Page", "/Pages", "/Catalog")
 _SUSPECT = re.compile(rb"/(?:" + b"|".join(re.escape(n.lstrip("/").encode()) for n in sorted(
     {*ACTIONS, *ANNOTATIONS, "/URI", "/JS", "/EmbeddedFiles", "/AF", "/EF", "/Sig"}, key=len, reverse=True))
     + rb")(?![^\s()<>\[\]{}/%])")
-_REFERENCE = re.compile(rb"(\d+) (\d+) R(?![^\s()<>\[\]{}/%])")
+# A reference is matched only from the first digit of a number, and the numbers' digits are never given
+# back: a signature's /Contents (thousands of hex digits, mostly zeros) takes one pass, not one per digit.
+_REFERENCE = re.compile(rb"(?<!\d)(\d++) (\d++) R(?![^\s()<>\[\]{}/%])")
 
 
 def sanitize(pdf: Pdf, where: str) -> list[Removal]:
