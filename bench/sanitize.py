@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import re
 import statistics
 import sys
@@ -29,9 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-RESULTS = ROOT / "bench" / "results"
 
 import pikepdf  # noqa: E402
+from results_io import save  # noqa: E402
 
 import docgen.stages.sanitize as sanitize_module  # noqa: E402
 from docgen import __version__  # noqa: E402
@@ -101,10 +100,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"now {row['now_ms']:6.1f} ms", flush=True)
     result = {"when": dt.datetime.now().isoformat(timespec="minutes"), "version": __version__, "n": args.n,
               "rows": rows, "command": f".venv/bin/python bench/sanitize.py --n {args.n}"}
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "sanitize.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
-    (RESULTS / "sanitize.md").write_text(report(result), encoding="utf-8")
-    print(report(result))
+    save("sanitize", result, report(result))
     return 0
 
 

@@ -137,15 +137,18 @@ def _add_text(run: Any, text: str) -> None:
 LINK_COLOR = "0563C1"
 LINK_SCHEMES = ("http://", "https://", "mailto:")
 NBSP = "\u00a0"
-# A star opens emphasis only where a word starts and closes only where one ends, so that
-# "Mitarbeiter*innen" stays as it is; "\\*" is always a literal star.
-_INLINE = re.compile(
-    r"\\(?P<esc>[*\[\]\\])"
-    r"|(?<![\w*\\])\*\*(?=\S)(?P<bold>.+?)(?<=\S)(?<!\\)\*\*(?![\w*])"
-    r"|(?<![\w*\\])\*(?=[^\s*])(?P<italic>.+?)(?<=\S)(?<![\\*])\*(?![\w*])"
-    r"|\[(?P<text>[^\]\n]+)\]\((?P<url>(?:https?://|mailto:)[^\s()<>]+)\)",
-    re.S,
-)
+# Inline markup: "**fett**", "*kursiv*", "[Text](https://…)" and "\\*" for a literal star (see
+# inline_spans). A star opens emphasis only where a word starts and closes only where one ends, so that
+# "Mitarbeiter*innen" stays as it is; bold needs a character other than stars inside, so that a row of
+# stars ("**********") is printed as it was typed.
+_MARKUP = re.compile(r"[\\*\[]")  # where markup can start
+_ESCAPABLE = "*[]\\"
+_OPEN_BLOCKED = re.compile(r"[\w*\\]")  # no emphasis opens right after a word character, star or backslash
+_BOLD_CLOSE = re.compile(r"\*(?=\*(?![\w*]))(?<=[^\s\\]\*)")  # where "**" can close
+_ITALIC_CLOSE = re.compile(r"\*(?![\w*])(?<=[^\s\\*]\*)")  # where "*" can close
+_NOT_STAR = re.compile(r"[^\s*]")
+_LINK_TEXT_END = re.compile(r"[\]\n]")
+_URL_END = re.compile(r"[\s()<>]")
 # Amounts, units and section signs keep their number: "1.234,56 €", "12,6 %", "§ 50", "− 307.500 €".
 _KEEP_TOGETHER = (
     (re.compile(r"(?<=\d) (?=(?:€|EUR|%|v\. ?H\.|Mio\.|Mrd\.|Tsd\.)(?!\w))"), NBSP),
@@ -177,10 +180,19 @@ def typography(text: str) -> str:
 
 
 def inline_spans(text: str, *, bold: bool = False, italic: bool = False, url: str | None = None) -> list[Span]:
-    """``**fett**``, ``*kursiv*``, ``[Text](https://…)`` and ``\\*`` → spans (adjacent plain text merged)."""
+    """``**fett**``, ``*kursiv*``, ``[Text](https://…)`` and ``\\*`` → spans (adjacent plain text merged).
+
+    Markup is read from left to right: where several could start, the leftmost wins, and an opening
+    ``**`` or ``*`` closes at the first place that can close it. Markup nests (bold inside a link,
+    italic inside bold); a link inside a link stays text. The text is read once, in time linear in its
+    length however the stars and brackets lie, and nesting is followed without recursion.
+    """
+    if _MARKUP.search(text) is None:
+        return [Span(text, bold, italic, url)] if text else []
+    marks = _Marks(text)
     spans: list[Span] = []
 
-    def add(piece: str, b: bool = bold, i: bool = italic, u: str | None = url) -> None:
+    def add(piece: str, b: bool, i: bool, u: str | None) -> None:
         if not piece:
             return
         if spans and (spans[-1].bold, spans[-1].italic, spans[-1].url) == (b, i, u):
@@ -188,25 +200,151 @@ def inline_spans(text: str, *, bold: bool = False, italic: bool = False, url: st
         else:
             spans.append(Span(piece, b, i, u))
 
-    pos = 0
-    for match in _INLINE.finditer(text):
-        add(text[pos:match.start()])
-        pos = match.end()
-        if match.group("esc") is not None:
-            add(match.group("esc"))
+    stack = [_Segment(0, len(text), 0, bold, italic, url)]
+    while stack:
+        seg = stack[-1]
+        found = marks.next_in(seg)
+        if found is None:
+            add(text[seg.pos:seg.end], seg.bold, seg.italic, seg.url)
+            stack.pop()
             continue
-        if match.group("bold") is not None:
-            inner = inline_spans(match.group("bold"), bold=True, italic=italic, url=url)
-        elif match.group("italic") is not None:
-            inner = inline_spans(match.group("italic"), bold=bold, italic=True, url=url)
-        elif url is None:
-            inner = inline_spans(match.group("text"), bold=bold, italic=italic, url=match.group("url"))
-        else:  # no link inside a link
-            inner = [Span(match.group(0), bold, italic, url)]
-        for span in inner:
-            add(span.text, span.bold, span.italic, span.url)
-    add(text[pos:])
+        kind, at, inner_start, inner_end, after, target = found
+        add(text[seg.pos:at], seg.bold, seg.italic, seg.url)
+        seg.pos = after
+        if kind == "esc":
+            add(text[at + 1], seg.bold, seg.italic, seg.url)
+        elif kind == "link" and seg.url is not None:  # no link inside a link
+            add(text[at:after], seg.bold, seg.italic, seg.url)
+        else:
+            stack.append(_Segment(inner_start, inner_end, inner_start, seg.bold or kind == "bold",
+                                  seg.italic or kind == "italic", target if kind == "link" else seg.url))
     return spans
+
+
+@dataclass
+class _Segment:
+    """A stretch of the text read with one look: the whole text, or the inside of a piece of markup."""
+
+    start: int
+    end: int
+    pos: int  # read up to here
+    bold: bool
+    italic: bool
+    url: str | None
+
+
+class _Marks:
+    """Where markup can open and close in one text, each found by one search that later ones reuse.
+
+    The text is read from left to right (the insides of markup too, before what follows them), so
+    the places asked for only move on, and every search starts where the last one found nothing.
+    Inside a piece of markup the text is read as if it were all there is: its first character follows
+    nothing and its last is followed by nothing (a closing star at its end closes, whatever comes after
+    the piece).
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.bold_close = _Next(_BOLD_CLOSE, text)
+        self.italic_close = _Next(_ITALIC_CLOSE, text)
+        self.not_star = _Next(_NOT_STAR, text)
+        self.link_text_end = _Next(_LINK_TEXT_END, text)
+        self.url_ends: dict[int, tuple[int, int] | None] = {}
+
+    def next_in(self, seg: _Segment) -> tuple[str, int, int, int, int, str | None] | None:
+        """The next piece of markup in ``seg`` from ``seg.pos``: (kind, where it starts, where its inside
+        starts and ends, where it ends, its link target)."""
+        text = self.text
+        at = seg.pos
+        while (found := _MARKUP.search(text, at, seg.end)) is not None:
+            at = found.start()
+            char = text[at]
+            if char == "\\":
+                if at + 1 < seg.end and text[at + 1] in _ESCAPABLE:
+                    return "esc", at, at + 1, at + 2, at + 2, None
+            elif char == "[":
+                link = self._link(at, seg.end)
+                if link is not None:
+                    return link
+            elif at == seg.start or _OPEN_BLOCKED.match(text, at - 1) is None:
+                emphasis = self._emphasis(at, seg.end)
+                if emphasis is not None:
+                    return emphasis
+            at += 1
+        return None
+
+    def _emphasis(self, at: int, end: int) -> tuple[str, int, int, int, int, None] | None:
+        text = self.text
+        if text.startswith("**", at) and at + 2 < end and not text[at + 2].isspace():
+            first = self.not_star.at_or_after(at + 2)  # bold holds something besides stars
+            if first is not None and first < end:
+                close = self._close(self.bold_close, first + 1, end, 2)
+                if close is not None:
+                    return "bold", at, at + 2, close, close + 2, None
+        if at + 1 < end and not text[at + 1].isspace() and text[at + 1] != "*":
+            close = self._close(self.italic_close, at + 2, end, 1)
+            if close is not None:
+                return "italic", at, at + 1, close, close + 1, None
+        return None
+
+    def _close(self, closes: _Next, start: int, end: int, width: int) -> int | None:
+        """The first place from ``start`` where ``width`` stars close within ``end``. Before ``end`` the
+        text after the stars decides (no word character or star may follow); right at ``end`` nothing follows."""
+        close = closes.at_or_after(start)
+        if close is not None and close + width < end:
+            return close
+        last = end - width
+        text = self.text
+        before = text[last - 1] if last >= 1 else " "
+        if (last >= start and text.startswith("*" * width, last) and not before.isspace() and before != "\\"
+                and (width == 2 or before != "*")):
+            return last
+        return None
+
+    def _link(self, at: int, end: int) -> tuple[str, int, int, int, int, str] | None:
+        """``[Text](url)`` from ``at``: the text up to the first "]" (no line break, not empty), an
+        http, https or mailto address without spaces, parentheses or angle brackets, then ")"."""
+        close = self.link_text_end.at_or_after(at + 1)
+        if close is None or close == at + 1 or self.text[close] != "]":
+            return None
+        if close not in self.url_ends:
+            self.url_ends[close] = self._url(close)
+        found = self.url_ends[close]
+        if found is None or found[1] + 1 > end:
+            return None
+        url_start, url_end = found
+        return "link", at, at + 1, close, url_end + 1, self.text[url_start:url_end]
+
+    def _url(self, close: int) -> tuple[int, int] | None:
+        text = self.text
+        if not text.startswith("(", close + 1):
+            return None
+        start = close + 2
+        scheme = next((s for s in LINK_SCHEMES if text.startswith(s, start)), None)
+        if scheme is None:
+            return None
+        stop = _URL_END.search(text, start + len(scheme))
+        if stop is None or stop.start() == start + len(scheme) or text[stop.start()] != ")":
+            return None
+        return start, stop.start()
+
+
+class _Next:
+    """The first match of ``pattern`` in ``text`` at or after a place, remembering the last answer:
+    asked for places that only move on, it reads every character at most once."""
+
+    def __init__(self, pattern: re.Pattern[str], text: str) -> None:
+        self.pattern = pattern
+        self.text = text
+        self.asked = len(text) + 1  # nothing asked yet
+        self.found: int | None = None
+
+    def at_or_after(self, start: int) -> int | None:
+        # The last answer holds for every place from where it was asked up to what it found.
+        if not (self.asked <= start and (self.found is None or start <= self.found)):
+            match = self.pattern.search(self.text, start)
+            self.asked, self.found = start, (match.start() if match else None)
+        return self.found
 
 
 def is_numeric(text: str) -> bool:

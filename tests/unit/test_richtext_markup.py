@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from docgen.richtext import BlockBuilder, Span, inline_spans, is_numeric, typography
 
@@ -92,3 +96,85 @@ def test_no_break_spaces() -> None:
 ])
 def test_numeric_cells(text: str, numeric: bool) -> None:
     assert is_numeric(text) is numeric
+
+
+# -- reading the markup: the grammar as one regular expression, beside the reader ------------------------
+
+# The grammar inline_spans reads, written as the regular expression it was read with up to commit a3610b3
+# (plus the rule that bold must hold something besides stars). Matched recursively, it is the reference
+# for small texts; on long ones its lazy matches cost the square of the length, and its recursion
+# overflowed on nesting a few thousand deep.
+_REFERENCE = re.compile(
+    r"\\(?P<esc>[*\[\]\\])"
+    r"|(?<![\w*\\])\*\*(?=\S)(?P<bold>[\s*]*?[^\s*].*?)(?<=\S)(?<!\\)\*\*(?![\w*])"
+    r"|(?<![\w*\\])\*(?=[^\s*])(?P<italic>.+?)(?<=\S)(?<![\\*])\*(?![\w*])"
+    r"|\[(?P<text>[^\]\n]+)\]\((?P<url>(?:https?://|mailto:)[^\s()<>]+)\)",
+    re.S,
+)
+
+
+def _reference(text: str, bold: bool = False, italic: bool = False, url: str | None = None) -> list[Span]:
+    spans: list[Span] = []
+
+    def add(piece: str, b: bool, i: bool, u: str | None) -> None:
+        if piece and spans and (spans[-1].bold, spans[-1].italic, spans[-1].url) == (b, i, u):
+            spans[-1] = Span(spans[-1].text + piece, b, i, u)
+        elif piece:
+            spans.append(Span(piece, b, i, u))
+
+    pos = 0
+    for match in _REFERENCE.finditer(text):
+        add(text[pos:match.start()], bold, italic, url)
+        pos = match.end()
+        if match.group("esc") is not None:
+            inner = [Span(match.group("esc"), bold, italic, url)]
+        elif match.group("bold") is not None:
+            inner = _reference(match.group("bold"), True, italic, url)
+        elif match.group("italic") is not None:
+            inner = _reference(match.group("italic"), bold, True, url)
+        elif url is None:
+            inner = _reference(match.group("text"), bold, italic, match.group("url"))
+        else:
+            inner = [Span(match.group(0), bold, italic, url)]
+        for span in inner:
+            add(span.text, span.bold, span.italic, span.url)
+    add(text[pos:], bold, italic, url)
+    return spans
+
+
+_PIECES = ["*", "**", "***", "\\", "[", "]", "(", ")", "a", "ß", "_", "1", " ", "\n", "\u00a0", "x*", "*y",
+           "](https://a.de/x)", "](mailto:ki@a.de)", "](http://", "[T](https://b.de)", "\\*", "\\[", "<"]
+
+
+@settings(max_examples=3000, deadline=None, derandomize=True)
+@given(st.lists(st.sampled_from(_PIECES), max_size=14), st.booleans())
+def test_the_reader_reads_as_the_grammar_says(pieces: list[str], bold: bool) -> None:
+    text = "".join(pieces)
+    assert inline_spans(text, bold=bold) == _reference(text, bold=bold)
+
+
+@pytest.mark.parametrize("text", ["****", "*****", "**********", "Trenner: ********** Ende", "*** *** ***",
+                                  "** **", "* * *"])
+def test_a_row_of_stars_is_printed_as_typed(text: str) -> None:
+    assert inline_spans(text) == [Span(text)]
+
+
+def test_deep_nesting_is_followed_without_recursion() -> None:
+    """Each "**" closes at the text's end only, so this is bold 5,000 levels deep: one bold x."""
+    assert inline_spans("**" * 5000 + "x" + "**" * 5000) == [Span("x", bold=True)]
+    assert inline_spans("*" + "**" * 4000 + "x" + "**" * 4000 + "* Ende") == [
+        Span("x", bold=True, italic=True), Span(" Ende")]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("**a " * 50_000, None),  # 50,000 bold openings without a closing
+    ("*a " * 50_000, None),
+    ("[" * 200_000, None),
+    ("[a](https://x.de " * 20_000, None),
+    ("*** " * 50_000, None),
+    ("**a " * 50_000 + "a**", [Span("a " + "**a " * 49_999 + "a", bold=True)]),
+])
+def test_long_texts_are_read_in_one_pass(text: str, expected: list[Span] | None) -> None:
+    """Openings without a closing made every one of them read the rest of the text: 40,000 characters
+    took seconds, a 5 MB input hours (``bench/render_size.py`` measures the reader's time per character)."""
+    assert inline_spans(text) == (expected if expected is not None else [Span(text)])
