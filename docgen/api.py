@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from docgen import documents
 from docgen.check import CheckResult, preflight, run_checks
 from docgen.errors import DocgenError, InternalJobError
-from docgen.inputs import dokumentarten, example, schema, validate, validate_files
+from docgen.inputs import dokumentarten, example, read_json, schema, validate, validate_files
 from docgen.intake.batch import BatchReport, count_due, run_batch
 from docgen.intake.daemon import Daemon
 from docgen.intake.distributed import (
@@ -67,6 +67,7 @@ __all__ = [
     "lint_templates",
     "load_settings",
     "open_converter",
+    "read_json",
     "render_file",
     "render_files",
     "render_many",

@@ -11,21 +11,33 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from docgen import documents
-from docgen.errors import DocgenError
+from docgen.errors import DocgenError, Problem
 from docgen.model import Job
 from docgen.resources import examples_dir
 from docgen.schemas import standalone_schema_text
 from docgen.settings import Settings
-from docgen.stages.validate import validate_file
+from docgen.stages.validate import read_json as _read_json
+from docgen.stages.validate import too_large, validate_file
 
-__all__ = ["dokumentarten", "example", "schema", "validate", "validate_files"]
+__all__ = ["dokumentarten", "example", "read_json", "schema", "validate", "validate_files"]
 
 
 def validate(path: Path, settings: Settings) -> Job:
     """Validate one input file; raises InvalidInput with every problem found."""
     return validate_file(path, settings)
+
+
+def read_json(raw: bytes, filename: str, settings: Settings) -> tuple[Any, list[Problem]]:
+    """JSON text read as ``docgen validate`` reads a file: what it cannot read at all (too large for
+    max_input_bytes, no UTF-8, empty, a syntax error, nested too deeply) raises InvalidInput with
+    its German problems; otherwise the data and the values it refuses (numbers, characters, keys
+    given twice), each a problem at its field."""
+    if len(raw) > settings.max_input_bytes:
+        raise too_large(filename, len(raw), settings.max_input_bytes)
+    return _read_json(raw, filename)
 
 
 def validate_files(paths: Iterable[Path], settings: Settings) -> list[Job | DocgenError]:

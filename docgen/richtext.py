@@ -190,15 +190,15 @@ def inline_spans(text: str, *, bold: bool = False, italic: bool = False, url: st
     if _MARKUP.search(text) is None:
         return [Span(text, bold, italic, url)] if text else []
     marks = _Marks(text)
-    spans: list[Span] = []
+    runs: list[tuple[list[str], bool, bool, str | None]] = []  # pieces of one look, joined at the end
 
     def add(piece: str, b: bool, i: bool, u: str | None) -> None:
         if not piece:
             return
-        if spans and (spans[-1].bold, spans[-1].italic, spans[-1].url) == (b, i, u):
-            spans[-1] = Span(spans[-1].text + piece, b, i, u)
+        if runs and runs[-1][1:] == (b, i, u):
+            runs[-1][0].append(piece)
         else:
-            spans.append(Span(piece, b, i, u))
+            runs.append(([piece], b, i, u))
 
     stack = [_Segment(0, len(text), 0, bold, italic, url)]
     while stack:
@@ -218,7 +218,7 @@ def inline_spans(text: str, *, bold: bool = False, italic: bool = False, url: st
         else:
             stack.append(_Segment(inner_start, inner_end, inner_start, seg.bold or kind == "bold",
                                   seg.italic or kind == "italic", target if kind == "link" else seg.url))
-    return spans
+    return [Span("".join(pieces), b, i, u) for pieces, b, i, u in runs]
 
 
 @dataclass

@@ -86,6 +86,8 @@ _PLAIN_MONEY = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,2})?")  # MONEY_DIGITS befor
 _GERMAN_MONEY = re.compile(r"(-?)([0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,([0-9]{1,2}))?")
 _CURRENCY = re.compile(r"\s*(€|EUR|Euro)\s*$|^\s*(€|EUR)\s*", re.IGNORECASE)
 CENT = Decimal("0.01")
+# The longest text an amount can be written as, German notation and currency included ("-999.999.999.999.999,99 EUR").
+MONEY_TEXT_MAX = 40
 
 
 def _cents(value: Decimal) -> str:
@@ -124,6 +126,8 @@ def money_problem(value: Any, not_negative: bool = False) -> str | None:
         if not_negative and text.startswith("-"):
             return f"{show(value)}: der Betrag darf nicht negativ sein."
         return None
+    if len(text) > MONEY_TEXT_MAX:  # no way of writing an amount is this long; and the patterns below
+        return _no_amount(value)     # would read a long run of spaces once from each of its positions
     bare = _CURRENCY.sub("", text).replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
     if re.fullmatch(r"-?[0-9]+\.[0-9]{3,}", bare):
         return f"{show(value)}: " + _too_many_decimals(bare)
@@ -134,6 +138,10 @@ def money_problem(value: Any, not_negative: bool = False) -> str | None:
                 f"Tausenderpunkte und Währungszeichen, mit Punkt vor den Cent. Bitte {meant} schreiben.")
     if _PLAIN_MONEY.fullmatch(bare):
         return f"{show(value)}: bitte ohne Leerzeichen und Währungszeichen schreiben: {bare}."
+    return _no_amount(value)
+
+
+def _no_amount(value: str) -> str:
     return (f"{show(value)} ist kein Geldbetrag (erwartet eine Zahl wie 1234.56 oder einen Text wie "
             f"\"1234.56\", höchstens {MONEY_DIGITS} Stellen vor dem Punkt und zwei danach).")
 
@@ -214,8 +222,10 @@ def _german(error: ValidationError, fallback: str | None = None) -> tuple[str, s
     if kind == "additionalProperties":
         extra = sorted(set(value) - set(schema.get("properties", {})))
         allowed = ", ".join(schema.get("properties", {}))
-        fields = ", ".join(f"„{e}“" for e in extra)
-        message = f"unbekanntes Feld {fields} (Tippfehler?). Erlaubt sind: {allowed}."
+        # a name as long as a page, or thousands of them, would bury the answer: five, each shortened
+        fields = ", ".join(f"„{e if len(e) <= 40 else e[:39] + '…'}“" for e in extra[:5])
+        more = f" und {len(extra) - 5} weitere" if len(extra) > 5 else ""
+        message = f"unbekanntes Feld {fields}{more} (Tippfehler?). Erlaubt sind: {allowed}."
         return path or "/", message, "schema.unbekanntes_feld"
     if kind == "format" and error.validator_value == "date":
         hint = date_hint(value)

@@ -160,3 +160,24 @@ def test_shipped_template_copy_renders(tmp_path: Path) -> None:
     assert doc is not None
     out = render_document(doc, example_data(), tmp_path / "out.docx", settings, "beschlussvorlage.json")
     assert zipfile.is_zipfile(out)
+
+
+def test_cli_render_of_a_placeholder_nested_too_deep_is_exit_5(docgen: Run, tmp_path: Path) -> None:
+    """Jinja reads brackets recursively: a placeholder with a hundred of them ran out of stack (exit 1)."""
+    folder = tmp_path / "vorlagen"
+    folder.mkdir()
+
+    def nest(name: str, data: bytes) -> bytes:
+        if name != "word/document.xml":
+            return data
+        deep = b"<w:p><w:r><w:t>{{ " + b"(" * 100 + b"1" + b")" * 100 + b" }}</w:t></w:r></w:p>"
+        return data.replace(b"<w:sectPr", deep + b"<w:sectPr", 1)
+
+    _rewrite(TEMPLATE, folder / "beschlussvorlage.docx", nest)
+    result = docgen("render", EXAMPLES / "beschlussvorlage.json", "--docx-only", "--out", tmp_path / "out",
+                    env={"DOCGEN_TEMPLATES_DIR": str(folder)})
+    assert result.returncode == 5, result.stderr
+    assert result.stderr.startswith("Vorlage beschlussvorlage.docx: ein Platzhalter ist zu tief verschachtelt "
+                                    "(zu viele Klammern ineinander). Bitte den Ausdruck in Word vereinfachen."), \
+        result.stderr
+    assert not (tmp_path / "out" / "beschlussvorlage.docx").exists()

@@ -615,6 +615,11 @@ def _render(tpl: DocxTemplate, name: str, context: dict[str, Any], out: Path, da
         ) from exc
     except TemplateError as exc:
         raise TemplateProblem(f"Vorlage {name}: {exc}. {TELL_OWNERS}") from exc
+    except RecursionError as exc:  # Jinja reads nested brackets recursively: "{{ ((((…)))) }}"
+        raise TemplateProblem(
+            f"Vorlage {name}: ein Platzhalter ist zu tief verschachtelt (zu viele Klammern ineinander). "
+            "Bitte den Ausdruck in Word vereinfachen. " + TELL_OWNERS
+        ) from exc
     if deadline is not None and time.monotonic() > deadline:
         raise InvalidInput(data_name, [Problem("", f"das Dokument ist zu umfangreich: die Aufbereitung dauerte "
                                                f"länger als das Zeitlimit {timeout or 0:g} s. Bitte den Inhalt "

@@ -20,7 +20,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from docgen.stages.anlagen import check_pdf, resolve
 
 __all__ = [
     "PRINTABLE", "check_data", "collect_parts", "parse_json", "pointer", "read_input", "read_json", "show",
-    "validate_file",
+    "too_large", "validate_file",
 ]
 
 
@@ -42,10 +42,7 @@ def read_input(path: Path, limit: int | None = None) -> bytes:
     """The file's bytes; files above ``limit`` bytes are refused unread (exit 4)."""
     try:
         if limit is not None and path.stat().st_size > limit:
-            raise InvalidInput(path.name, [Problem(
-                "", f"die Datei ist {path.stat().st_size / 1e6:.1f} MB groß; erlaubt sind höchstens "
-                f"{limit / 1e6:.1f} MB (Einstellung max_input_bytes). Große Inhalte bitte als PDF-Anlage "
-                "beifügen.", "eingabe.zu_gross")])
+            raise too_large(path.name, path.stat().st_size, limit)
         if not path.is_file() and path.exists():
             raise FileAccessError(f"{path}: ist keine gewöhnliche Datei.")
         return path.read_bytes()
@@ -59,6 +56,13 @@ def read_input(path: Path, limit: int | None = None) -> bytes:
         ) from None
     except OSError as exc:
         raise FileAccessError(f"{path}: Datei nicht lesbar ({exc.strerror}).") from None
+
+
+def too_large(filename: str, size: int, limit: int) -> InvalidInput:
+    """The refusal of an input of ``size`` bytes above ``limit`` (the setting max_input_bytes)."""
+    return InvalidInput(filename, [Problem(
+        "", f"die Datei ist {size / 1e6:.1f} MB groß; erlaubt sind höchstens {limit / 1e6:.1f} MB (Einstellung "
+        "max_input_bytes). Große Inhalte bitte als PDF-Anlage beifügen.", "eingabe.zu_gross")])
 
 
 def parse_json(raw: bytes, filename: str) -> Any:
@@ -108,7 +112,13 @@ def read_json(raw: bytes, filename: str) -> tuple[Any, list[Problem]]:
             "", "die Datei ist zu tief verschachtelt.", "json.verschachtelung")]) from None
     if isinstance(data, _Unusable):
         raise InvalidInput(filename, [Problem("", data.message, data.code)])
-    return data, _unusable_values(data, twice)
+    try:
+        return data, _unusable_values(data, twice)
+    except _TooDeep as deep:
+        raise InvalidInput(filename, [Problem(
+            deep.path, f"die Datei ist zu tief verschachtelt (mehr als {MAX_DEPTH} Ebenen ineinander; so tief ist "
+            "kein Dokument aufgebaut). Bitte die eckigen und geschweiften Klammern prüfen.",
+            "json.verschachtelung")]) from None
 
 
 def _keys_once(twice: dict[int, list[str]]) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
@@ -175,18 +185,29 @@ def _escaped(text: str) -> str:
 def _unusable_values(data: Any, twice: Mapping[int, list[str]]) -> list[Problem]:
     """Refused numbers, strings that cannot reach paper as written, and keys given twice.
 
-    Refused numbers are replaced by ``None`` in place; at most ``MAX_PROBLEMS`` are reported.
+    Refused numbers are replaced by ``None`` in place; at most ``MAX_PROBLEMS`` are reported. A
+    value's JSON pointer is written out only when a problem names it (each value keeps its parent's
+    place and its own key), so that a long key above a long list costs its length once, not once per
+    item. Deeper than ``MAX_DEPTH`` levels: :class:`_TooDeep`.
     """
     problems: list[Problem] = []
-    stack: list[tuple[str, Any, Any, Any]] = [("", data, None, None)]  # iterative: nested ~1,000 deep
+    stack: list[tuple[_Place, Any, Any, Any, int]] = [(None, data, None, None, 0)]  # iterative: ~1,000 deep
     while stack:
-        path, value, parent, key = stack.pop()
+        place, value, parent, key, depth = stack.pop()
         if isinstance(value, _Unusable):
-            problems.append(Problem(path, value.message, value.code))
+            problems.append(Problem(_pointer(place), value.message, value.code))
             parent[key] = None
         elif isinstance(value, str):
-            problems += _text_problems(path, value)
-        elif isinstance(value, dict):
+            found = _text_problems("", value)
+            problems += [replace(p, path=_pointer(place)) for p in found]
+        elif isinstance(value, (dict, list)):
+            if depth >= MAX_DEPTH:
+                raise _TooDeep(_pointer(place))
+            if isinstance(value, list):
+                stack.extend(((place, str(i)), item, value, i, depth + 1)
+                             for i, item in reversed(list(enumerate(value))))
+                continue
+            path = _pointer(place)
             for name in twice.get(id(value), []):
                 problems.append(Problem(f"{path}/{_escape_key(name)}", f"das Feld „{_escaped(name)}“ steht in "
                                         "diesem Objekt mehrfach; bitte nur einmal angeben (welcher Wert gemeint "
@@ -195,10 +216,30 @@ def _unusable_values(data: Any, twice: Mapping[int, list[str]]) -> list[Problem]
                 found = _text_problems(path or "/", name, key=True)
                 problems += found
                 if not found:
-                    stack.append((f"{path}/{_escape_key(name)}", value[name], value, name))
-        elif isinstance(value, list):
-            stack.extend((f"{path}/{i}", item, value, i) for i, item in reversed(list(enumerate(value))))
+                    stack.append(((place, _escape_key(name)), value[name], value, name, depth + 1))
     return problems[:MAX_PROBLEMS]
+
+
+# Objects and lists inside each other: the deepest document (an Anlage's nested document with a table
+# in its Sachlage) has about a dozen levels. Deeper input is a mistake, and the schema check, which
+# follows the data recursively, would run out of stack on it.
+MAX_DEPTH = 64
+# A value's place: its parent's place and its own key as a JSON pointer token; None is the whole file.
+_Place = tuple["_Place", str] | None
+
+
+class _TooDeep(Exception):
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+def _pointer(place: _Place) -> str:
+    tokens: list[str] = []
+    while place is not None:
+        place, token = place
+        tokens.append(token)
+    return "".join("/" + token for token in reversed(tokens))
 
 
 def _escape_key(key: str) -> str:

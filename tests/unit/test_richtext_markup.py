@@ -173,6 +173,7 @@ def test_deep_nesting_is_followed_without_recursion() -> None:
     ("[a](https://x.de " * 20_000, None),
     ("*** " * 50_000, None),
     ("**a " * 50_000 + "a**", [Span("a " + "**a " * 49_999 + "a", bold=True)]),
+    ("a\\*" * 200_000, [Span("a*" * 200_000)]),  # each escaped star once copied all the text before it
 ])
 def test_long_texts_are_read_in_one_pass(text: str, expected: list[Span] | None) -> None:
     """Openings without a closing made every one of them read the rest of the text: 40,000 characters
