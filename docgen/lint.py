@@ -22,13 +22,16 @@ from __future__ import annotations
 import json
 import re
 import zipfile
-from collections.abc import Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from jinja2 import TemplateSyntaxError, nodes
+from jinja2.parser import Parser
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
@@ -52,7 +55,6 @@ from docgen.stages.render import (
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 PARTS = re.compile(r"word/(document|header\d*|footer\d*)\.xml")
 BLOCK_TAG = re.compile(r"\{%-?\s*(?:[prtc]{1,2}\s+)?(\w+)")
-TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 OPENERS = {"if": "endif", "for": "endfor", "macro": "endmacro", "block": "endblock", "with": "endwith",
            "filter": "endfilter", "call": "endcall", "set": None}
 MIDDLES = {"elif": "if", "else": None}
@@ -88,8 +90,8 @@ class Paragraph:
     def text(self) -> str:
         return "".join(self.runs)
 
-    @property
-    def where(self) -> str:
+    @cached_property
+    def where(self) -> str:  # computed once: lint() compares it for every paragraph and finding
         kind = re.fullmatch(r"word/(document|header|footer)(\d*)\.xml", self.part)
         label = {"document": "im Haupttext", "header": "in Kopfzeile", "footer": "in Fußzeile"}
         name = label[kind.group(1)] if kind else self.part
@@ -156,19 +158,90 @@ def _part_order(name: str) -> tuple[int, str]:
 
 
 # -- structure: split tags, blocks, quotes --------------------------------------------------
+#
+# Tags are found by scanning with str.find, not with lazy regexes such as ``\{\{.*?\}\}``: for
+# every opening mark without a close such a regex searches to the paragraph's end again, which
+# is quadratic in a long paragraph. Each finder below remembers its last hit, so a paragraph is
+# scanned once per mark.
+
+def _finder(text: str, mark: str) -> Callable[[int], int]:
+    """``text.find(mark, pos)``, but ``len(text)`` when absent; ``pos`` must never decrease."""
+    hit = -1
+
+    def find(pos: int) -> int:
+        nonlocal hit
+        if hit < pos:
+            hit = text.find(mark, pos)
+            if hit < 0:
+                hit = len(text)
+        return hit
+
+    return find
+
+
+def _openers(text: str) -> Callable[[int], int]:
+    """The next ``{{`` or ``{%`` at or after a position (``len(text)`` when none)."""
+    expr, stmt = _finder(text, "{{"), _finder(text, "{%")
+    return lambda pos: min(expr(pos), stmt(pos))
+
+
+def word_tag_spans(text: str) -> Iterator[tuple[int, int]]:
+    r"""Each ``{{``/``{%`` with its text up to the first ``}}`` or ``%}`` on the same line, or, for
+    the first one that no ``}`` or ``%`` follows at all, the rest of the paragraph (an unclosed tag).
+
+    Exactly what ``re.finditer(r"\{[{%].*?[}%]\}|\{[{%][^}%]*$", text)`` matches, in linear time.
+    """
+    end = len(text)
+    opener, closes = _openers(text), (_finder(text, "}}"), _finder(text, "%}"))
+    newline = _finder(text, "\n")
+    last_mark = max(text.rfind("}"), text.rfind("%"))
+    pos = 0
+    while (start := opener(pos)) < end:
+        close = min(find(start + 2) for find in closes)
+        if close == end:
+            # No close here, so none for any later opener either: the first opener that no "}"
+            # or "%" follows is an unclosed tag up to the end, and no other tag matches.
+            start = opener(max(start, last_mark - 1))
+            if start < end:
+                yield start, end
+            return
+        if newline(start + 2) > close:
+            yield start, close + 2
+            pos = close + 2
+        else:  # a line break before the close: no tag starts here
+            pos = start + 1
+
+
+def tag_spans(text: str) -> Iterator[tuple[int, int]]:
+    r"""Each ``{{ … }}`` and ``{% … %}`` (line breaks allowed), up to the first matching close.
+
+    Exactly what ``re.finditer(r"\{\{.*?\}\}|\{%.*?%\}", text, re.S)`` matches, in linear time.
+    """
+    end = len(text)
+    opener, close_expr, close_stmt = _openers(text), _finder(text, "}}"), _finder(text, "%}")
+    pos = 0
+    while (start := opener(pos)) < end:
+        close = (close_expr if text[start + 1] == "{" else close_stmt)(start + 2)
+        if close < end:
+            yield start, close + 2
+            pos = close + 2
+        else:
+            pos = start + 1
+
 
 def split_tags(paragraphs: list[Paragraph]) -> list[Finding]:
     findings = []
     for para in paragraphs:
         text = para.text
-        boundaries, pos = set(), 0
+        boundaries, pos = [], 0  # where one run ends and the next begins, ascending
         for run in para.runs[:-1]:
             pos += len(run)
-            boundaries.add(pos)
-        for match in re.finditer(r"\{[{%].*?[}%]\}|\{[{%][^}%]*$", text):
-            start, end = match.span()
-            if any(start < b < end for b in boundaries) or not match.group().endswith(("}}", "%}")):
-                findings.append(_finding("geteilt", f"Platzhalter „{match.group()}“ ist von Word auf mehrere "
+            boundaries.append(pos)
+        for start, end in word_tag_spans(text):
+            tag = text[start:end]
+            after = bisect_right(boundaries, start)  # the first boundary behind the tag's start
+            if (after < len(boundaries) and boundaries[after] < end) or not tag.endswith(("}}", "%}")):
+                findings.append(_finding("geteilt", f"Platzhalter „{tag}“ ist von Word auf mehrere "
                                          "Textabschnitte verteilt; bitte den Platzhalter löschen und in einem Zug "
                                          "neu tippen", para))
     return findings
@@ -199,11 +272,12 @@ def unbalanced(paragraphs: list[Paragraph]) -> list[Finding]:
 def typographic_quotes(paragraphs: list[Paragraph]) -> list[Finding]:
     findings = []
     for para in paragraphs:
-        for match in TAG.finditer(para.text):
-            quotes = sorted({c for c in match.group() if c in TYPOGRAPHIC_QUOTES})
+        for start, end in tag_spans(para.text):
+            tag = para.text[start:end]
+            quotes = sorted({c for c in tag if c in TYPOGRAPHIC_QUOTES})
             if quotes:
                 findings.append(_finding(
-                    "anfuehrung", f"im Platzhalter „{match.group()}“ stehen typografische Anführungszeichen "
+                    "anfuehrung", f"im Platzhalter „{tag}“ stehen typografische Anführungszeichen "
                     f"({' '.join(quotes)}), die Word beim Tippen einsetzt; bitte gerade Anführungszeichen "
                     "(\" oder ') verwenden (AutoKorrektur: „Gerade Anführungszeichen durch typografische "
                     "ersetzen“ ausschalten)", para))
@@ -223,7 +297,12 @@ def _line(para: Paragraph) -> str:
     text = _DOCXTPL_PREFIX.sub(lambda m: "{" + m.group(1) + " ", para.text)
     text = _DOCXTPL_CELL.sub(lambda m: "{{ " + m.group(2) + " }}", text)
     text = _DOCXTPL_MERGE.sub("", text)
-    return TAG.sub(lambda m: m.group().translate(_STRAIGHT), text).replace("\n", " ")
+    parts, pos = [], 0
+    for start, end in tag_spans(text):
+        parts += [text[pos:start], text[start:end].translate(_STRAIGHT)]
+        pos = end
+    parts.append(text[pos:])
+    return "".join(parts).replace("\n", " ")
 
 
 def _without_tags(line: str) -> str:
@@ -242,23 +321,29 @@ def jinja_check(paragraphs: list[Paragraph], skip: set[int]) -> tuple[list[Findi
     env = SandboxedEnvironment()
     tree = None
     for _attempt in range(50):
+        parser = Parser(env, "\n".join(lines))  # what env.parse() does, but the parser stays at hand
         try:
-            tree = env.parse("\n".join(lines))
+            tree = parser.parse()
             break
         except TemplateSyntaxError as exc:
-            index = min(max((exc.lineno or 1) - 1, 0), len(paragraphs) - 1)
-            para = paragraphs[index] if paragraphs else None
-            if index not in skip:
-                findings.append(_finding("syntax", f"fehlerhafter Platzhalter: {exc.message}", para))
-            if lines[index] == _without_tags(lines[index]):
-                break  # nothing left to remove here: give up on the Jinja checks
-            skip.add(index)
-            lines[index] = _without_tags(lines[index])
+            lineno, message, deep = exc.lineno, exc.message, False
+        except RecursionError:  # Jinja's parser recurses once per nesting level: "((((…" exhausts the stack
+            lineno, message, deep = parser.stream.current.lineno, TOO_DEEP, True
+        index = min(max((lineno or 1) - 1, 0), len(paragraphs) - 1)
+        para = paragraphs[index] if paragraphs else None
+        if index not in skip:
+            findings.append(_finding("syntax", f"fehlerhafter Platzhalter: {message}", para))
+        if lines[index] == _without_tags(lines[index]) or (deep and not _too_deep(env, lines[index])):
+            break  # nothing left to remove here (or the nesting spans paragraphs): give up on the Jinja checks
+        skip.add(index)
+        lines[index] = _without_tags(lines[index])
     if tree is None:
         return findings, []
     known = jinja_env()
     own = ", ".join(sorted(FILTERS))
-    for node in tree.find_all((nodes.Filter, nodes.Test)):
+    for node in _nodes(tree):
+        if not isinstance(node, (nodes.Filter, nodes.Test)):
+            continue
         is_filter = isinstance(node, nodes.Filter)
         if node.name not in (known.filters if is_filter else known.tests):
             para = paragraphs[min(node.lineno - 1, len(paragraphs) - 1)]
@@ -271,6 +356,31 @@ def jinja_check(paragraphs: list[Paragraph], skip: set[int]) -> tuple[list[Findi
     return findings, [(p, line) for p, line in used if p and not p.startswith(("loop", "range"))]
 
 
+TOO_DEEP = ("der Ausdruck ist zu tief verschachtelt (zu viele Klammern oder Blöcke ineinander); bitte ihn "
+            "vereinfachen")
+
+
+def _too_deep(env: SandboxedEnvironment, line: str) -> bool:
+    """Whether one line alone exhausts the parser's stack (else only the nesting across paragraphs does)."""
+    try:
+        env.parse(line)
+    except TemplateSyntaxError:
+        return False
+    except RecursionError:
+        return True
+    return False
+
+
+def _nodes(tree: nodes.Node) -> Iterator[nodes.Node]:
+    """Every node below ``tree`` in document order (``find_all`` without recursion: a long filter
+    chain parses into a tree deeper than Python's stack)."""
+    stack = list(reversed(list(tree.iter_child_nodes())))
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(list(node.iter_child_nodes())))
+
+
 def used_paths(source: str) -> set[str]:
     """Dotted variable paths a Jinja source uses (loop variables resolved to ``list[]``, scoped)."""
     found: list[tuple[str, int]] = []
@@ -278,34 +388,37 @@ def used_paths(source: str) -> set[str]:
     return {p for p, _line in found if p and not p.startswith(("loop", "range"))}
 
 
-def _visit(node: nodes.Node, loops: dict[str, str], found: list[tuple[str, int]]) -> None:
-    if isinstance(node, nodes.For):
-        _visit(node.iter, loops, found)
-        inner = dict(loops)
-        iterable = _dotted(node.iter, loops)
-        if isinstance(node.target, nodes.Name) and iterable:
-            inner[node.target.name] = iterable + "[]"
-        for child in [*node.body, *node.else_]:
-            _visit(child, inner, found)
-        if node.test is not None:
-            _visit(node.test, inner, found)
-        return
-    if isinstance(node, (nodes.Getattr, nodes.Name)) and isinstance(getattr(node, "ctx", "load"), str):
-        path = _dotted(node, loops)
-        if path:
-            found.append((path, node.lineno))
-            return
-    for child in node.iter_child_nodes():
-        _visit(child, loops, found)
+def _visit(tree: nodes.Node, loops: dict[str, str], found: list[tuple[str, int]]) -> None:
+    """The variable paths below ``tree``, in document order (with a stack, not recursion: see ``_nodes``)."""
+    stack: list[tuple[nodes.Node, dict[str, str]]] = [(tree, loops)]
+    while stack:
+        node, loops = stack.pop()
+        if isinstance(node, nodes.For):
+            inner = dict(loops)
+            iterable = _dotted(node.iter, loops)
+            if isinstance(node.target, nodes.Name) and iterable:
+                inner[node.target.name] = iterable + "[]"
+            later = [*node.body, *node.else_] + ([node.test] if node.test is not None else [])
+            stack.extend((child, inner) for child in reversed(later))
+            stack.append((node.iter, loops))
+            continue
+        if isinstance(node, (nodes.Getattr, nodes.Name)) and isinstance(getattr(node, "ctx", "load"), str):
+            path = _dotted(node, loops)
+            if path:
+                found.append((path, node.lineno))
+                continue
+        stack.extend((child, loops) for child in reversed(list(node.iter_child_nodes())))
 
 
 def _dotted(node: nodes.Node, loops: dict[str, str]) -> str:
-    if isinstance(node, nodes.Name):
-        return loops.get(node.name, node.name)
-    if isinstance(node, nodes.Getattr):
-        base = _dotted(node.node, loops)
-        return f"{base}.{node.attr}" if base else ""
-    return ""
+    attrs = []
+    while isinstance(node, nodes.Getattr):
+        attrs.append(node.attr)
+        node = node.node
+    if not isinstance(node, nodes.Name):
+        return ""
+    base = loops.get(node.name, node.name)
+    return ".".join([base, *reversed(attrs)]) if base else ""
 
 
 # -- what a dokumentart defines -------------------------------------------------------------
@@ -438,8 +551,8 @@ def lint(template: Path, settings: Settings, dokumentart: str | None = None) -> 
     paragraphs = read_paragraphs(template)
     load_template(template)  # python-docx must open it, as rendering will
     structural = split_tags(paragraphs) + unbalanced(paragraphs) + typographic_quotes(paragraphs)
-    broken = {para_index for para_index, para in enumerate(paragraphs)
-              if any(f.where == para.where and f.kind in ("geteilt", "block") for f in structural)}
+    broken_at = {f.where for f in structural if f.kind in ("geteilt", "block")}
+    broken = {para_index for para_index, para in enumerate(paragraphs) if para.where in broken_at}
     jinja_findings, used = jinja_check(paragraphs, broken)
     findings = structural + jinja_findings + _variables(kind, used, paragraphs, settings)
     missing = missing_styles(template)
