@@ -218,6 +218,11 @@ class Walker:
     known: dict[str, str] = field(default_factory=dict)  # pointer → id of its first control
     labels: dict[str, str] = field(default_factory=dict)  # pointer → the label shown
     _focused: bool = False
+    # the non-empty ids of ``known`` in the order they were registered: a group's first control is
+    # the first id registered while it was rendered (``_ids[start]``), found without a scan of ``known``
+    _ids: list[str] = field(default_factory=list, repr=False)
+    # every error pointer and each of its ancestors, so "an error in this group" is one look-up
+    _error_scope: frozenset[str] | None = field(default=None, repr=False)
 
     @property
     def defs(self) -> Mapping[str, Any]:
@@ -236,7 +241,32 @@ class Walker:
                     self.kinds_of(item, defs)
 
     def render(self) -> Markup:
+        self._error_scope = None  # ``errors`` may have changed since the walker was made
         return self.properties(resolve(self.schema, self.defs), "", self.data)
+
+    def _register(self, ptr: str, fid: str) -> None:
+        """Record the id of the first control of ``ptr`` (the first registration wins)."""
+        if ptr not in self.known:
+            self.known[ptr] = fid
+            if fid:
+                self._ids.append(fid)
+
+    def _first_since(self, start: int) -> str:
+        """The first id registered after ``len(self._ids)`` was ``start`` ("" if there is none).
+
+        Only a group's own descendants are registered while it is rendered, so this is the id of its
+        first control: the same as the first non-empty id in ``known`` below its pointer.
+        """
+        return self._ids[start] if len(self._ids) > start else ""
+
+    def _has_errors(self, ptr: str) -> bool:
+        """Whether there is an error at ``ptr`` or below it."""
+        if self._error_scope is None:
+            scope = set(self.errors)
+            for p in self.errors:
+                scope.update(p[:i] for i, ch in enumerate(p) if ch == "/")
+            self._error_scope = frozenset(scope)
+        return ptr in self._error_scope
 
     def properties(self, s: Mapping[str, Any], ptr: str, value: Any) -> Markup:
         required = set(s.get("required", []))
@@ -254,7 +284,7 @@ class Walker:
         if k == "freigabe":
             return Markup("")  # set by "Freigeben und siegeln", never typed into the form
         if k == "const":
-            self.known.setdefault(ptr, "")
+            self._register(ptr, "")
             return Markup('<input type="hidden" name="{}" value="{}">').format(ptr, s["const"])
         s = {**s, "description": help_text(s, text)}
         method = getattr(self, "w_" + k)
@@ -264,7 +294,7 @@ class Walker:
     def _field(self, ptr: str, text: str, s: Mapping[str, Any], required: bool, control: Markup,
                extra: Markup | str = "") -> Markup:
         fid = "f" + slug(ptr)
-        self.known.setdefault(ptr, fid)
+        self._register(ptr, fid)
         self.labels.setdefault(ptr, text)
         errs = self.errors.get(ptr, [])
         help_text = str(s.get("description", ""))
@@ -366,7 +396,7 @@ class Walker:
     def w_ja_nein(self, key: str, s: Mapping[str, Any], ptr: str, value: Any, required: bool,
                   text: str) -> Markup:
         sl = slug(ptr)
-        self.known.setdefault(ptr, f"f{sl}")
+        self._register(ptr, f"f{sl}")
         errs = self.errors.get(ptr, [])
         radios = Markup("").join(
             Markup('<div class="auswahl"><input type="radio" id="{id}" name="{ptr}" value="{v}"{c}{inv}{af}>'
@@ -395,11 +425,11 @@ class Walker:
 
     def w_objekt(self, key: str, s: Mapping[str, Any], ptr: str, value: Any, required: bool,
                  text: str) -> Markup:
+        start = len(self._ids)
         inner = self.properties(s, ptr, value)
-        first = next((v for p, v in self.known.items() if p.startswith(ptr + "/") and v), "")
-        self.known.setdefault(ptr, first)
+        self._register(ptr, self._first_since(start))
         box = self._fieldset(ptr, text, s, required, inner)
-        if required or value is not MISSING or any(p == ptr or p.startswith(ptr + "/") for p in self.errors):
+        if required or value is not MISSING or self._has_errors(ptr):
             return box
         # an optional group such as a different Körperschaft stays folded until it is needed
         return Markup('<details class="zusatz"><summary>{}</summary>{}</details>').format(text, box)
@@ -421,15 +451,16 @@ class Walker:
                 text: str) -> Markup:
         items = value if isinstance(value, list) else []
         item_schema = s["items"]
+        row_schema = resolve(item_schema, self.defs) if items and kind(item_schema, self.defs) == "objekt" else None
         name = row_label(key)
         rows = []
         for i, item in enumerate(items):
             item_ptr = child(ptr, i)
             heading = f"{name} {i + 1} von {len(items)}"
-            if kind(item_schema, self.defs) == "objekt":
-                inner = self.properties(resolve(item_schema, self.defs), item_ptr, item)
-                self.known.setdefault(item_ptr, next((v for p, v in self.known.items()
-                                                      if p.startswith(item_ptr + "/") and v), ""))
+            if row_schema is not None:
+                start = len(self._ids)
+                inner = self.properties(row_schema, item_ptr, item)
+                self._register(item_ptr, self._first_since(start))
                 rows.append(Markup('<fieldset class="zeile" id="b{}"><legend>{}</legend>{}{}{}</fieldset>').format(
                     slug(item_ptr), heading, self._errslot(item_ptr, self.errors.get(item_ptr, [])), inner,
                     self._buttons(ptr, i, len(items), name)))
@@ -440,7 +471,7 @@ class Walker:
         inner = Markup('<input type="hidden" name="_anzahl:{}" value="{}">{}'
                        '<button type="submit" class="knopf-zweit" name="_aktion" value="neu:{}" formnovalidate>'
                        '{} hinzufügen</button>').format(ptr, len(items), Markup("").join(rows), ptr, name)
-        self.known.setdefault(ptr, "f" + slug(ptr + "-neu"))
+        self._register(ptr, "f" + slug(ptr + "-neu"))
         return self._fieldset(ptr, text, s, required, inner, cls="liste")
 
     def w_anlagen(self, key: str, s: Mapping[str, Any], ptr: str, value: Any, required: bool,
@@ -463,7 +494,7 @@ class Walker:
                 sl=sl, ip=ip, datei=datei, dsl=slug(ip + "/datei"),
                 cur=f"Gespeichert: {datei.rsplit('/', 1)[-1]}" if datei else "Noch keine Datei gespeichert.",
                 err=self._errslot(ip + "/datei", self.errors.get(ip + "/datei", [])))
-            self.known.setdefault(ip + "/datei", f"f{sl}-upload")
+            self._register(ip + "/datei", f"f{sl}-upload")
             art = Markup("").join(
                 Markup('<div class="auswahl"><input type="radio" id="f{sl}-art-{v}" name="_art:{ip}" value="{v}"{c}>'
                        '<label for="f{sl}-art-{v}">{t}</label></div>').format(
@@ -477,14 +508,14 @@ class Walker:
                 self.node("oeffentlich", props["oeffentlich"], ip + "/oeffentlich",
                           item.get("oeffentlich", MISSING), False),
             ])
-            self.known.setdefault(ip, "f" + slug(ip + "/titel"))
+            self._register(ip, "f" + slug(ip + "/titel"))
             rows.append(Markup('<fieldset class="zeile" id="b{}"><legend>Anlage {} von {}</legend>{}{}{}</fieldset>')
                         .format(sl, i + 1, len(items), self._errslot(ip, self.errors.get(ip, [])), inner,
                                 self._buttons(ptr, i, len(items), "Anlage")))
         inner = Markup('<input type="hidden" name="_anzahl:{}" value="{}">{}'
                        '<button type="submit" class="knopf-zweit" name="_aktion" value="neu:{}" formnovalidate>'
                        'Anlage hinzufügen</button>').format(ptr, len(items), Markup("").join(rows), ptr)
-        self.known.setdefault(ptr, "")
+        self._register(ptr, "")
         return self._fieldset(ptr, text, s, required, inner, cls="liste")
 
     def w_bloecke(self, key: str, s: Mapping[str, Any], ptr: str, value: Any, required: bool,
@@ -502,7 +533,7 @@ class Walker:
                        '<button type="submit" class="knopf-zweit" name="_aktion" value="neu:{p}" formnovalidate>'
                        'Baustein hinzufügen</button>').format(p=ptr, f=form, n=len(blocks),
                                                              rows=Markup("").join(rows))
-        self.known.setdefault(ptr, "f" + slug(ptr + "/0"))
+        self._register(ptr, "f" + slug(ptr + "/0"))
         return self._fieldset(ptr, text, s, required, inner, cls="liste bloecke")
 
     def _block(self, bp: str, block: Any, i: int, n: int, list_ptr: str) -> Markup:
@@ -525,7 +556,7 @@ class Walker:
         else:
             art, content, form = "absatz", jsontext.dumps(block), "text"
         errs = self.errors.get(bp, [])
-        self.known.setdefault(bp, f"f{sl}")
+        self._register(bp, f"f{sl}")
         options = Markup("").join(Markup('<option value="{}"{}>{}</option>').format(
             v, Markup(" selected") if v == art else "", t) for v, t in BLOCK_KINDS)
         return Markup(

@@ -7,15 +7,16 @@ as German money is passed on as typed, so the library's own message explains it.
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from docgen.errors import Problem
+from docgen.settings import Settings
 from docgen.web import jsontext
-from docgen.web.form import MISSING, child, kind, parse_money, parse_number, resolve
+from docgen.web.form import MISSING, Unsupported, child, kind, parse_money, parse_number, resolve
 
 Fields = Mapping[str, list[str]]
 
@@ -25,6 +26,7 @@ class Reader:
     schema: Mapping[str, Any]
     form: Fields
     problems: list[Problem] = field(default_factory=list)  # what the form itself could not read
+    settings: Settings = field(default_factory=Settings)  # max_input_bytes for a JSON field
 
     @property
     def defs(self) -> Mapping[str, Any]:
@@ -106,10 +108,12 @@ class Reader:
         if not raw.strip():
             return MISSING
         try:
-            return jsontext.parse(raw)
-        except json.JSONDecodeError as exc:
-            self.problems.append(Problem(ptr, f"kein gültiges JSON (Zeile {exc.lineno}, Spalte {exc.colno}: "
-                                              f"{exc.msg}). Bitte korrigieren.", "web.json"))
+            return jsontext.read(raw.encode("utf-8", "surrogatepass"), "feld.json", self.settings)
+        except jsontext.Unreadable as exc:  # the library's reasons, at this field (or inside it)
+            for problem in exc.problems:
+                hint = "" if "bitte" in problem.message.lower() else " Bitte korrigieren."
+                text = problem.message + hint
+                self.problems.append(Problem(ptr + problem.path, text, problem.code))
             return MISSING
 
     def r_objekt(self, s: Mapping[str, Any], ptr: str, required: bool) -> Any:
@@ -183,23 +187,33 @@ class Reader:
         return {"absatz": content} if self.one("_form:" + bp) == "objekt" else content
 
 
-def apply_action(data: dict[str, Any], action: str) -> str | None:
+_INDEX = re.compile(r"[0-9]{1,5}")  # a row number as the form writes it (ASCII digits, not "²" or "١")
+
+
+def _index(part: str) -> int | None:
+    return int(part) if _INDEX.fullmatch(part) else None
+
+
+def apply_action(data: dict[str, Any], action: str, schema: Mapping[str, Any]) -> str | None:
     """Apply a row action ``neu:/ptr``, ``weg:/ptr/i``, ``hoch:/ptr/i``, ``runter:/ptr/i`` in place.
 
-    Returns the pointer that should get the focus afterwards (the new or moved row), or None.
+    ``neu`` adds a row only to a list the form of ``schema`` has (creating the objects on the way);
+    anything else, and a row number that is not one, is ignored. Returns the pointer that should
+    get the focus afterwards (the new or moved row), or None.
     """
     verb, _, ptr = action.partition(":")
     if verb == "neu":
-        target = _container(data, ptr, create=True)
+        rows = _form_list(schema, _parts(ptr))
+        target = None if rows is None else _container(data, ptr, create=True, rows=rows)
         if not isinstance(target, list):
             return None
         target.append(_empty_like(target))
         return f"{ptr}/{len(target) - 1}"
     list_ptr, _, index = ptr.rpartition("/")
     target = _container(data, list_ptr, create=False)
-    if not isinstance(target, list) or not index.isdigit() or int(index) >= len(target):
+    i = _index(index)
+    if not isinstance(target, list) or i is None or i >= len(target):
         return None
-    i = int(index)
     if verb == "weg":
         del target[i]
         return list_ptr
@@ -208,6 +222,31 @@ def apply_action(data: dict[str, Any], action: str) -> str | None:
         target[i], target[j] = target[j], target[i]
         return f"{list_ptr}/{j}"
     return None
+
+
+def _parts(ptr: str) -> list[str]:
+    return [p.replace("~1", "/").replace("~0", "~") for p in ptr.split("/")[1:]]
+
+
+def _form_list(schema: Mapping[str, Any], parts: list[str]) -> list[bool] | None:
+    """If ``parts`` lead, through the schema's properties and list rows, to a list of the form: which
+    parts are row numbers (True) and which are field names; else None."""
+    node: Mapping[str, Any] = schema
+    rows: list[bool] = []
+    try:
+        for part in parts:
+            s = resolve(node, schema)
+            if isinstance(s.get("items"), dict) and _index(part) is not None:
+                node = s["items"]
+                rows.append(True)
+            elif isinstance(s.get("properties"), dict) and part in s["properties"]:
+                node = s["properties"][part]
+                rows.append(False)
+            else:
+                return None
+        return rows if parts and kind(node, schema) in ("liste", "anlagen", "bloecke") else None
+    except (Unsupported, KeyError, TypeError):
+        return None
 
 
 def _empty_like(rows: list[Any]) -> Any:
@@ -219,45 +258,67 @@ def _is_block_list(rows: list[Any]) -> bool:
     return all(isinstance(r, str) or (isinstance(r, dict) and set(r) <= keys) for r in rows)
 
 
-def _container(data: dict[str, Any], ptr: str, *, create: bool) -> Any:
-    parts = [p.replace("~1", "/").replace("~0", "~") for p in ptr.split("/")[1:]]
-    value: Any = data
+def _container(data: dict[str, Any], ptr: str, *, create: bool, rows: list[bool] | None = None) -> Any:
+    """The value at ``ptr``; with ``create``, missing objects on the way and the list at its end are made.
+
+    ``rows`` (from the schema) marks the parts that are row numbers: rows are never made, a row
+    number must name an existing row.
+    """
+    parts = _parts(ptr)
+    if create and rows:  # nothing is made unless the whole way can be: a missing row stops it first
+        value: Any = data
+        for n, part in enumerate(parts):
+            if isinstance(value, dict) and not rows[n] and part in value:
+                value = value[part]
+            elif isinstance(value, list) and rows[n] and (i := _index(part)) is not None and i < len(value):
+                value = value[i]
+            elif any(rows[n:]) or not isinstance(value, dict):
+                return None
+            else:
+                break
+    value = data
     for n, part in enumerate(parts):
         last = n == len(parts) - 1
-        if isinstance(value, dict):
+        if isinstance(value, dict) and not (rows and rows[n]):
             if part not in value or (last and isinstance(value[part], str)):
                 if not create:
                     return None
                 value[part] = [value[part]] if last and isinstance(value.get(part), str) else [] if last else {}
             value = value[part]
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
+        elif isinstance(value, list) and (i := _index(part)) is not None and i < len(value):
+            value = value[i]
         else:
             return None
     return value
 
 
+def _nodes(data: Any) -> list[Any]:
+    """Every dict and list in ``data`` (itself included), without recursion: nesting depth does not matter."""
+    found: list[Any] = []
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            found.append(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            found.append(value)
+            stack.extend(value)
+    return found
+
+
 def strip_freigabe(data: Any) -> bool:
     """Remove every ``freigabe`` from the document and its nested documents; True if one was there."""
     found = False
-    if isinstance(data, dict):
-        if "freigabe" in data:
-            del data["freigabe"]
+    for value in _nodes(data):
+        if isinstance(value, dict) and "freigabe" in value:
+            del value["freigabe"]
             found = True
-        for value in data.values():
-            found = strip_freigabe(value) or found
-    elif isinstance(data, list):
-        for value in data:
-            found = strip_freigabe(value) or found
     return found
 
 
 def has_freigabe(data: Any) -> bool:
-    if isinstance(data, dict):
-        return "freigabe" in data or any(has_freigabe(v) for v in data.values())
-    if isinstance(data, list):
-        return any(has_freigabe(v) for v in data)
-    return False
+    return any(isinstance(value, dict) and "freigabe" in value for value in _nodes(data))
 
 
 __all__ = ["Decimal", "Reader", "apply_action", "has_freigabe", "strip_freigabe"]

@@ -33,7 +33,7 @@ from docgen.web.auth import SESSION_COOKIE, SESSION_SECONDS, Identity
 from docgen.web.core import SECURITY_HEADERS, Web, web_of
 from docgen.web.form import Walker, drop_unknown, parent, slug
 from docgen.web.formparse import Reader, apply_action, strip_freigabe
-from docgen.web.jsontext import dumps, parse
+from docgen.web.jsontext import Unreadable, dumps, parse, read
 from docgen.web.service import Pruefung, check_file, write_input
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -193,10 +193,12 @@ async def neu(request: Request, identity: Identity) -> Response:
     upload = form.get("json")
     anlagen_von: Path | None = None
     if isinstance(upload, UploadFile) and upload.filename:
-        try:
-            data = parse((await upload.read(web.settings.max_input_bytes + 1)).decode("utf-8-sig"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            return _liste_fehler(request, identity, f"Die Datei ist kein lesbares JSON ({exc}).")
+        name = _safe_name(upload.filename)
+        try:  # the whole file (the request limit bounds it): one over max_input_bytes is named, not cut
+            data = await to_thread.run_sync(read, await upload.read(), name, web.settings)
+        except Unreadable as exc:
+            text = exc.message if "bitte" in exc.message.lower() else exc.message + " Bitte die Datei korrigieren."
+            return _liste_fehler(request, identity, f"Die Datei „{name}“ kann nicht importiert werden: {text}")
         if not isinstance(data, dict) or data.get("dokumentart") not in api.dokumentarten():
             return _liste_fehler(request, identity, "Die Datei nennt keine bekannte Dokumentart.")
     elif start.startswith("kopie:"):
@@ -318,16 +320,63 @@ def _safe_name(name: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f]", "", base)[:120] or "datei.pdf"
 
 
-async def _store_uploads(web: Web, entwurf: store.Entwurf, form: FormData, fields: dict[str, list[str]]) -> None:
-    folder = web.entwuerfe.folder(entwurf.id) / "anlagen"
+_ANLAGE_ROW = re.compile(r"/anlagen/([0-9]{1,5})")
+
+
+def _take_uploads(web: Web, entwurf: store.Entwurf, form: FormData,
+                  fields: dict[str, list[str]]) -> list[tuple[str, UploadFile]]:
+    """The PDF uploads for existing Anlage rows, under names the server chose; nothing is written yet.
+
+    Only ``_datei:/anlagen/<i>`` of a row the form has (``i`` below the row count and below
+    ``max_anlagen``) is taken; the row's ``datei`` field and the draft's meta name the new file,
+    which :func:`_write_uploads` stores once the draft was saved.
+    """
+    try:
+        rows = int((fields.get("_anzahl:/anlagen") or ["0"])[-1])
+    except ValueError:
+        rows = 0
+    limit = min(rows, web.settings.max_anlagen)
+    chosen: dict[str, UploadFile] = {}
     for key, value in form.multi_items():
-        if not key.startswith("_datei:") or not isinstance(value, UploadFile) or not value.filename:
-            continue
+        row = _ANLAGE_ROW.fullmatch(key.removeprefix("_datei:")) if key.startswith("_datei:") else None
+        if row is not None and int(row.group(1)) < limit and isinstance(value, UploadFile) and value.filename:
+            chosen[row.group(0)] = value  # one file per row: the last one given
+    taken = []
+    for ptr, value in chosen.items():
         stored = f"anlage-{secrets.token_hex(6)}.pdf"  # the server's name; the user's name is only shown
-        content = await value.read(web.settings.max_upload_bytes + 1)
-        store.write_atomic(folder / stored, content)
-        entwurf.anlagen[stored] = _safe_name(value.filename)
-        fields[key.removeprefix("_datei:") + "/datei"] = [f"anlagen/{stored}"]
+        entwurf.anlagen[stored] = _safe_name(value.filename or "")
+        fields[ptr + "/datei"] = [f"anlagen/{stored}"]
+        taken.append((stored, value))
+    return taken
+
+
+async def _write_uploads(web: Web, entwurf: store.Entwurf, taken: list[tuple[str, UploadFile]]) -> None:
+    folder = web.entwuerfe.folder(entwurf.id) / "anlagen"
+    for stored, value in taken:
+        store.write_atomic(folder / stored, await value.read(web.settings.max_upload_bytes + 1))
+
+
+def _tidy_anlagen(web: Web, entwurf: store.Entwurf, data: dict[str, Any]) -> None:
+    """Remove the draft's stored PDFs that the saved document no longer names (a row removed or replaced)."""
+    named = set()
+    stack: list[Any] = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if isinstance(value.get("datei"), str):
+                named.add(value["datei"].replace("\\", "/").rsplit("/", 1)[-1])
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    folder = web.entwuerfe.folder(entwurf.id) / "anlagen"
+    for datei in folder.iterdir() if folder.is_dir() else []:
+        if datei.name not in named and datei.is_file():
+            datei.unlink(missing_ok=True)
+    gone = [name for name in entwurf.anlagen if name not in named]
+    if gone:
+        for name in gone:
+            del entwurf.anlagen[name]
+        web.entwuerfe.update_meta(entwurf)
 
 
 def _saved(web: Web, entwurf: store.Entwurf, data: dict[str, Any], fields: dict[str, list[str]]) -> int:
@@ -347,15 +396,17 @@ async def speichern(request: Request, identity: Identity) -> Response:
     entwurf, _old = own
     form = await _form(request)
     fields = _fields(form)
-    await _store_uploads(web, entwurf, form, fields)
-    reader = Reader(_schema(entwurf.dokumentart), fields)
+    uploads = _take_uploads(web, entwurf, form, fields)
+    reader = Reader(_schema(entwurf.dokumentart), fields, settings=web.settings)
     data = reader.document()
     action = (fields.get("_aktion") or ["speichern"])[-1]
-    fokus = apply_action(data, action) if ":" in action else None
+    fokus = apply_action(data, action, _schema(entwurf.dokumentart)) if ":" in action else None
     try:
         _saved(web, entwurf, data, fields)
-    except store.Konflikt:
+    except store.Konflikt:  # nothing was saved: the uploads are not stored either
         return render_form(request, entwurf, data, status=409, konflikt=True)
+    await _write_uploads(web, entwurf, uploads)
+    _tidy_anlagen(web, entwurf, data)
     if ":" in action:
         # no #fragment: a page opened at a fragment skips autofocus, and the focus belongs in the new row
         return RedirectResponse(f"/entwuerfe/{entwurf.id}?fokus={quote(fokus or '')}",
@@ -385,12 +436,13 @@ async def live(request: Request, identity: Identity) -> Response:
         return JSONResponse({"fehler": "Entwurf nicht gefunden."}, status_code=404)
     entwurf, _old = own
     fields = _fields(await _form(request))
-    reader = Reader(_schema(entwurf.dokumentart), fields)
+    reader = Reader(_schema(entwurf.dokumentart), fields, settings=web.settings)
     data = reader.document()
     try:
         version = _saved(web, entwurf, data, fields)
     except store.Konflikt as exc:
         return JSONResponse({"konflikt": True, "meldung": _KONFLIKT, "version": exc.aktuell}, status_code=409)
+    _tidy_anlagen(web, entwurf, data)
     pruefung = await _check(web, entwurf)
     problems = reader.problems + pruefung.problems
     if pruefung.general:
