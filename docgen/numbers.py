@@ -10,7 +10,7 @@ from Babel (``1.234,56``) with a no-break space before "€" and "%".
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, getcontext, localcontext
 from typing import Any
 
 from babel.numbers import format_decimal
@@ -21,8 +21,8 @@ ZERO = Decimal("0.00")
 HUNDERT = Decimal(100)
 NBSP = "\u00a0"
 
-__all__ = ["CENT", "HUNDERT", "NBSP", "ZERO", "anteil", "cent", "euro", "prozent", "summe", "to_decimal", "to_money",
-           "zahl"]
+__all__ = ["CENT", "HUNDERT", "NBSP", "ZERO", "anteil", "cent", "euro", "prozent", "runden", "summe", "to_decimal",
+           "to_money", "zahl"]
 
 
 def to_decimal(value: Any) -> Decimal:
@@ -38,17 +38,41 @@ def to_decimal(value: Any) -> Decimal:
     return number
 
 
+def _stellen(value: Decimal, places: int) -> int:
+    """The digits ``value`` rounded to ``places`` decimals can have (one more for a carry: 9,99 → 10,0)."""
+    return max(value.adjusted(), 0) + places + 2
+
+
 def _round(value: Decimal, places: int) -> Decimal:
-    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    """Half-up to ``places`` decimals, exactly.
+
+    The precision of the local decimal context grows with the digits the result needs: under the
+    default context (28 digits) ``quantize`` raises ``InvalidOperation`` for a result with more
+    digits, e.g. 1E-28 with 28 decimals (29 digits with the leading 0).
+    """
+    with localcontext() as ctx:
+        ctx.prec = max(ctx.prec, _stellen(value, places))
+        rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     return rounded if rounded else abs(rounded)  # -0.00 → 0.00
 
 
+def runden(value: Any, nachkommastellen: int) -> Decimal:
+    """``value`` half-up to ``nachkommastellen`` decimals, exactly as :func:`zahl` prints it; never "-0"."""
+    return _round(to_decimal(value), nachkommastellen)
+
+
 def cent(value: Any) -> Decimal:
-    """Round to cents, half-up; never "-0.00"."""
-    try:
-        return _round(to_decimal(value), 2)
-    except InvalidOperation as exc:  # more digits than the decimal context holds
-        raise ValueError(f"{value!r} ist zu groß") from exc
+    """Round to cents, half-up; never "-0.00".
+
+    An amount must fit the decimal context (28 digits) in cents, so that the sums and differences
+    taken over it stay exact; a larger one raises ``ValueError`` ("zu groß").
+    """
+    number = to_decimal(value)
+    prec = getcontext().prec
+    rounded = None if number.adjusted() >= prec else _round(number, 2)  # the check first spares a huge rounding
+    if rounded is None or len(rounded.as_tuple().digits) > prec:
+        raise ValueError(f"{value!r} ist zu groß")
+    return rounded
 
 
 def to_money(value: Any) -> Decimal:
@@ -70,7 +94,9 @@ def zahl(value: Any, nachkommastellen: int = 2) -> str:
     """``1234.5`` → ``1.234,50`` (half-up, German grouping, never "-0,00")."""
     pattern = "#,##0" + ("." + "0" * nachkommastellen if nachkommastellen else "")
     rounded = _round(to_decimal(value), nachkommastellen)
-    return str(format_decimal(rounded, format=pattern, locale=LOCALE, decimal_quantization=True))
+    with localcontext() as ctx:  # Babel quantizes again, under the current context
+        ctx.prec = max(ctx.prec, _stellen(rounded, nachkommastellen))
+        return str(format_decimal(rounded, format=pattern, locale=LOCALE, decimal_quantization=True))
 
 
 def euro(value: Any, nachkommastellen: int = 2) -> str:

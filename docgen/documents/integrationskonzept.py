@@ -30,8 +30,8 @@ from typing import Any
 from docgen.errors import Problem
 from docgen.formatting import datum
 from docgen.model import DocumentType, RenderTools
-from docgen.numbers import to_decimal, zahl
-from docgen.schemas import Regel, regelwerk
+from docgen.numbers import runden, to_decimal, zahl
+from docgen.schemas import Regel, regelwerk, show
 from docgen.settings import Settings
 
 KREIS = "Kreis"
@@ -41,6 +41,11 @@ BLOCK_HEADING_LEVEL = 3
 BILDUNG = "integration_durch_bildung"
 QUERSCHNITT = "integration_als_querschnittsaufgabe"
 PFLICHTFELDER = ((BILDUNG, "Integration durch Bildung"), (QUERSCHNITT, "Integration als Querschnittsaufgabe"))
+# The most decimals a number is printed with (a Kennzahl, a VZÄ): more is an export artefact such as
+# 0.48958071805172 (rounded for print, with a warning) or a typo such as 1e-28 (refused: it would print as 0).
+MAX_NACHKOMMASTELLEN = 6
+ZAHL_CODE_GERUNDET = "zahl.gerundet"
+ZAHL_CODE_ZU_KLEIN = "zahl.zu_klein"
 
 # Guidance shown in the placeholder of an empty section: what usually belongs there.
 HINWEIS = {
@@ -258,6 +263,46 @@ def _feld_rules(data: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
+def nachkommastellen(value: Any) -> int:
+    """The decimals of a number as written, trailing zeros included: 12.60 → 2, 31400 → 0, 1E-28 → 28."""
+    exponent = to_decimal(value).as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def _gedruckte_zahlen(data: Mapping[str, Any]) -> list[tuple[str, Decimal]]:
+    """Every number the document prints from the input, with its JSON pointer (Kennzahlen, VZÄ)."""
+    result = [(f"/ausgangslage/indikatoren/{i}/wert", to_decimal(row["wert"]))
+              for i, row in enumerate(data.get("ausgangslage", {}).get("indikatoren", []))
+              if not isinstance(row["wert"], str)]
+    result += [(f"/zentrum/personal/{i}/vzae", to_decimal(p["vzae"]))
+               for i, p in enumerate(data["zentrum"].get("personal", []))]
+    return result
+
+
+def _zahlen_rules(data: Mapping[str, Any]) -> list[Problem]:
+    """A number with more decimals than are printed: rounded with a warning, or refused if it would print as 0."""
+    problems: list[Problem] = []
+    for pfad, wert in _gedruckte_zahlen(data):
+        stellen = nachkommastellen(wert)
+        if stellen <= MAX_NACHKOMMASTELLEN:
+            continue
+        gedruckt = zahl(wert, MAX_NACHKOMMASTELLEN)
+        if wert and not runden(wert, MAX_NACHKOMMASTELLEN):
+            problems.append(Problem(
+                pfad,
+                f"die Zahl {show(wert)} hat {stellen} Nachkommastellen; gedruckt werden höchstens "
+                f"{MAX_NACHKOMMASTELLEN}, so erschiene sie als {gedruckt}. Bitte den Wert prüfen (Tippfehler?) "
+                f"und mit höchstens {MAX_NACHKOMMASTELLEN} Nachkommastellen angeben.",
+                ZAHL_CODE_ZU_KLEIN))
+        else:
+            problems.append(Problem(
+                pfad,
+                f"die Zahl {show(wert)} hat {stellen} Nachkommastellen; gedruckt werden höchstens "
+                f"{MAX_NACHKOMMASTELLEN}, daher erscheint sie gerundet als {gedruckt}.",
+                ZAHL_CODE_GERUNDET, "warning"))
+    return problems
+
+
 def offene_platzhalter(data: Mapping[str, Any]) -> list[Problem]:
     """One warning per section that still shows a placeholder, in document order."""
     return [
@@ -272,6 +317,7 @@ rules = regelwerk(
     Regel(_traeger_rules, ("/traeger", "/koerperschaft")),
     Regel(lambda d, s: _beteiligung_rules(d), ("/beteiligung", "/traeger/typ")),
     Regel(lambda d, s: _feld_rules(d), ("/handlungsfelder",)),
+    Regel(lambda d, s: _zahlen_rules(d), ("/ausgangslage/indikatoren", "/zentrum/personal")),
 )
 
 
@@ -287,16 +333,27 @@ def aufzaehlung(items: Iterable[str]) -> str:
 
 
 def zahl_wie_eingegeben(value: Any) -> str:
-    """A number in German notation with the decimals the input had: 12.60 → 12,60; 31400 → 31.400."""
-    number = to_decimal(value)
-    exponent = number.as_tuple().exponent
-    return zahl(number, max(0, -exponent) if isinstance(exponent, int) else 0)
+    """A number in German notation with the decimals the input had: 12.60 → 12,60; 31400 → 31.400.
+
+    At most :data:`MAX_NACHKOMMASTELLEN` decimals, rounded half-up (the rules warn about it).
+    """
+    return zahl(value, min(nachkommastellen(value), MAX_NACHKOMMASTELLEN))
 
 
 def noetige_nachkommastellen(values: Iterable[Any], mindestens: int = 1) -> int:
-    """The decimals a column of numbers needs: as many as its most precise value, at least ``mindestens``."""
-    needed = [-e for v in values if isinstance(e := to_decimal(v).normalize().as_tuple().exponent, int)]
-    return max([mindestens, *needed])
+    """The decimals a column of numbers needs: as many as its most precise value (trailing zeros do not
+    count), at least ``mindestens``, at most :data:`MAX_NACHKOMMASTELLEN`."""
+    needed = [_signifikante_nachkommastellen(to_decimal(v)) for v in values]
+    return min(max([mindestens, *needed]), max(mindestens, MAX_NACHKOMMASTELLEN))
+
+
+def _signifikante_nachkommastellen(number: Decimal) -> int:
+    """The decimals without trailing zeros: 0.750 → 2, 1E+2 → 0 (exact, unlike a context-bound normalize())."""
+    _, digits, exponent = number.as_tuple()
+    if not isinstance(exponent, int) or not any(digits):
+        return 0
+    nullen = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -(exponent + nullen))
 
 
 def frist(value: str) -> str:
@@ -373,14 +430,16 @@ def _geltungsbereich(traeger: Mapping[str, Any]) -> str:
 def _zentrum(data: Mapping[str, Any], tools: RenderTools) -> dict[str, Any]:
     zentrum = data["zentrum"]
     personal = zentrum.get("personal", [])
-    summe = sum((to_decimal(p["vzae"]) for p in personal), Decimal(0))
     # One number of decimals for the whole VZÄ column, so the commas line up (1,00 / 0,75 / 9,75).
     n = noetige_nachkommastellen([p["vzae"] for p in personal])
+    # The sum of the printed values, so the column adds up (they differ only beyond MAX_NACHKOMMASTELLEN).
+    gedruckt = [runden(p["vzae"], n) for p in personal]
     return {
         "anbindung": _blocks(tools, zentrum.get("anbindung")),
-        "personal": [{"stellenart": p["stellenart"], "vzae": zahl(p["vzae"], n),
-                      "finanzierung": p.get("finanzierung") or LEER} for p in personal],
-        "vzae_summe": zahl(summe, n),
+        "personal": [{"stellenart": p["stellenart"], "vzae": zahl(wert, n),
+                      "finanzierung": p.get("finanzierung") or LEER}
+                     for p, wert in zip(personal, gedruckt, strict=True)],
+        "vzae_summe": zahl(sum(gedruckt, Decimal(0)), n),
         "raeume": _blocks(tools, zentrum.get("raeume")),
         "aufgaben": _blocks(tools, zentrum.get("aufgaben")),
     }

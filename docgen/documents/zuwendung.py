@@ -398,8 +398,11 @@ def pruefe_personal(
 ) -> list[Problem]:
     """Warnings: pools above their cap; personnel costs that do not match the Ausgaben."""
     probleme = []
+    erster: dict[str, int] = {}  # the first entry of each Stellenart, where its warning points
+    for i, p in enumerate(posten):
+        erster.setdefault(p.stellenart, i)
     for g in (g for g in gruppen if g.gekappt):
-        i = next(i for i, p in enumerate(posten) if p.stellenart == g.stellenart)
+        i = erster[g.stellenart]
         meldung = (
             f"Die Personalausgaben „{g.stellenart}“ ({eur(g.ist)}) übersteigen den Höchstbetrag für die "
             f"besetzten Stellen ({eur(g.hoechstbetrag or ZERO)}); anerkannt werden {eur(g.anerkannt)}."

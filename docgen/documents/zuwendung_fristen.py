@@ -8,7 +8,8 @@ by it, never the reverse) and holds what those rules stand on:
 - readers that turn the parsed input (``Decimal | int | str`` numbers, ISO dates) into typed
   values (:class:`Finanzierung`, :class:`PersonalPosten`, plain line tuples) and raise
   :class:`InvalidField`, carrying a :class:`~docgen.errors.Problem` with the JSON path, for a
-  value the schema should have rejected;
+  value the schema should have rejected, and for a computed amount too large to be computed in
+  cents (a Festbetrag ``satz × menge``, interest; :data:`BERECHENBAR_STELLEN`), a typo in the input;
 - :func:`vorlagefrist` (ANBest-G Nr. 7.1; docs/domain.md, deadlines): the earlier of "Zweckerfüllung + 6
   Monate" and "last day of the 6th month after the end of the Bewilligungszeitraum"; a date set by
   the Bescheid replaces both; :func:`zwischennachweis_frist` for a Zwischennachweis;
@@ -29,7 +30,9 @@ from decimal import Decimal
 from typing import Any
 
 from docgen.errors import InvalidField, Problem
-from docgen.numbers import HUNDERT, ZERO, cent, summe, to_decimal
+from docgen.formatting import datum
+from docgen.numbers import HUNDERT, ZERO, cent, prozent, summe, to_decimal
+from docgen.numbers import euro as eur
 
 TAGE_IM_JAHR = Decimal(365)
 AUFSCHLAG_NRW = Decimal(3)  # § 49a Abs. 3 Satz 1 VwVfG NRW: "drei Prozentpunkte"
@@ -55,6 +58,11 @@ SONSTIGE = "Sonstige"
 EINNAHME_ARTEN = {a: a for a in (EIGENANTEIL, DRITTE, OEFFENTLICH, ZUWENDUNG, SONSTIGE)}
 EINNAHME_ARTEN["Zuwendung des Landes"] = ZUWENDUNG
 
+# The digits before the point an amount can have and still be computed exactly in cents (numbers.cent:
+# 28 digits of the decimal context, two of them cents). A computed amount beyond it (Festbetrag = Satz ×
+# Menge, interest) comes from a typo in the input and is refused with the field's path.
+BERECHENBAR_STELLEN = 26
+
 # A Basiszinssatz as one rate in %, or as (gültig ab, Satz in %) pairs for a period in which it
 # changes (it is reset on 01.01. and 01.07., § 247 BGB).
 Basiszins = Decimal | Sequence[tuple[date, Decimal]]
@@ -77,6 +85,19 @@ def json_wert(wert: Any) -> Any:
     if isinstance(wert, list | tuple):
         return [json_wert(w) for w in wert]
     return wert
+
+
+class BetragZuGross(ValueError):
+    """A computed amount with more than :data:`BERECHENBAR_STELLEN` digits before the point (the caller names
+    the field)."""
+
+
+def betrag_berechnen(wert: Decimal) -> Decimal:
+    """A computed amount in cents; :class:`BetragZuGross` where :func:`~docgen.numbers.cent` refuses it."""
+    try:
+        return cent(wert)
+    except ValueError as e:
+        raise BetragZuGross(f"{wert} ist zu groß") from e
 
 
 def to_date(wert: date | str) -> date:
@@ -223,9 +244,17 @@ def _festbetrag(fin: Mapping[str, Any]) -> Decimal | None:
     if "betrag" in roh:
         return lies_geld(roh, "betrag", pfad)
     # A Festbetrag per unit (Pauschale) is paid for the units actually delivered.
-    menge = lies_zahl_opt(roh, "menge_ist", pfad)
-    menge = lies_zahl(roh, "menge_plan", pfad) if menge is None else menge
-    return cent(lies_zahl(roh, "satz", pfad) * menge)
+    menge_key = "menge_ist" if roh.get("menge_ist") is not None else "menge_plan"
+    menge, satz = lies_zahl(roh, menge_key, pfad), lies_zahl(roh, "satz", pfad)
+    try:
+        return betrag_berechnen(satz * menge)
+    except BetragZuGross as e:
+        raise InvalidField(
+            pfad,
+            f"satz ({satz}) × {menge_key} ({menge}) ergibt mehr als {BERECHENBAR_STELLEN} Stellen vor dem Komma; "
+            "so groß kann kein Festbetrag sein. Bitte Betrag je Einheit und Menge prüfen.",
+            "finanzierung.festbetrag_zu_gross",
+        ) from e
 
 
 def lies_einnahmen(data: Mapping[str, Any]) -> tuple[list[EinnahmeRoh], list[Problem]]:
@@ -391,7 +420,13 @@ def zinsen(
         tage = (ende - von).days
         zinssatz = max(Decimal(0), satz + aufschlag_prozentpunkte)
         # Multiply before dividing, so the only rounding is the final one to cents.
-        zins = cent(betrag * zinssatz * tage / (HUNDERT * TAGE_IM_JAHR))
+        try:
+            zins = betrag_berechnen(betrag * zinssatz * tage / (HUNDERT * TAGE_IM_JAHR))
+        except BetragZuGross as e:
+            raise BetragZuGross(
+                f"Die Zinsen vom {datum(von)} bis {datum(ende)} ({tage} Tage zu {prozent(zinssatz)} p. a. auf "
+                f"{eur(betrag)}) hätten mehr als {BERECHENBAR_STELLEN} Stellen vor dem Komma. Bitte Basiszinssatz, "
+                "Aufschlag, Betrag und Zeitraum prüfen.") from e
         abschnitte.append(Zinsabschnitt(von, ende, tage, satz, zinssatz, zins))
     tage_gesamt = sum(a.tage for a in abschnitte)
     zins_gesamt = summe(a.betrag for a in abschnitte)
@@ -425,5 +460,7 @@ def zinsen_aus_eingabe(angaben: Mapping[str, Any], erstattung: Decimal) -> Zinse
             basis,
             AUFSCHLAG_NRW if aufschlag is None else aufschlag,
         )
+    except BetragZuGross as e:
+        raise InvalidField(pfad, str(e), "zinsen.zu_gross") from e
     except ValueError as e:
         raise InvalidField(pfad, str(e), "zinsen.zeitraum") from e
