@@ -31,7 +31,7 @@ from docgen.web import jobs, store, ui
 from docgen.web.auth import Identity
 from docgen.web.core import SECURITY_HEADERS, Web, problem_json, web_of
 from docgen.web.formparse import has_freigabe
-from docgen.web.jsontext import Unreadable, read
+from docgen.web.jsontext import Unreadable, advised, read
 from docgen.web.service import Service, check_file, write_input
 
 log = logging.getLogger("docgen.web")
@@ -79,8 +79,8 @@ async def _body_document(request: Request) -> tuple[bytes, Any] | Response:
         data = await to_thread.run_sync(functools.partial(read, body, "anfrage.json", web_of(request).settings,
                                                           draft=False))
     except Unreadable as exc:  # the library's own reason: encoding, empty, syntax with line and column, nesting
-        hint = "" if "bitte" in exc.message.lower() else " Bitte korrigieren und erneut senden."
-        return problem_json(400, f"Der Inhalt der Anfrage ist kein lesbares JSON: {exc.message}{hint}")
+        text = advised(exc.message, "Bitte korrigieren und erneut senden.")
+        return problem_json(400, f"Der Inhalt der Anfrage ist kein lesbares JSON: {text}")
     if not isinstance(data, dict):
         return problem_json(400, "Der Inhalt muss ein JSON-Objekt (ein Eingabedokument) sein.")
     return body, data

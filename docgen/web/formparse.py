@@ -111,8 +111,7 @@ class Reader:
             return jsontext.read(raw.encode("utf-8", "surrogatepass"), "feld.json", self.settings)
         except jsontext.Unreadable as exc:  # the library's reasons, at this field (or inside it)
             for problem in exc.problems:
-                hint = "" if "bitte" in problem.message.lower() else " Bitte korrigieren."
-                text = problem.message + hint
+                text = jsontext.advised(problem.message, "Bitte korrigieren.")
                 self.problems.append(Problem(ptr + problem.path, text, problem.code))
             return MISSING
 
@@ -292,25 +291,10 @@ def _container(data: dict[str, Any], ptr: str, *, create: bool, rows: list[bool]
     return value
 
 
-def _nodes(data: Any) -> list[Any]:
-    """Every dict and list in ``data`` (itself included), without recursion: nesting depth does not matter."""
-    found: list[Any] = []
-    stack = [data]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            found.append(value)
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            found.append(value)
-            stack.extend(value)
-    return found
-
-
 def strip_freigabe(data: Any) -> bool:
     """Remove every ``freigabe`` from the document and its nested documents; True if one was there."""
     found = False
-    for value in _nodes(data):
+    for value in jsontext.nodes(data):
         if isinstance(value, dict) and "freigabe" in value:
             del value["freigabe"]
             found = True
@@ -318,7 +302,7 @@ def strip_freigabe(data: Any) -> bool:
 
 
 def has_freigabe(data: Any) -> bool:
-    return any(isinstance(value, dict) and "freigabe" in value for value in _nodes(data))
+    return any(isinstance(value, dict) and "freigabe" in value for value in jsontext.nodes(data))
 
 
 __all__ = ["Decimal", "Reader", "apply_action", "has_freigabe", "strip_freigabe"]

@@ -97,6 +97,26 @@ def _library_reasons(raw: bytes, name: str, settings: Settings) -> list[Problem]
     return [p for p in problems if p.code in UNREADABLE] or [Problem("", "kein gültiges JSON.", "json.syntax")]
 
 
+def advised(message: str, advice: str) -> str:
+    """``message`` with ``advice`` ("Bitte …") added, unless the library's message already says what to do."""
+    return message if "bitte" in message.lower() else f"{message} {advice}"
+
+
+def nodes(value: Any) -> list[Any]:
+    """Every dict and list in ``value`` (itself included), without recursion: nesting depth does not matter."""
+    found: list[Any] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            found.append(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            found.append(item)
+            stack.extend(item)
+    return found
+
+
 def depth(value: Any) -> int:
     """How deeply ``value`` nests (a scalar: 0, ``[]``: 1, ``[[1]]``: 2), without recursion."""
     deepest = 0

@@ -33,7 +33,7 @@ from docgen.web.auth import SESSION_COOKIE, SESSION_SECONDS, Identity
 from docgen.web.core import SECURITY_HEADERS, Web, web_of
 from docgen.web.form import Walker, drop_unknown, parent, slug
 from docgen.web.formparse import Reader, apply_action, strip_freigabe
-from docgen.web.jsontext import Unreadable, dumps, parse, read
+from docgen.web.jsontext import Unreadable, advised, dumps, nodes, parse, read
 from docgen.web.service import Pruefung, check_file, write_input
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -197,7 +197,7 @@ async def neu(request: Request, identity: Identity) -> Response:
         try:  # the whole file (the request limit bounds it): one over max_input_bytes is named, not cut
             data = await to_thread.run_sync(read, await upload.read(), name, web.settings)
         except Unreadable as exc:
-            text = exc.message if "bitte" in exc.message.lower() else exc.message + " Bitte die Datei korrigieren."
+            text = advised(exc.message, "Bitte die Datei korrigieren.")
             return _liste_fehler(request, identity, f"Die Datei „{name}“ kann nicht importiert werden: {text}")
         if not isinstance(data, dict) or data.get("dokumentart") not in api.dokumentarten():
             return _liste_fehler(request, identity, "Die Datei nennt keine bekannte Dokumentart.")
@@ -358,16 +358,8 @@ async def _write_uploads(web: Web, entwurf: store.Entwurf, taken: list[tuple[str
 
 def _tidy_anlagen(web: Web, entwurf: store.Entwurf, data: dict[str, Any]) -> None:
     """Remove the draft's stored PDFs that the saved document no longer names (a row removed or replaced)."""
-    named = set()
-    stack: list[Any] = [data]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            if isinstance(value.get("datei"), str):
-                named.add(value["datei"].replace("\\", "/").rsplit("/", 1)[-1])
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
+    named = {value["datei"].replace("\\", "/").rsplit("/", 1)[-1] for value in nodes(data)
+             if isinstance(value, dict) and isinstance(value.get("datei"), str)}
     folder = web.entwuerfe.folder(entwurf.id) / "anlagen"
     for datei in folder.iterdir() if folder.is_dir() else []:
         if datei.name not in named and datei.is_file():
@@ -397,10 +389,11 @@ async def speichern(request: Request, identity: Identity) -> Response:
     form = await _form(request)
     fields = _fields(form)
     uploads = _take_uploads(web, entwurf, form, fields)
-    reader = Reader(_schema(entwurf.dokumentart), fields, settings=web.settings)
+    schema = _schema(entwurf.dokumentart)
+    reader = Reader(schema, fields, settings=web.settings)
     data = reader.document()
     action = (fields.get("_aktion") or ["speichern"])[-1]
-    fokus = apply_action(data, action, _schema(entwurf.dokumentart)) if ":" in action else None
+    fokus = apply_action(data, action, schema) if ":" in action else None
     try:
         _saved(web, entwurf, data, fields)
     except store.Konflikt:  # nothing was saved: the uploads are not stored either
