@@ -275,6 +275,8 @@ def _schema(art: str) -> dict[str, Any]:
 def place(schema: dict[str, Any], data: dict[str, Any], problems: list[Problem]) -> tuple[
         dict[str, list[str]], list[dict[str, str]]]:
     """Each problem at its field (or the nearest field above it) and as a summary line with a link."""
+    if not problems:  # nothing to place: spare rendering the whole form once more just to learn its ids
+        return {}, []
     walker = Walker(schema, data)
     walker.render()
     errors: dict[str, list[str]] = {}
