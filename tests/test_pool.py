@@ -237,8 +237,8 @@ def test_crash_mid_job_is_replaced_and_retried(
     assert "Kennung C" in pdf_text(inbox / f"{name}.pdf")
     assert pool.worker_pids()[0] != crashed
     assert not group_alive(crashed)
-    assert f"worker 0 (pid {crashed}) stopped" in caplog.text
-    assert f"worker 0 started: pid {pool.worker_pids()[0]}" in caplog.text
+    assert f"LibreOffice-Prozess 0 (PID {crashed}) beendet" in caplog.text
+    assert f"LibreOffice-Prozess 0 gestartet: PID {pool.worker_pids()[0]}" in caplog.text
 
 
 @libreoffice
@@ -293,7 +293,7 @@ def test_recycles_worker_after_max_jobs(tmp_path: Path, caplog: pytest.LogCaptur
         assert len({first, second, third}) == 3
         assert first is not None
         assert not group_alive(first)
-    assert f"worker 0 (pid {first}) stopped: recycled after 2 jobs" in caplog.text
+    assert f"LibreOffice-Prozess 0 (PID {first}) beendet: planmäßig erneuert nach 2 Umwandlungen" in caplog.text
     assert our_processes(tmp_path) == []
 
 

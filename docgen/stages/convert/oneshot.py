@@ -73,7 +73,7 @@ class OneShotConverter:
                 ) from None
             produced = outdir / (docx.stem + ".pdf")
             if result.returncode != 0:
-                log.warning("soffice exit %s for %s", result.returncode, docx.name)
+                log.warning("%s: soffice endete mit Exit-Code %s", docx.name, result.returncode)
             pages = verify_pdf(produced, docx)
             pdf.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(produced), pdf)

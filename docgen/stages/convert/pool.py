@@ -37,6 +37,10 @@ from docgen.stages.convert.worker import WorkerFault, WorkerProcess
 
 log = logging.getLogger("docgen.convert.pool")
 
+# A worker fault's kind (``WorkerFault.kind``) as the log says it.
+_KIND_TEXT = {"timeout": "Zeitüberschreitung", "died": "Prozess beendet", "error": "Fehler beim Umwandeln",
+              "invalid": "unbrauchbare Ausgabe", "protocol": "unverständliche Antwort", "start": "Start fehlgeschlagen"}
+
 SYSTEM_PYTHON = "/usr/bin/python3"
 WORKER_SCRIPT = Path(__file__).with_name("uno_worker.py")
 INSTALL_HINT = "Installieren: apt-get install python3-uno libreoffice-writer-nogui"
@@ -233,7 +237,7 @@ class LibreOfficePool:
             self._kill(worker)
         for slot in self._slots:
             slot.lock.close()  # releases the flock on the profile
-        log.info("LibreOffice pool closed")
+        log.info("LibreOffice-Prozesse beendet")
 
     def __enter__(self) -> LibreOfficePool:
         return self
@@ -264,7 +268,7 @@ class LibreOfficePool:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 lock.close()
-                log.info("profile worker-%d is in use by another process; skipping it", index)
+                log.info("Profil worker-%d wird von einem anderen Prozess benutzt; es wird übersprungen", index)
             else:
                 slots.append(_Slot(index, self._root / f"worker-{index}", lock))
             index += 1
@@ -331,7 +335,7 @@ class LibreOfficePool:
             self._kill(worker)
             raise
         log.info(
-            "LibreOffice worker %d started: pid %d, soffice pid %s, profile %s, %.1f s",
+            "LibreOffice-Prozess %d gestartet: PID %d, soffice-PID %s, Profil %s, %.1f s",
             slot.index, worker.pid, ready.get("soffice_pid"), slot.profile,
             time.monotonic() - began,
         )
@@ -369,7 +373,7 @@ class LibreOfficePool:
                 job.future.set_exception(self._as_docgen_error(exc, job.docx))
             else:
                 job.future.set_result(pages)
-        self._discard(slot, "pool closed", graceful=True)
+        self._discard(slot, "alle Prozesse werden beendet", graceful=True)
 
     def _run_job(self, slot: _Slot, job: _Job) -> int:
         """Convert on this slot's worker; after a fault, once more on a fresh worker."""
@@ -382,10 +386,10 @@ class LibreOfficePool:
             except WorkerFault as fault:
                 last = fault
                 log.warning(
-                    "%s: attempt %d on worker %d failed (%s: %s)",
-                    job.docx.name, attempt, slot.index, fault.kind, fault.detail,
+                    "%s: Versuch %d auf LibreOffice-Prozess %d fehlgeschlagen (%s: %s)",
+                    job.docx.name, attempt, slot.index, _KIND_TEXT.get(fault.kind, fault.kind), fault.detail,
                 )
-                self._discard(slot, f"{fault.kind} during {job.docx.name}", graceful=False)
+                self._discard(slot, f"{_KIND_TEXT.get(fault.kind, fault.kind)} bei {job.docx.name}", graceful=False)
                 if self._closed:
                     raise _Closed from fault
         assert last is not None
@@ -395,9 +399,9 @@ class LibreOfficePool:
         """The slot's worker, replaced first if it died or has done its share of jobs."""
         worker = slot.worker
         if worker is not None and not worker.alive():
-            self._discard(slot, f"worker died (exit code {worker.returncode})", graceful=False)
+            self._discard(slot, f"Prozess unerwartet beendet (Exit-Code {worker.returncode})", graceful=False)
         elif worker is not None and slot.jobs_done >= self.settings.max_jobs_per_worker:
-            self._discard(slot, f"recycled after {slot.jobs_done} jobs", graceful=True)
+            self._discard(slot, f"planmäßig erneuert nach {slot.jobs_done} Umwandlungen", graceful=True)
         if slot.worker is None:
             slot.worker = self._start(slot)
             slot.jobs_done = 0
@@ -407,7 +411,7 @@ class LibreOfficePool:
         worker, slot.worker = slot.worker, None
         if worker is None:
             return
-        log.info("LibreOffice worker %d (pid %d) stopped: %s", slot.index, worker.pid, reason)
+        log.info("LibreOffice-Prozess %d (PID %d) beendet: %s", slot.index, worker.pid, reason)
         if graceful:
             worker.close_input()
             worker.wait(STOP_GRACE)
