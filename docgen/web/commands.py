@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from docgen.errors import DocgenError, ExitCode
+from docgen.errors import DocgenError, ExitCode, Interrupted
 from docgen.web import users
 
 
@@ -36,16 +37,20 @@ def web(ctx: click.Context, host: str | None, port: int | None, socket_path: Pat
 
     try:
         settings = _settings(ctx, web_host=host, web_port=port, web_socket=socket_path)
-        app = create_app(settings)
+        where = (f"Unix-Socket {settings.web_socket}" if settings.web_socket is not None
+                 else f"http://{settings.web_host}:{settings.web_port}/")
+        app = create_app(settings, ready=lambda: click.echo(f"docgen web: bereit unter {where}", err=True))
     except DocgenError as exc:
         _fail(exc)
         return
-    if settings.web_socket is not None:
-        click.echo(f"docgen web: Unix-Socket {settings.web_socket}", err=True)
-        uvicorn.run(app, uds=str(settings.web_socket), log_level="warning", proxy_headers=False)
-    else:
-        click.echo(f"docgen web: http://{settings.web_host}:{settings.web_port}/", err=True)
-        uvicorn.run(app, host=settings.web_host, port=settings.web_port, log_level="warning", proxy_headers=False)
+    click.echo("docgen web: LibreOffice wird gestartet …", err=True)
+    place: dict[str, Any] = ({"uds": str(settings.web_socket)} if settings.web_socket is not None
+                             else {"host": settings.web_host, "port": settings.web_port})
+    # uvicorn stops on SIGTERM/SIGINT (systemctl stop, Ctrl-C), finishes open requests and the app's
+    # LibreOffice, then hands the signal on to the handler it found: that is the normal end.
+    with contextlib.suppress(KeyboardInterrupt, Interrupted):
+        uvicorn.run(app, log_level="warning", proxy_headers=False, **place)
+    click.echo("docgen web beendet.", err=True)
 
 
 @click.group()
