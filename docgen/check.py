@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from docgen.errors import ConfigError, DocgenError, SealError, TemplateProblem
+from docgen.errors import ConfigError, DocgenError, SealError, TemplateProblem, oserror_text
 from docgen.model import DocumentType
 from docgen.pipeline import SUPPORT_TEMPLATES, template_names
 from docgen.runner import ProgramTimeout, run
@@ -102,10 +102,13 @@ def check_fonts(settings: Settings) -> list[CheckResult]:
     results = []
     wanted: dict[str, list[str]] = {}
     for name in template_names():
-        path = settings.template_path(name)
-        if path.is_file():
-            for font in template_fonts(path):
-                wanted.setdefault(font, []).append(path.name)
+        try:
+            path = settings.template_path(name)
+            fonts = template_fonts(path) if path.is_file() else set()
+        except (OSError, zipfile.BadZipFile, RuntimeError, ValueError, EOFError):
+            continue  # a missing, unreadable or broken template is reported by check_templates
+        for font in fonts:
+            wanted.setdefault(font, []).append(path.name)
     for font, users in sorted(wanted.items()):
         package = next((p for k, p in FONT_PACKAGES.items() if font.startswith(k)), None)
         hint = f"als root: apt-get install {package}" if package else \
@@ -126,24 +129,43 @@ def check_fonts(settings: Settings) -> list[CheckResult]:
 def check_templates(settings: Settings) -> list[CheckResult]:
     results = []
     for name in template_names():
-        path = settings.template_path(name)
-        if not path.is_file():
-            results.append(CheckResult(f"Vorlage {name}", "fehlt", f"{path} fehlt",
-                                       "templates_dir in docgen.toml prüfen"))
-        elif not zipfile.is_zipfile(path):
-            results.append(CheckResult(f"Vorlage {name}", "fehlt", f"{path} ist keine Word-Datei"))
-        else:
-            missing = missing_styles(path) if name not in SUPPORT_TEMPLATES else []
-            if missing:
-                results.append(CheckResult(f"Vorlage {name}", "fehlt", f"{path}: es fehlen die Formatvorlagen "
-                                           + ", ".join(f"„{m}“" for m in missing),
-                                           "die Formatvorlagen in Word anlegen (Start → Formatvorlagen)"))
-            else:
-                results.append(CheckResult(f"Vorlage {name}", "ok", str(path)))
+        try:
+            results.append(_check_template(settings, name))
+        except OSError as exc:
+            results.append(CheckResult(f"Vorlage {name}", "fehlt", f"nicht lesbar ({oserror_text(exc)})",
+                                       "Rechte von templates_dir und der Vorlage prüfen"))
+        except Exception as exc:  # a broken .docx fails inside zipfile or lxml in many ways
+            results.append(CheckResult(f"Vorlage {name}", "fehlt",
+                                       f"{settings.template_path(name)} ist keine gültige Word-Datei "
+                                       f"({type(exc).__name__})",
+                                       "die Vorlage in Word öffnen und neu als .docx speichern, prüfen mit "
+                                       "docgen lint-template"))
     return results
 
 
+def _check_template(settings: Settings, name: str) -> CheckResult:
+    path = settings.template_path(name)
+    if not path.is_file():
+        return CheckResult(f"Vorlage {name}", "fehlt", f"{path} fehlt", "templates_dir in docgen.toml prüfen")
+    if not zipfile.is_zipfile(path):
+        return CheckResult(f"Vorlage {name}", "fehlt", f"{path} ist keine Word-Datei")
+    missing = missing_styles(path) if name not in SUPPORT_TEMPLATES else []
+    if missing:
+        return CheckResult(f"Vorlage {name}", "fehlt", f"{path}: es fehlen die Formatvorlagen "
+                           + ", ".join(f"„{m}“" for m in missing),
+                           "die Formatvorlagen in Word anlegen (Start → Formatvorlagen)")
+    return CheckResult(f"Vorlage {name}", "ok", str(path))
+
+
 def check_folder(label: str, path: Path, setting: str) -> CheckResult:
+    try:
+        return _check_folder(label, path, setting)
+    except OSError as exc:  # e.g. a parent folder that may not be searched
+        return CheckResult(label, "fehlt", f"{path} ist nicht zugänglich ({oserror_text(exc)})",
+                           f"Rechte der übergeordneten Ordner prüfen oder Einstellung {setting} ändern")
+
+
+def _check_folder(label: str, path: Path, setting: str) -> CheckResult:
     if not path.exists():
         parent = next((p for p in path.absolute().parents if p.exists()), Path("/"))
         if os.access(parent, os.W_OK):
@@ -165,6 +187,10 @@ def check_seal(settings: Settings) -> CheckResult:
         info = seal_summary(settings)
     except DocgenError as exc:
         return CheckResult(label, "fehlt", exc.message, "Einstellungen seal_cert und Passwort prüfen")
+    except OSError as exc:  # e.g. a state_dir docgen may not read
+        where = f"{os.fsdecode(exc.filename)}: " if exc.filename else ""
+        return CheckResult(label, "fehlt", f"{where}nicht lesbar ({oserror_text(exc)})",
+                           "Rechte des Zustandsordners (state_dir) bzw. von seal_cert prüfen")
     if not info.get("vorhanden"):
         planned = info.get("subjekt_geplant", "")
         return CheckResult(label, "ok", f"{info['hinweis']}; Inhaber wird „{planned}“")
@@ -172,7 +198,10 @@ def check_seal(settings: Settings) -> CheckResult:
               f"gültig {info.get('gueltig_ab', '?')} bis {info.get('gueltig_bis', '?')}, "
               f"SHA-256 {str(info.get('fingerabdruck_sha256', '?'))[:16]}… ({info['pfad']})")
     key_file = Path(info["pfad"])
-    mode = key_file.stat().st_mode & 0o777 if key_file.exists() else 0
+    try:
+        mode = key_file.stat().st_mode & 0o777
+    except OSError:
+        mode = 0
     if mode & 0o077:
         return CheckResult(label, "warnung", f"{key_file} ist für andere lesbar (Rechte {oct(mode)}); {detail}",
                            f"chmod 600 {key_file}")

@@ -27,8 +27,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 import click
 
 from docgen import __version__, cli_german
-from docgen.errors import DocgenError, ExitCode, Interrupted, Problem
-from docgen.settings import Settings, load_settings
+from docgen.errors import (
+    DocgenError,
+    ExitCode,
+    FileAccessError,
+    Interrupted,
+    Problem,
+    oserror_text,
+    require_readable_file,
+)
+from docgen.settings import MAX_WORKERS, Settings, load_settings
 
 if TYPE_CHECKING:
     from docgen import api
@@ -112,6 +120,13 @@ def _errors_at_edge(verbose: bool) -> Iterator[None]:
     except BrokenPipeError:
         _quiet_stdout()
         sys.exit(int(ExitCode.OK))
+    except OSError as exc:  # a file or folder the user gave or set up: not a bug, exit 7 with its name
+        if verbose:
+            log.debug("Fehlerdetails", exc_info=True)
+        where = f"{os.fsdecode(exc.filename)}: " if exc.filename else ""
+        click.echo(f"{where}Dateizugriff fehlgeschlagen ({oserror_text(exc)}). Bitte Pfad, Rechte und freien "
+                   "Speicherplatz prüfen.", err=True)
+        sys.exit(int(ExitCode.FILE_ACCESS))
     except Exception:
         log.error("Interner Fehler (bitte mit dieser Ausgabe melden)", exc_info=verbose)
         click.echo(
@@ -124,8 +139,83 @@ def _errors_at_edge(verbose: bool) -> Iterator[None]:
 def _quiet_stdout() -> None:
     """The reader of our output went away (``docgen verify X | head -1``): drop the rest silently."""
     devnull = os.open(os.devnull, os.O_WRONLY)
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(OSError, ValueError, AttributeError):
         os.dup2(devnull, sys.stdout.fileno())
+
+
+_CLOSED = "Die Standardausgabe ist geschlossen"
+# What became of standard output in this run: "product" once a command wrote its result there (a schema, a
+# status, JSON), "lost" the reason notes could not be shown. Set by _out, read by _flush_stdout.
+_stdout_state: dict[str, str] = {}
+
+
+def _out(message: str = "", nl: bool = True, *, product: bool = False) -> None:
+    """A line on standard output. ``product``: the line is the command's result (``schema``, ``status``,
+    ``--json``): a closed or full output is exit 7. Otherwise it only reports what the exit code already
+    says (``validate``, ``render``, ``verify`` …): a note on stderr, and the exit code stands.
+    A reader that went away (``| head -1``) stays a BrokenPipeError: the edge drops the rest silently.
+    """
+    if product:
+        _stdout_state["product"] = "ja"
+    if sys.stdout is None:  # started with stdout closed (`docgen … >&-`)
+        if product:
+            raise FileAccessError(f"{_CLOSED}; das Ergebnis ginge verloren. Bitte die Ausgabe umleiten (z. B. "
+                                  "> ergebnis.txt oder > /dev/null) statt sie zu schließen (>&-).")
+        _stdout_state.setdefault("lost", "geschlossen")
+        return
+    try:
+        click.echo(message, nl=nl)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        _output_failed(exc)
+
+
+def _output_failed(exc: OSError) -> None:
+    _quiet_stdout()  # the rest goes nowhere; else Python's own flush at exit fails again (English, exit 120)
+    if _stdout_state.get("product"):
+        raise FileAccessError(f"Die Standardausgabe lässt sich nicht schreiben ({oserror_text(exc)}); das "
+                              "Ergebnis ist unvollständig. Bitte das Ziel der Umleitung prüfen (Speicherplatz, "
+                              "Rechte).") from exc
+    _stdout_state.setdefault("lost", f"nicht schreibbar ({oserror_text(exc)})")
+
+
+def _flush_stdout() -> None:
+    """Flush standard output (where a full disk shows) and say once if notes were lost."""
+    if sys.stdout is not None:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+        except OSError as exc:
+            _output_failed(exc)
+    if "lost" in _stdout_state and not _stdout_state.get("told"):
+        _stdout_state["told"] = "ja"
+        click.echo(f"Hinweis: die Standardausgabe ist {_stdout_state['lost']}; die Meldungen dieses Aufrufs "
+                   "fehlen dort (der Exit-Code gilt).", err=True)
+
+
+def _guard_standard_streams() -> None:
+    """A closed descriptor 0, 1 or 2 (`docgen … >&-`) would be handed to the next file docgen or LibreOffice
+    opens, and output meant for the terminal would land in a ledger or a PDF. /dev/null takes its place;
+    ``sys.stdout`` stays None, so :func:`_out` still reports the closed output."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            devnull = os.open(os.devnull, os.O_RDWR)
+            if devnull != fd:
+                os.dup2(devnull, fd)
+                os.close(devnull)
+
+
+class _Pfad(click.Path):
+    """click's path type, refusing an empty path (click would take it for the current folder)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("der Pfad ist leer. Bitte einen Pfad angeben.", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 def _warn(filename: str, warnings: Sequence[Problem]) -> None:
@@ -179,13 +269,14 @@ class _Befehle(click.Group):
 
 @click.group(cls=_Befehle, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="docgen", message="%(prog)s %(version)s")
-@click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--config", type=_Pfad(path_type=Path, readable=False),
               help="Konfigurationsdatei (sonst DOCGEN_CONFIG, ./docgen.toml, /etc/docgen/docgen.toml).")
 @click.option("-v", "--verbose", is_flag=True, help="Ausführliche Protokollierung mit Tracebacks.")
 @click.option("-q", "--quiet", is_flag=True, help="Nur Warnungen und Fehler ausgeben.")
 @click.pass_context
 def main(ctx: click.Context, config: Path | None, verbose: bool, quiet: bool) -> None:
     """docgen: aus JSON werden geprüfte, gesiegelte Word- und PDF/A-Dokumente."""
+    _guard_standard_streams()
     _setup_logging(verbose, quiet)
     _install_signals()
     ctx.obj = Context(config, verbose, quiet)
@@ -194,12 +285,10 @@ def main(ctx: click.Context, config: Path | None, verbose: bool, quiet: bool) ->
 def _command(fn: Callable[..., int | None]) -> Callable[..., None]:
     """Run a command body inside the error edge and exit with its code."""
     def wrapper(obj: Context, *args: Any, **kwargs: Any) -> None:
+        _stdout_state.clear()
         with _errors_at_edge(obj.verbose):
             code = fn(obj, *args, **kwargs) or 0
-            try:
-                sys.stdout.flush()
-            except BrokenPipeError:
-                _quiet_stdout()
+            _flush_stdout()
         sys.exit(code)
 
     wrapper.__name__ = fn.__name__
@@ -214,7 +303,7 @@ def _first_code(current: int, error: DocgenError) -> int:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=_Pfad(path_type=Path, readable=False))
 @click.pass_obj
 @_command
 def validate(obj: Context, files: tuple[Path, ...]) -> int:
@@ -227,18 +316,18 @@ def validate(obj: Context, files: tuple[Path, ...]) -> int:
             worst = _first_code(worst, result)
             continue
         _warn(path.name, result.warnings)
-        click.echo(f"{path.name}: gültig ({result.document.title}).")
+        _out(f"{path.name}: gültig ({result.document.title}).")
     return worst
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+@click.argument("files", nargs=-1, required=True, type=_Pfad(path_type=Path, readable=False))
+@click.option("--out", "out_dir", type=_Pfad(path_type=Path, file_okay=False),
               help="Ausgabeordner (Standard: outbox aus den Einstellungen).")
 @click.option("--docx-only", is_flag=True, help="Nur das Word-Dokument erzeugen, kein PDF.")
 @click.option("--no-bundle", is_flag=True,
               help="Nur DOCX und PDF/A je Eingabe: kein Paket, kein Freigabevermerk, kein Siegel.")
-@click.option("--workers", type=click.IntRange(min=1), help="Anzahl LibreOffice-Prozesse.")
+@click.option("--workers", type=click.IntRange(1, MAX_WORKERS), help="Anzahl LibreOffice-Prozesse.")
 @click.pass_obj
 @_command
 def render(obj: Context, files: tuple[Path, ...], out_dir: Path | None, docx_only: bool, no_bundle: bool,
@@ -263,19 +352,19 @@ def render(obj: Context, files: tuple[Path, ...], out_dir: Path | None, docx_onl
 def _report(path: Path, result: api.JobResult) -> None:
     _warn(path.name, result.warnings)
     if result.pdf is None:
-        click.echo(f"{path.name}: erzeugt {result.docx}")
+        _out(f"{path.name}: erzeugt {result.docx}")
     elif result.receipt is None:
-        click.echo(f"{path.name}: erzeugt {result.docx} und {result.pdf} ({result.pages} Seiten)")
+        _out(f"{path.name}: erzeugt {result.docx} und {result.pdf} ({result.pages} Seiten)")
     else:
         state = "gesiegelt" if result.sealed else "ENTWURF, nicht gesiegelt"
-        click.echo(f"{path.name}: Paket {result.pdf} ({result.pages} Seiten, {state}); "
+        _out(f"{path.name}: Paket {result.pdf} ({result.pages} Seiten, {state}); "
                    f"Beleg {result.receipt}; Einzeldokumente in {result.folder}/")
         for extra in result.more_bundles:
-            click.echo(f"{path.name}: {extra}")
+            _out(f"{path.name}: {extra}")
 
 
 @main.command()
-@click.argument("bundle", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("bundle", type=_Pfad(path_type=Path, readable=False))
 @click.pass_obj
 @_command
 def verify(obj: Context, bundle: Path) -> int:
@@ -285,10 +374,10 @@ def verify(obj: Context, bundle: Path) -> int:
     verdict = api.verify(bundle, obj.settings())
     code = 0 if verdict.ok else int(ExitCode.SEAL)
     try:  # `docgen verify X | head -1`: the verdict's code stands even when the reader stops early
-        click.echo(f"{bundle.name}: {'GÜLTIG' if verdict.ok else 'UNGÜLTIG'}")
+        _out(f"{bundle.name}: {'GÜLTIG' if verdict.ok else 'UNGÜLTIG'}")
         for line in verdict.lines:
-            click.echo(f"  {line}")
-        sys.stdout.flush()
+            _out(f"  {line}")
+        _flush_stdout()
     except BrokenPipeError:
         _quiet_stdout()
     return code
@@ -302,7 +391,7 @@ def example(obj: Context, dokumentart: str) -> int:
     """Gibt eine gültige Beispiel-Eingabe (Entwurf) für DOKUMENTART aus."""
     from docgen import inputs
 
-    click.echo(inputs.example(dokumentart), nl=False)
+    _out(inputs.example(dokumentart), nl=False, product=True)
     return 0
 
 
@@ -314,7 +403,7 @@ def schema(obj: Context, dokumentart: str) -> int:
     """Gibt das JSON-Schema für DOKUMENTART aus."""
     from docgen import inputs
 
-    click.echo(inputs.schema(dokumentart), nl=False)
+    _out(inputs.schema(dokumentart), nl=False, product=True)
     return 0
 
 
@@ -328,18 +417,18 @@ def check(obj: Context) -> int:
     results = api.check(obj.settings())
     for result in results:
         mark = {"ok": "OK     ", "warnung": "WARNUNG", "fehlt": "FEHLT  "}[result.status]
-        click.echo(f"[{mark}] {result.name}: {result.detail}")
+        _out(f"[{mark}] {result.name}: {result.detail}")
         if result.hint and result.status != "ok":
-            click.echo(f"          → {result.hint}")
+            _out(f"          → {result.hint}")
     failed = [r for r in results if r.status == "fehlt"]
     return int(ExitCode.DEPENDENCY) if failed else 0
 
 
 @main.command()
-@click.option("--inbox", type=click.Path(path_type=Path, file_okay=False), help="Eingangsordner.")
-@click.option("--outbox", type=click.Path(path_type=Path, file_okay=False), help="Ausgabeordner.")
+@click.option("--inbox", type=_Pfad(path_type=Path, file_okay=False), help="Eingangsordner.")
+@click.option("--outbox", type=_Pfad(path_type=Path, file_okay=False), help="Ausgabeordner.")
 @click.option("--poll", type=click.FloatRange(min=0), help="Ordner alle N Sekunden abfragen (Netzlaufwerke).")
-@click.option("--workers", type=click.IntRange(min=1), help="Anzahl LibreOffice-Prozesse.")
+@click.option("--workers", type=click.IntRange(1, MAX_WORKERS), help="Anzahl LibreOffice-Prozesse.")
 @click.pass_obj
 @_command
 def watch(obj: Context, inbox: Path | None, outbox: Path | None, poll: float | None, workers: int | None) -> int:
@@ -350,11 +439,11 @@ def watch(obj: Context, inbox: Path | None, outbox: Path | None, poll: float | N
 
 
 @main.command()
-@click.option("--inbox", type=click.Path(path_type=Path, file_okay=False), help="Eingangsordner.")
-@click.option("--outbox", type=click.Path(path_type=Path, file_okay=False), help="Ausgabeordner.")
+@click.option("--inbox", type=_Pfad(path_type=Path, file_okay=False), help="Eingangsordner.")
+@click.option("--outbox", type=_Pfad(path_type=Path, file_okay=False), help="Ausgabeordner.")
 @click.option("--due-before", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="Nur fällige Dateien: nächste Beratung bzw. Frist am oder vor JJJJ-MM-TT.")
-@click.option("--workers", type=click.IntRange(min=1), help="Anzahl LibreOffice-Prozesse.")
+@click.option("--workers", type=click.IntRange(1, MAX_WORKERS), help="Anzahl LibreOffice-Prozesse.")
 @click.option("--json", "as_json", is_flag=True, help="Zusammenfassung maschinenlesbar (JSON) ausgeben.")
 @click.pass_obj
 @_command
@@ -379,32 +468,32 @@ def batch(obj: Context, inbox: Path | None, outbox: Path | None, due_before: dt.
         report = api.batch(settings, due_before.date() if due_before is not None else None,
                            on_start=start, on_done=done)
     if as_json:
-        click.echo(json.dumps(_summary_json(report), ensure_ascii=False, indent=2))
+        _out(json.dumps(_summary_json(report), ensure_ascii=False, indent=2), product=True)
     else:
         _print_summary(report)
     return int(ExitCode.BATCH_PARTIAL) if report.failed else 0
 
 
-def _table(rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> None:
+def _table(rows: Sequence[tuple[str, ...]], header: tuple[str, ...], product: bool = True) -> None:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    click.echo("  ".join("-" * w for w in widths))
+    _out("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)), product=product)
+    _out("  ".join("-" * w for w in widths), product=product)
     for row in rows:
-        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+        _out("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)), product=product)
 
 
 def _print_summary(report: api.BatchReport) -> None:
     rows = [(o.name, o.dokumentart, "ok" if o.ok else f"FEHLER (Exit {o.exit_code})", f"{o.seconds:.1f}")
             for o in sorted(report.outcomes, key=lambda o: o.name)]
     if rows:
-        _table(rows, ("Datei", "Dokumentart", "Ergebnis", "Sekunden"))
+        _table(rows, ("Datei", "Dokumentart", "Ergebnis", "Sekunden"), product=False)
     for outcome in report.failed:
         first = outcome.message.splitlines()[0] if outcome.message else ""
-        click.echo(f"  {outcome.name}: {first}")
+        _out(f"  {outcome.name}: {first}")
     for name, why in report.not_due:
-        click.echo(f"bleibt im Eingang: {name} – {why}")
+        _out(f"bleibt im Eingang: {name} – {why}")
     ok = len(report.outcomes) - len(report.failed)
-    click.echo(f"{ok} erfolgreich, {len(report.failed)} fehlgeschlagen, {len(report.not_due)} im Eingang "
+    _out(f"{ok} erfolgreich, {len(report.failed)} fehlgeschlagen, {len(report.not_due)} im Eingang "
                f"belassen; {report.seconds:.1f} s")
 
 
@@ -421,7 +510,7 @@ def _summary_json(report: api.BatchReport) -> dict[str, Any]:
 
 
 @main.command()
-@click.option("-n", "--last", "limit", type=click.IntRange(min=1), default=20, show_default=True,
+@click.option("-n", "--last", "limit", type=click.IntRange(1, 100_000), default=20, show_default=True,
               help="Wie viele der letzten Aufträge.")
 @click.option("--json", "as_json", is_flag=True, help="Maschinenlesbar (JSON).")
 @click.pass_obj
@@ -432,29 +521,29 @@ def status(obj: Context, limit: int, as_json: bool) -> int:
 
     report = api.status(obj.settings(), limit)
     if as_json:
-        click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        _out(json.dumps(report.as_json(), ensure_ascii=False, indent=2), product=True)
         return 0
-    click.echo(f"Konfiguration: {report.config_file or 'keine Datei (Standardwerte und Umgebung)'}")
-    click.echo(f"Körperschaft: {report.koerperschaft or '(nicht eingestellt)'}")
-    click.echo(f"Zustandsordner: {report.state_dir}; Auftragsbuch: {report.ledger}")
+    _out(f"Konfiguration: {report.config_file or 'keine Datei (Standardwerte und Umgebung)'}", product=True)
+    _out(f"Körperschaft: {report.koerperschaft or '(nicht eingestellt)'}", product=True)
+    _out(f"Zustandsordner: {report.state_dir}; Auftragsbuch: {report.ledger}", product=True)
     shown = f" ({', '.join(report.waiting[:10])})" if report.waiting else ""
-    click.echo(f"Wartend im Eingang {report.inbox}: {len(report.waiting)}{shown}")
-    click.echo(f"In Arbeit: {len(report.in_work)}")
+    _out(f"Wartend im Eingang {report.inbox}: {len(report.waiting)}{shown}", product=True)
+    _out(f"In Arbeit: {len(report.in_work)}", product=True)
     if report.counts:
-        click.echo("Auftragsbuch: " + ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())))
+        _out("Auftragsbuch: " + ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())), product=True)
     else:
-        click.echo("Auftragsbuch: noch keine Aufträge")
+        _out("Auftragsbuch: noch keine Aufträge", product=True)
     if report.recent:
         _table([(r.taken_at, r.id, r.input_name, r.state) for r in report.recent],
                ("genommen", "Auftrag", "Datei", "Zustand"))
         for row in report.recent:
             if row.state == "fehlgeschlagen" and row.error_message:
-                click.echo(f"  {row.input_name} (Exit {row.error_code}): {row.error_message.splitlines()[0]}")
+                _out(f"  {row.input_name} (Exit {row.error_code}): {row.error_message.splitlines()[0]}", product=True)
     return 0
 
 
 @main.command("lint-template")
-@click.argument("templates", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("templates", nargs=-1, type=_Pfad(path_type=Path, readable=False))
 @click.option("--dokumentart", help="Dokumentart, falls nicht am Dateinamen oder an der Vorlage erkennbar.")
 @click.pass_obj
 @_command
@@ -470,16 +559,17 @@ def lint_template(obj: Context, templates: tuple[Path, ...], dokumentart: str | 
     worst = 0
     for template in templates or tuple(api.shipped_templates()):
         try:  # one broken template does not keep the others from being checked
+            require_readable_file(template, "Vorlage", "eine Word-Vorlage (.docx)")
             [(_, findings)] = api.lint_templates([template], settings, dokumentart)
         except DocgenError as exc:
             worst = _first_code(worst, exc)
             continue
         for finding in findings:
-            click.echo(finding.render(template.name))
+            _out(finding.render(template.name))
         if findings:
             worst = worst or int(ExitCode.TEMPLATE)
         else:
-            click.echo(f"{template.name}: sauber.")
+            _out(f"{template.name}: sauber.")
     return worst
 
 
@@ -496,31 +586,31 @@ def variablen(obj: Context, dokumentart: str, as_json: bool) -> int:
 
     result = api.variablen(dokumentart, obj.settings())
     if as_json:
-        click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
+        _out(json.dumps(result.as_json(), ensure_ascii=False, indent=2), product=True)
         return 0
-    click.echo(f"Vorlage {result.vorlage} ({result.titel}): Variablen")
-    click.echo("Herkunft: Eingabe = aus der JSON-Datei; berechnet = von docgen ergänzt. "
-               "Rich Text mit {{p name }} einfügen, [] = ein Eintrag einer Liste ({% for … %}).")
-    click.echo("")
+    _out(f"Vorlage {result.vorlage} ({result.titel}): Variablen", product=True)
+    _out("Herkunft: Eingabe = aus der JSON-Datei; berechnet = von docgen ergänzt. "
+               "Rich Text mit {{p name }} einfügen, [] = ein Eintrag einer Liste ({% for … %}).", product=True)
+    _out("", product=True)
     _table([(v.pfad, v.herkunft, v.art, _variable_note(v)) for v in result.variablen],
            ("Variable", "Herkunft", "Art", "Beschreibung / Beispiel"))
-    click.echo("")
-    click.echo("Berechnete Werte (nicht in der Eingabe, von docgen ergänzt):")
+    _out("", product=True)
+    _out("Berechnete Werte (nicht in der Eingabe, von docgen ergänzt):", product=True)
     for variable in result.berechnet:
-        click.echo(f"  {variable.pfad}")
+        _out(f"  {variable.pfad}", product=True)
     if result.nur_eingabe:
-        click.echo("")
-        click.echo("Eingabefelder, die die Vorlage nicht unter diesem Namen erhält (nur umgerechnet oben):")
+        _out("", product=True)
+        _out("Eingabefelder, die die Vorlage nicht unter diesem Namen erhält (nur umgerechnet oben):", product=True)
         for path in result.nur_eingabe:
-            click.echo(f"  {path}")
-    click.echo("")
-    click.echo("Filter:")
+            _out(f"  {path}", product=True)
+    _out("", product=True)
+    _out("Filter:", product=True)
     _table([(f.name, f.beschreibung, "; ".join(f"{a} → {e} (wert = {w})" for a, w, e in f.beispiele))
             for f in result.filter], ("Filter", "Wirkung", "Beispiel"))
-    click.echo("")
-    click.echo("Pflicht-Formatvorlagen (für Überschriften, Aufzählungen und Tabellen im Rich Text):")
+    _out("", product=True)
+    _out("Pflicht-Formatvorlagen (für Überschriften, Aufzählungen und Tabellen im Rich Text):", product=True)
     for style in result.formatvorlagen:
-        click.echo(f"  {style}")
+        _out(f"  {style}", product=True)
     return 0
 
 
@@ -532,8 +622,8 @@ def _variable_note(variable: api.Variable) -> str:
 
 
 @main.command()
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--paket", type=click.Path(path_type=Path, dir_okay=False),
+@click.argument("file", type=_Pfad(path_type=Path, readable=False))
+@click.option("--paket", type=_Pfad(path_type=Path, readable=False),
               help="Das erzeugte Paket (PDF): Größe und Prüfsumme werden gegen seinen Beleg geprüft und übernommen.")
 @click.option("--basis-url", help="Adresse, unter der die OParl-Objekte stehen "
               "(Standard: https://ris.example.invalid/oparl/v1).")
@@ -545,7 +635,7 @@ def oparl(obj: Context, file: Path, paket: Path | None, basis_url: str | None) -
 
     result = api.oparl(file, obj.settings(), basis_url=basis_url or api.DEFAULT_BASIS_URL, paket=paket)
     _warn(file.name, result.warnings)
-    click.echo(result.text(), nl=False)
+    _out(result.text(), nl=False, product=True)
     return 0
 
 

@@ -7,8 +7,11 @@ do. The CLI translates them once, at the edge, into the exit codes of docs/contr
 
 from __future__ import annotations
 
+import errno
+import stat
 from dataclasses import dataclass
 from enum import IntEnum
+from pathlib import Path
 
 
 class ExitCode(IntEnum):
@@ -126,3 +129,57 @@ class InternalJobError(DocgenError):
 
 class Interrupted(BaseException):
     """SIGTERM or SIGHUP arrived: unwind like Ctrl-C so every child process is stopped."""
+
+
+# The system's texts for file errors (OSError.strerror) are English whatever the locale; docgen speaks German.
+_OS_ERRORS = {
+    errno.ENOENT: "nicht vorhanden",
+    errno.EACCES: "keine Berechtigung",
+    errno.EPERM: "nicht erlaubt",
+    errno.EISDIR: "ist ein Ordner",
+    errno.ENOTDIR: "ein Teil des Pfads ist kein Ordner",
+    errno.EEXIST: "existiert bereits",
+    errno.ENOSPC: "Datenträger voll",
+    errno.EDQUOT: "Speicherkontingent erschöpft",
+    errno.EROFS: "Dateisystem nur lesbar",
+    errno.ENAMETOOLONG: "Name zu lang",
+    errno.ELOOP: "zu viele symbolische Verweise",
+    errno.EIO: "Ein-/Ausgabefehler des Datenträgers",
+    errno.EMFILE: "zu viele offene Dateien",
+    errno.ENFILE: "zu viele offene Dateien im System",
+    errno.EBADF: "ungültiger Dateideskriptor (Ausgabe geschlossen?)",
+    errno.EPIPE: "Leser beendet",
+    errno.ENXIO: "Gerät nicht vorhanden",
+    errno.ENODEV: "Gerät nicht vorhanden",
+    errno.EBUSY: "belegt",
+    errno.ETXTBSY: "Datei ist in Benutzung",
+    errno.EINVAL: "ungültiger Name oder Zugriff",
+    errno.EXDEV: "anderes Dateisystem",
+    errno.ENOTEMPTY: "Ordner nicht leer",
+    errno.ESTALE: "Netzlaufwerk nicht mehr erreichbar",
+    errno.ETIMEDOUT: "Zeitüberschreitung",
+}
+
+
+def oserror_text(exc: OSError) -> str:
+    """What went wrong with a file, in German (for the parentheses of a message)."""
+    return _OS_ERRORS.get(exc.errno or 0, f"Systemfehler {exc.errno}" if exc.errno else "Systemfehler")
+
+
+def require_readable_file(path: Path, what: str, expected: str) -> None:
+    """``path`` must be a regular file docgen may read (not a folder, a pipe or a device): else exit 7,
+    naming it as ``what`` and saying what was ``expected``."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise FileAccessError(f"{path}: {what} nicht gefunden.") from None
+    except OSError as exc:
+        raise FileAccessError(f"{path}: {what} nicht lesbar ({oserror_text(exc)}).") from exc
+    if not stat.S_ISREG(mode):
+        kind = "ein Ordner" if stat.S_ISDIR(mode) else "keine gewöhnliche Datei"
+        raise FileAccessError(f"{path}: ist {kind}; erwartet wird {expected}.")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise FileAccessError(f"{path}: {what} nicht lesbar ({oserror_text(exc)}).") from exc

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from docgen.errors import ConfigError, FileAccessError, InvalidInput, Problem, SealError
+from docgen.errors import ConfigError, FileAccessError, InvalidInput, Problem, SealError, oserror_text
 from docgen.settings import Settings
 from docgen.stages.render import koerperschaft_for
 from docgen.stages.validate import validate_file
@@ -96,12 +96,12 @@ def _read_bundle(paket: Path, raw_input: bytes, input_name: str) -> _Bundle:
     try:
         data = paket.read_bytes()
     except OSError as exc:
-        raise FileAccessError(f"{paket}: Paket nicht lesbar ({exc.strerror or exc}).") from exc
+        raise FileAccessError(f"{paket}: Paket nicht lesbar ({oserror_text(exc)}).") from exc
     try:
         receipt = json.loads(receipt_path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise FileAccessError(f"{receipt_path}: der Beleg zum Paket fehlt oder ist nicht lesbar "
-                              f"({exc.strerror or exc}). Er liegt nach „docgen render“ neben dem Paket.") from exc
+                              f"({oserror_text(exc)}). Er liegt nach „docgen render“ neben dem Paket.") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise SealError(f"{receipt_path}: der Beleg ist kein gültiges JSON ({exc}).") from exc
     outputs = receipt.get("erzeugnisse") or receipt.get("ausgaben") or {}

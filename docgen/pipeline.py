@@ -23,7 +23,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from docgen import __version__, documents
-from docgen.errors import ConfigError, ConversionFailed, DocgenError, FileAccessError, InvalidInput, Problem
+from docgen.errors import (
+    ConfigError,
+    ConversionFailed,
+    DocgenError,
+    FileAccessError,
+    InvalidInput,
+    Problem,
+    oserror_text,
+)
 from docgen.model import Job, Part
 from docgen.pdfa import check_pdfa, pdfa_warning
 from docgen.receipt import build_receipt, file_entry, sha256_bytes, write_receipt
@@ -116,7 +124,7 @@ def _work_dir(settings: Settings) -> Path:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise FileAccessError(
-            f"{root}: Arbeitsordner nicht anlegbar ({exc.strerror}). Einstellung state_dir prüfen."
+            f"{root}: Arbeitsordner nicht anlegbar ({oserror_text(exc)}). Einstellung state_dir prüfen."
         ) from exc
     return Path(tempfile.mkdtemp(prefix="job-", dir=root))
 

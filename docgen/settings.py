@@ -11,9 +11,11 @@ pattern that is no regular expression, folders that would feed each other.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -21,13 +23,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from docgen.errors import ConfigError
+from docgen.errors import ConfigError, oserror_text
 from docgen.resources import templates_dir
 
 CONFIG_FILE_NAME = "docgen.toml"
 SYSTEM_CONFIG = Path("/etc/docgen") / CONFIG_FILE_NAME
 ENV_PREFIX = "DOCGEN_"
-
 
 def default_state_dir() -> Path:
     """Ledger, LibreOffice profiles and the local seal key: per user, never in the shared folders."""
@@ -46,18 +47,25 @@ class Koerperschaft:
     logo: str | None = None
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any], source: str) -> Koerperschaft:
+    def from_mapping(cls, data: Mapping[str, Any], source: str | Mapping[str, str]) -> Koerperschaft:
+        """``source``: where the values came from, one name or one per key (the file or ``DOCGEN_…``)."""
+        def where(key: str) -> str:
+            return source if isinstance(source, str) else source.get(key, "koerperschaft")
+
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(
-                f"{source}: unbekannter Schlüssel in [koerperschaft]: {', '.join(unknown)}. "
+                f"{where(unknown[0])}: unbekannter Schlüssel in [koerperschaft]: {', '.join(unknown)}. "
                 f"Erlaubt sind: {', '.join(sorted(known))}."
             )
         for key, value in data.items():
             if value is not None and not isinstance(value, str):
-                raise ConfigError(f"{source}: [koerperschaft] {key} = {value!r} ist ungültig (erwartet einen Text "
-                                  "in Anführungszeichen).")
+                raise ConfigError(f"{where(key)}: [koerperschaft] {key} = {value!r} ist ungültig (erwartet einen "
+                                  "Text in Anführungszeichen).")
+            if isinstance(value, str) and _not_utf8(value):
+                raise ConfigError(f"{where(key)}: [koerperschaft] {key} enthält Bytes, die kein UTF-8 sind. Bitte den "
+                                  "Wert als UTF-8 angeben.")
         return cls(**dict(data))
 
 
@@ -135,8 +143,21 @@ _BOOL_KEYS = {"eingang_ohne_freigabe", "anlagen_vermerk"}
 _CHOICES = {"converter": ("pool", "einzeln"), "web_auth": ("lokal", "proxy")}
 _NOT_KEYS = {"koerperschaft", "config_file"}  # tables and bookkeeping, not plain keys
 MAX_SECONDS = 86_400.0  # a timeout or delay longer than a day is a typo
+MAX_WORKERS = 256  # LibreOffice processes on one host; more is a typo (each takes ~200 MB and a profile folder)
+MAX_INT = 2**62  # any count past this is a typo, and SQLite and the OS refuse it with an internal error
+# Integer keys with a narrower range than 0 … MAX_INT.
+_INT_RANGES = {"workers": (0, MAX_WORKERS), "web_port": (1, 65_535), "max_attempts": (1, 1000)}
 _BOOL_WORDS = {"true": True, "1": True, "ja": True, "yes": True, "false": False, "0": False, "nein": False,
                "no": False}
+
+
+def _not_utf8(value: str) -> bool:
+    """An environment value with bytes that are not UTF-8 arrives with lone surrogates (surrogateescape)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _bad(source: str, key: str, value: Any, expected: str) -> ConfigError:
@@ -152,7 +173,14 @@ def _coerce(key: str, value: Any, source: str, *, typed: bool) -> Any:
             raise _bad(source, key, value, "einen Pfad als Text in Anführungszeichen")
         if not value.strip():
             raise ConfigError(f"{source}: {key} ist leer. Bitte einen Pfad angeben oder die Zeile entfernen.")
-        return Path(value).expanduser()
+        if "\0" in value:
+            raise ConfigError(f"{source}: {key} = {value!r} enthält ein Nullzeichen (\\u0000); ein Pfad darf keines "
+                              "enthalten.")
+        try:
+            return Path(value).expanduser()
+        except RuntimeError:  # "~name/…" for a user this system does not know, or no home directory
+            raise ConfigError(f"{source}: {key} = {value!r}: das Benutzerverzeichnis „{value.split('/')[0]}“ ist "
+                              "auf diesem Rechner unbekannt. Bitte einen vollständigen Pfad angeben.") from None
     if key in _FLOAT_KEYS or key in _NONNEGATIVE_FLOAT_KEYS:
         positive = key in _FLOAT_KEYS
         expected = "eine positive Zahl in Sekunden" if positive else "eine Zahl ≥ 0 in Sekunden"
@@ -172,17 +200,24 @@ def _coerce(key: str, value: Any, source: str, *, typed: bool) -> Any:
             return _BOOL_WORDS[value.strip().lower()]
         raise _bad(source, key, value, "true oder false")
     if key in _INT_KEYS:
+        low, high = _INT_RANGES.get(key, (0, MAX_INT))
+        expected = f"eine ganze Zahl ≥ {low}"
         if isinstance(value, bool) or (typed and not isinstance(value, int)):
-            raise _bad(source, key, value, "eine ganze Zahl ≥ 0")
+            raise _bad(source, key, value, expected)
         try:
             number = int(value)
         except (TypeError, ValueError):
-            raise _bad(source, key, value, "eine ganze Zahl ≥ 0") from None
-        if number < 0:
-            raise _bad(source, key, value, "eine ganze Zahl ≥ 0")
+            raise _bad(source, key, value, expected) from None
+        within = f"eine ganze Zahl von {low} bis {high}"
+        if number < low:
+            raise _bad(source, key, value, within if key in _INT_RANGES else expected)
+        if number > high:
+            raise _bad(source, key, value, within)
         return number
     if not isinstance(value, str):
         raise _bad(source, key, value, "einen Text in Anführungszeichen")
+    if _not_utf8(value):
+        raise ConfigError(f"{source}: {key} enthält Bytes, die kein UTF-8 sind. Bitte den Wert als UTF-8 angeben.")
     if key in _CHOICES and value not in _CHOICES[key]:
         raise _bad(source, key, value, " oder ".join(f'"{c}"' for c in _CHOICES[key]))
     if key == "zeitzone":
@@ -202,11 +237,54 @@ def _coerce(key: str, value: Any, source: str, *, typed: bool) -> Any:
     return value
 
 
+# tomllib's messages (English) and their German words; the position "(at line 3, column 9)" is kept apart.
+_TOML_MESSAGES = (
+    ("Invalid value", "ungültiger Wert (Texte und Pfade gehören in Anführungszeichen)"),
+    ("Invalid statement", "ungültige Zeile (erwartet schluessel = wert oder [tabelle])"),
+    ("Expected '=' after a key in a key/value pair", "nach dem Schlüssel fehlt „=“"),
+    ("Invalid initial character for a key part", "ungültiges Zeichen am Anfang eines Schlüssels"),
+    ("Expected ']' at the end of a table declaration", "„]“ fehlt am Ende der Tabellenüberschrift"),
+    ("Expected ']]' at the end of an array declaration", "„]]“ fehlt am Ende der Tabellenüberschrift"),
+    ("Unterminated string", "Anführungszeichen nicht geschlossen"),
+    ("Unclosed array", "Liste nicht mit „]“ geschlossen"),
+    ("Unclosed inline table", "Tabelle nicht mit „}“ geschlossen"),
+    ("Cannot overwrite a value", "der Schlüssel steht doppelt"),
+    ("Cannot declare", "die Tabelle steht doppelt"),
+    ("Cannot redefine namespace", "die Tabelle steht doppelt"),
+    ("Cannot mutate immutable namespace", "die Tabelle steht doppelt"),
+    ("Duplicate inline table key", "der Schlüssel steht doppelt"),
+    ("Invalid date or datetime", "ungültiges Datum"),
+    ("Invalid hex value", "ungültige Hexadezimalzahl"),
+    ("Unescaped '\\' in a string", "„\\“ im Text (für Windows-Pfade '…' statt \"…\" verwenden oder \\\\ schreiben)"),
+    ("Escaped character is not a Unicode scalar value", "ungültiges Zeichen im Text"),
+    ("Illegal character", "unzulässiges Zeichen"),
+    ("Found invalid character", "unzulässiges Zeichen"),
+    ("Expected", "unerwartetes Zeichen"),
+)
+
+
+def _toml_error(exc: tomllib.TOMLDecodeError) -> str:
+    """tomllib's message in German: "Zeile 3, Spalte 9: …"."""
+    text = str(exc)
+    where = ""
+    position = re.search(r"\(at line (\d+), column (\d+)\)$", text)
+    if position:
+        where = f"Zeile {position.group(1)}, Spalte {position.group(2)}: "
+    elif text.endswith("(at end of document)"):
+        where = "am Dateiende: "
+    what = next((german for english, german in _TOML_MESSAGES if text.startswith(english)), "Syntaxfehler")
+    return where + what
+
+
 def _from_toml(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"{path}: Konfiguration nicht lesbar ({exc.strerror}).") from exc
+        raise ConfigError(f"{path}: Konfiguration nicht lesbar ({oserror_text(exc)}). Bitte Pfad und Leserechte "
+                          "prüfen.") from exc
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ConfigError(f"{path}: die Datei ist UTF-16-kodiert; erwartet wird UTF-8. Bitte im Editor als „UTF-8“ "
+                          "speichern.")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -216,7 +294,30 @@ def _from_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: keine gültige TOML-Datei ({exc}).") from exc
+        raise ConfigError(f"{path}: keine gültige TOML-Datei ({_toml_error(exc)}).") from exc
+
+
+def _usable_config(path: Path, named: bool) -> bool:
+    """Whether ``path`` is a settings file to read. ``named`` (by --config or DOCGEN_CONFIG): it must be one."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if named:
+            raise ConfigError(f"{path}: Konfigurationsdatei nicht gefunden.") from None
+        return False
+    except OSError as exc:
+        if not named and exc.errno == errno.ENOTDIR:
+            return False
+        raise ConfigError(f"{path}: Konfigurationsdatei nicht lesbar ({oserror_text(exc)}). Bitte Pfad und "
+                          "Leserechte prüfen.") from exc
+    except ValueError:  # a NUL byte in the name
+        raise ConfigError(f"{path!s}: ungültiger Dateiname für die Konfigurationsdatei.") from None
+    if stat.S_ISREG(mode):
+        return True
+    if not named:
+        return False
+    what = "ein Ordner" if stat.S_ISDIR(mode) else "keine gewöhnliche Datei (z. B. ein Gerät oder eine Pipe)"
+    raise ConfigError(f"{path}: Konfigurationsdatei ist {what}. Bitte den Pfad einer TOML-Datei angeben.")
 
 
 def find_config_file(config_file: Path | None, environ: Mapping[str, str], system: Path = SYSTEM_CONFIG) -> Path | None:
@@ -224,11 +325,10 @@ def find_config_file(config_file: Path | None, environ: Mapping[str, str], syste
     if config_file is None and environ.get(ENV_PREFIX + "CONFIG"):
         config_file = Path(environ[ENV_PREFIX + "CONFIG"])
     if config_file is not None:
-        if not config_file.is_file():
-            raise ConfigError(f"{config_file}: Konfigurationsdatei nicht gefunden.")
+        _usable_config(config_file, named=True)
         return config_file
     for candidate in (Path(CONFIG_FILE_NAME), system):
-        if candidate.is_file():
+        if _usable_config(candidate, named=False):
             return candidate
     return None
 
@@ -262,12 +362,17 @@ def load_settings(
     known = {f.name for f in fields(Settings)} - _NOT_KEYS
     values: dict[str, Any] = {}
     koerperschaft: dict[str, Any] = {}
+    body_sources: dict[str, str] = {}  # where each [koerperschaft] value came from, for the messages
 
     config_file = find_config_file(config_file, environ, system_config)
     if config_file is not None:
         for key, value in _from_toml(config_file).items():
             if key == "koerperschaft" and isinstance(value, dict):
                 koerperschaft.update(value)
+                body_sources.update(dict.fromkeys(value, str(config_file)))
+            elif key == "koerperschaft":
+                raise ConfigError(f"{config_file}: koerperschaft = {value!r} ist ungültig (erwartet eine Tabelle: "
+                                  "eine Zeile [koerperschaft], darunter name = \"…\" usw.).")
             elif key in known:
                 values[key] = _coerce(key, value, str(config_file), typed=True)
             else:
@@ -282,6 +387,7 @@ def load_settings(
         key = name[len(ENV_PREFIX):].lower()
         if key.startswith("koerperschaft_"):
             koerperschaft[key[len("koerperschaft_"):]] = value
+            body_sources[key[len("koerperschaft_"):]] = f"Umgebungsvariable {name}"
         elif key in known:
             values[key] = _coerce(key, value, f"Umgebungsvariable {name}", typed=False)
         elif key in {"seal_passphrase", "verbose"}:
@@ -297,6 +403,6 @@ def load_settings(
     if koerperschaft:
         base = {f.name: getattr(settings.koerperschaft, f.name) for f in fields(Koerperschaft)}
         base.update(koerperschaft)
-        settings = replace(settings, koerperschaft=Koerperschaft.from_mapping(base, "koerperschaft"))
+        settings = replace(settings, koerperschaft=Koerperschaft.from_mapping(base, body_sources))
     _check_folders(settings)
     return settings

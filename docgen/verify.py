@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,10 +31,11 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from docgen.errors import ConfigError, FileAccessError
+from docgen.errors import ConfigError, FileAccessError, oserror_text, require_readable_file
 from docgen.settings import Settings
 from docgen.stages.seal import LOCAL_UNIT, installation_certificates
 
+log = logging.getLogger(__name__)
 HEX64 = re.compile(r"[0-9a-f]{64}")
 # What a later revision may add after the trusted seal without changing content.
 # (pyHanko's ModificationLevel by member name: pyHanko is imported only when a bundle is verified,
@@ -89,7 +91,11 @@ def _configured_roots(settings: Settings) -> list[x509.Certificate]:
     paths: list[Path] = []
     for item in setting if isinstance(setting, list | tuple) else [setting]:
         path = Path(item)
-        paths.extend(sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path])
+        try:
+            paths.extend(sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path])
+        except OSError as exc:
+            raise ConfigError(f"{path}: Ordner der vertrauenswürdigen Stellen (seal_trust_roots) nicht lesbar "
+                              f"({oserror_text(exc)}).") from exc
     certs: list[x509.Certificate] = []
     for path in paths:
         try:
@@ -98,7 +104,7 @@ def _configured_roots(settings: Settings) -> list[x509.Certificate]:
                          else [x509.load_der_x509_certificate(data)])
         except OSError as exc:
             raise ConfigError(f"{path}: vertrauenswürdige Stelle (seal_trust_roots) nicht lesbar "
-                              f"({exc.strerror}).") from exc
+                              f"({oserror_text(exc)}).") from exc
         except ValueError as exc:
             raise ConfigError(f"{path}: kein Zertifikat (PEM oder DER) für seal_trust_roots.") from exc
     return certs
@@ -131,7 +137,7 @@ def _read_receipt(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        return None, f"Der Beleg {path.name} ist nicht lesbar ({exc.strerror})."
+        return None, f"Der Beleg {path.name} ist nicht lesbar ({oserror_text(exc)})."
     except UnicodeDecodeError:
         return None, f"Der Beleg {path.name} ist keine UTF-8-Textdatei und damit kein Beleg von docgen."
     except ValueError as exc:
@@ -216,7 +222,8 @@ def _seal_facts(bundle: Path, roots: list[Any]) -> _SealFacts:
         try:
             signatures = list(PdfFileReader(fh, strict=False).embedded_signatures)
         except Exception as exc:  # a broken file can fail in many ways inside pyHanko
-            facts.reasons.append(f"Die Datei lässt sich nicht als PDF lesen ({type(exc).__name__}).")
+            log.debug("PDF nicht lesbar: %r", exc)
+            facts.reasons.append("Die Datei lässt sich nicht als PDF lesen (beschädigt, abgeschnitten oder kein PDF).")
             return facts
         if not signatures:
             facts.reasons.append("Das Dokument trägt kein Siegel (Entwurf oder nachträglich verändert).")
@@ -261,8 +268,7 @@ def _seal_facts(bundle: Path, roots: list[Any]) -> _SealFacts:
 
 def verify_bundle(bundle: Path, roots: list[Any] | None = None) -> Verdict:
     """Check ``bundle`` against ``roots`` (see :func:`trust_roots`) and its receipt, if it has one."""
-    if not bundle.is_file():
-        raise FileAccessError(f"{bundle}: Datei nicht gefunden.")
+    require_readable_file(bundle, "Datei", "ein Dokumentenpaket (PDF)")
     try:
         facts = _seal_facts(bundle, roots or [])
         reasons, lines = list(facts.reasons), list(facts.lines)
@@ -279,5 +285,5 @@ def verify_bundle(bundle: Path, roots: list[Any] | None = None) -> Verdict:
                 reasons += more_reasons
                 lines += more_lines
     except OSError as exc:
-        raise FileAccessError(f"{bundle}: Datei nicht lesbar ({exc.strerror}).") from exc
+        raise FileAccessError(f"{bundle}: Datei nicht lesbar ({oserror_text(exc)}).") from exc
     return Verdict(not reasons, reasons + lines, reasons)

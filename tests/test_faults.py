@@ -50,7 +50,7 @@ def test_disk_full_while_publishing(docgen: Run, tmp_path: Path, small_mount: Ca
     before = source.read_bytes()
     result = docgen("render", source, "--out", outbox)
     assert result.returncode == 7, result.stderr
-    assert "konnte nicht geschrieben werden (No space left on device)" in result.stderr
+    assert "konnte nicht geschrieben werden (Datenträger voll)" in result.stderr
     assert list(outbox.iterdir()) == []  # nothing half-written, no stray temporary files
     assert source.read_bytes() == before  # the input is untouched
 
@@ -60,7 +60,7 @@ def test_read_only_outbox(docgen: Run, tmp_path: Path, small_mount: Callable[[st
     outbox = small_mount("size=1m,ro")
     result = docgen("render", _input(tmp_path), "--out", outbox)
     assert result.returncode == 7, result.stderr
-    assert "Ausgabeordner nicht beschreibbar (Read-only file system)" in result.stderr
+    assert "Ausgabeordner nicht beschreibbar (Dateisystem nur lesbar)" in result.stderr
 
 
 @needs_root

@@ -30,7 +30,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from docgen.errors import FileAccessError
+from docgen.errors import FileAccessError, oserror_text
 
 RECEIPT_SUFFIX = ".receipt.json"
 _SIGNATURE_MARK = b"/ByteRange"  # every PDF signature dictionary has one; a draft bundle has none
@@ -52,13 +52,13 @@ def open_folder(folder: Path, *, create: bool = False, what: str = "Ausgabeordne
             if not folder.is_symlink():
                 folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise FileAccessError(f"{folder}: {what} nicht beschreibbar ({exc.strerror}).") from exc
+            raise FileAccessError(f"{folder}: {what} nicht beschreibbar ({oserror_text(exc)}).") from exc
     try:
         fd = os.open(folder, _NOFOLLOW_DIR)
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.ENOTDIR) and folder.is_symlink():
             raise FileAccessError(symlink_message(folder)) from exc
-        raise FileAccessError(f"{folder}: {what} nicht beschreibbar ({exc.strerror}).") from exc
+        raise FileAccessError(f"{folder}: {what} nicht beschreibbar ({oserror_text(exc)}).") from exc
     try:
         yield fd
     finally:
@@ -79,7 +79,7 @@ def write_into(fd: int, folder: Path, name: str, chunks: Iterable[bytes], what: 
         out_fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
                          dir_fd=fd)
     except OSError as exc:
-        raise FileAccessError(f"{folder}: {what} nicht beschreibbar ({exc.strerror}).") from exc
+        raise FileAccessError(f"{folder}: {what} nicht beschreibbar ({oserror_text(exc)}).") from exc
     try:
         with os.fdopen(out_fd, "wb") as out:
             for chunk in chunks:
@@ -91,7 +91,7 @@ def write_into(fd: int, folder: Path, name: str, chunks: Iterable[bytes], what: 
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp, dir_fd=fd)
-        raise FileAccessError(f"{folder / name}: konnte nicht geschrieben werden ({exc.strerror}).") from exc
+        raise FileAccessError(f"{folder / name}: konnte nicht geschrieben werden ({oserror_text(exc)}).") from exc
 
 
 def _chunks(source: Path) -> Iterator[bytes]:
@@ -121,7 +121,7 @@ def publish_new_file(source: Path, target: Path) -> Path:
         except FileExistsError:
             raise FileAccessError(f"{target}: existiert bereits und wird nicht überschrieben.") from None
         except OSError as exc:
-            raise FileAccessError(f"{target}: konnte nicht geschrieben werden ({exc.strerror}).") from exc
+            raise FileAccessError(f"{target}: konnte nicht geschrieben werden ({oserror_text(exc)}).") from exc
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(staged, dir_fd=fd)
@@ -218,7 +218,7 @@ def reserve_stem(out_dir: Path, name: str, *, replace: bool) -> str:
                 if _try_stem(fd, out_dir, stem, replace):
                     return stem
         except OSError as exc:
-            raise FileAccessError(f"{out_dir}: Ausgabeordner nicht beschreibbar ({exc.strerror}).") from exc
+            raise FileAccessError(f"{out_dir}: Ausgabeordner nicht beschreibbar ({oserror_text(exc)}).") from exc
     raise FileAccessError(f"{out_dir}: kein freier Name für „{name}“ (bis -v9999 belegt). Bitte aufräumen.")
 
 
@@ -229,7 +229,7 @@ def mark_publishing(out_dir: Path, stem: str, job_id: str) -> None:
             os.close(os.open(PUBLISHING_MARK + job_id,
                              os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=fd))
         except OSError as exc:
-            raise FileAccessError(f"{out_dir / stem}: Ausgabeordner nicht beschreibbar ({exc.strerror}).") from exc
+            raise FileAccessError(f"{out_dir / stem}: Ausgabeordner nicht beschreibbar ({oserror_text(exc)}).") from exc
 
 
 def publishing_done(out_dir: Path, stem: str, job_id: str) -> None:

@@ -29,7 +29,7 @@ from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
-from docgen.errors import ConfigError, FileAccessError, InvalidInput, Problem, TemplateProblem
+from docgen.errors import ConfigError, FileAccessError, InvalidInput, Problem, TemplateProblem, oserror_text
 from docgen.formatting import FILTERS
 from docgen.model import DocumentType, Job
 from docgen.richtext import (
@@ -162,7 +162,7 @@ class RenderTools:
             with path.open("rb") as fh:
                 head = fh.read(8)
         except OSError as exc:
-            raise FileAccessError(f"{source}: die Datei {path} ist nicht lesbar ({exc.strerror}).") from exc
+            raise FileAccessError(f"{source}: die Datei {path} ist nicht lesbar ({oserror_text(exc)}).") from exc
         if not any(head.startswith(magic) for magic in cls.LOGO_FORMATS):
             raise FileAccessError(f"{source}: {path} ist kein PNG- oder JPEG-Bild. Bitte das Logo als PNG "
                                   "oder JPEG ablegen.")
@@ -629,7 +629,7 @@ def _render(tpl: DocxTemplate, name: str, context: dict[str, Any], out: Path, da
     try:
         tpl.save(str(out))
     except OSError as exc:
-        raise FileAccessError(f"{out}: DOCX nicht schreibbar ({exc.strerror}).") from exc
+        raise FileAccessError(f"{out}: DOCX nicht schreibbar ({oserror_text(exc)}).") from exc
     return out
 
 

@@ -35,7 +35,7 @@ from pyhanko.version import __version__ as _pyhanko_version  # a tiny module; py
 if TYPE_CHECKING:
     from pyhanko.sign import signers
 
-from docgen.errors import ConfigError, FileAccessError, SealError
+from docgen.errors import ConfigError, FileAccessError, SealError, oserror_text
 from docgen.settings import Koerperschaft, Settings
 
 PASSPHRASE_ENV = "DOCGEN_SEAL_PASSPHRASE"
@@ -250,7 +250,7 @@ def _passphrase(settings: Settings, p12: Path, local: bool) -> bytes | None:
             return local_paths(settings)[1].read_bytes().strip()
         except OSError as exc:
             raise ConfigError(f"{local_paths(settings)[1]}: Passwortdatei des lokalen Siegels nicht lesbar "
-                              f"({exc.strerror}). Bitte den Ordner „siegel“ im state_dir entfernen; docgen legt "
+                              f"({oserror_text(exc)}). Bitte den Ordner „siegel“ im state_dir entfernen; docgen legt "
                               "dann ein neues lokales Siegel an.") from exc
     if os.environ.get(PASSPHRASE_ENV):
         return os.environ[PASSPHRASE_ENV].encode()
@@ -259,7 +259,7 @@ def _passphrase(settings: Settings, p12: Path, local: bool) -> bytes | None:
             return settings.seal_passphrase_file.read_bytes().strip()
         except OSError as exc:
             raise ConfigError(f"{settings.seal_passphrase_file}: Passwortdatei des Siegels nicht lesbar "
-                              f"({exc.strerror}).") from exc
+                              f"({oserror_text(exc)}).") from exc
     return None
 
 
@@ -276,7 +276,7 @@ def _make_local(settings: Settings) -> None:
     try:
         create_local_seal(settings)
     except OSError as exc:
-        raise FileAccessError(f"{p12.parent}: lokales Siegel nicht anlegbar ({exc.strerror}).") from exc
+        raise FileAccessError(f"{p12.parent}: lokales Siegel nicht anlegbar ({oserror_text(exc)}).") from exc
 
 
 def load_seal(settings: Settings, body: Koerperschaft | None = None, *, create: bool = True) -> SealKey:
@@ -311,7 +311,7 @@ def _replace_local_seal(settings: Settings, p12: Path) -> SealKey:
         lock = os.open(lock_path, os.O_WRONLY | os.O_CREAT, 0o600)
     except OSError as exc:
         raise FileAccessError(f"{lock_path}: Sperrdatei für das lokale Siegel nicht anlegbar "
-                              f"({exc.strerror}).") from exc
+                              f"({oserror_text(exc)}).") from exc
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)
         key = _open_p12(settings, p12, True) if p12.exists() else None
@@ -330,7 +330,7 @@ def _open_p12(settings: Settings, p12: Path, local: bool) -> SealKey:
         data = p12.read_bytes()
         stat = p12.stat()
     except OSError as exc:
-        raise ConfigError(f"{p12}: Siegelzertifikat nicht lesbar ({exc.strerror}). Einstellung seal_cert "
+        raise ConfigError(f"{p12}: Siegelzertifikat nicht lesbar ({oserror_text(exc)}). Einstellung seal_cert "
                           "prüfen.") from exc
     passphrase = _passphrase(settings, p12, local)
     cache_key = (str(p12.resolve()), stat.st_mtime_ns, stat.st_size, passphrase)
@@ -463,7 +463,7 @@ def seal(pdf: Path, out: Path, key: SealKey, reason: str, location: str) -> Path
             writer = IncrementalPdfFileWriter(inf, strict=False)
             signers.sign_pdf(writer, meta, signer=key.signer, output=outf, bytes_reserved=SIGNATURE_BYTES)
     except OSError as exc:
-        raise FileAccessError(f"{out}: gesiegeltes PDF nicht schreibbar ({exc.strerror}).") from exc
+        raise FileAccessError(f"{out}: gesiegeltes PDF nicht schreibbar ({oserror_text(exc)}).") from exc
     except Exception as exc:  # pyHanko raises many types; all mean "could not seal"
         raise SealError(f"{pdf.name}: Siegeln fehlgeschlagen ({exc}).") from exc
     return out

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from docgen import documents
-from docgen.errors import FileAccessError, InvalidInput, Problem
+from docgen.errors import FileAccessError, InvalidInput, Problem, oserror_text
 from docgen.model import DocumentType, Job, Part
 from docgen.schemas import broken_paths, pointer, schema_broken, schema_problems, show
 from docgen.settings import Settings
@@ -55,7 +55,7 @@ def read_input(path: Path, limit: int | None = None) -> bytes:
             f"{path}: keine Leseberechtigung. Bitte die Dateirechte prüfen."
         ) from None
     except OSError as exc:
-        raise FileAccessError(f"{path}: Datei nicht lesbar ({exc.strerror}).") from None
+        raise FileAccessError(f"{path}: Datei nicht lesbar ({oserror_text(exc)}).") from None
 
 
 def too_large(filename: str, size: int, limit: int) -> InvalidInput:
@@ -550,7 +550,7 @@ def _anlage_file(bundle: _Bundle, relative: str, where: str) -> Path | None:
         if problem is None and path is not None:
             problem = check_pdf(path, relative, where)
     except OSError as exc:
-        bundle.problems.append(Problem(where, f"Anlage „{relative}“ nicht lesbar ({exc.strerror}). Bitte die "
+        bundle.problems.append(Problem(where, f"Anlage „{relative}“ nicht lesbar ({oserror_text(exc)}). Bitte die "
                                        "Dateirechte prüfen.", "anlage.nicht_lesbar"))
         return None
     if problem is not None:

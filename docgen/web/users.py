@@ -18,7 +18,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from docgen.errors import ConfigError, DocgenError, ExitCode, FileAccessError
+from docgen.errors import ConfigError, DocgenError, ExitCode, FileAccessError, oserror_text
 from docgen.settings import Settings
 
 ROLLEN = ("sachbearbeitung", "freigabe", "admin")
@@ -75,7 +75,7 @@ def _write(settings: Settings, data: dict[str, dict[str, str]]) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise FileAccessError(f"{path}: Benutzerdatei kann nicht geschrieben werden ({exc.strerror}).") from exc
+        raise FileAccessError(f"{path}: Benutzerdatei kann nicht geschrieben werden ({oserror_text(exc)}).") from exc
 
 
 def anlegen(settings: Settings, name: str, rolle: str, passwort: str) -> Benutzer:

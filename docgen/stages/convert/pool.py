@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from docgen.errors import ConversionFailed, DependencyMissing, FileAccessError
+from docgen.errors import ConversionFailed, DependencyMissing, FileAccessError, oserror_text
 from docgen.settings import Settings
 from docgen.stages.convert import PDF_EXPORT_OPTIONS
 from docgen.stages.convert.pdfcheck import verify_pdf
@@ -163,7 +163,7 @@ class LibreOfficePool:
             self._slots = self._claim_slots(count)
         except OSError as exc:
             raise FileAccessError(
-                f"{self._root}: Arbeitsordner für LibreOffice nicht anlegbar ({exc.strerror}). "
+                f"{self._root}: Arbeitsordner für LibreOffice nicht anlegbar ({oserror_text(exc)}). "
                 "Bitte die Einstellung state_dir und die Schreibrechte prüfen."
             ) from exc
         atexit.register(self.close)  # safety net: never leave LibreOffice behind at exit
@@ -187,7 +187,7 @@ class LibreOfficePool:
             pdf.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise FileAccessError(
-                f"{pdf.parent}: Ausgabeordner nicht anlegbar ({exc.strerror})."
+                f"{pdf.parent}: Ausgabeordner nicht anlegbar ({oserror_text(exc)})."
             ) from exc
         if not self._started:
             self._await_start()  # started with wait=False: the first conversion waits for the workers
@@ -300,7 +300,7 @@ class LibreOfficePool:
                 worker = WorkerProcess(argv, name=f"worker-{slot.index}")
             except OSError as exc:
                 raise DependencyMissing(
-                    f"{argv[0]} ließ sich nicht starten ({exc.strerror}). {INSTALL_HINT}"
+                    f"{argv[0]} ließ sich nicht starten ({oserror_text(exc)}). {INSTALL_HINT}"
                 ) from exc
             self._live.add(worker)
         return worker
