@@ -29,7 +29,14 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from docgen.errors import DocgenError
-from docgen.intake.hotfolder import Folders, InboxLock, StabilityTracker, candidates, ensure_folders
+from docgen.intake.hotfolder import (
+    Folders,
+    InboxLock,
+    StabilityTracker,
+    candidates,
+    ensure_folders,
+    has_candidates,
+)
 from docgen.intake.jobs import Outcome, left_over, take
 from docgen.intake.ledger import LEDGER_FILE, JobLedger
 from docgen.intake.ledgers import open_ledger
@@ -105,7 +112,7 @@ class Daemon:
 
     def _next_wait(self) -> float:
         # While files settle, look again soon; otherwise sleep until an event or the next rescan.
-        settling = bool(candidates(self.folders.inbox))
+        settling = has_candidates(self.folders.inbox)
         tick = self.settings.poll if self.settings.poll > 0 else self.settings.rescan_seconds
         return min(tick, max(0.2, self.settings.stable_seconds / 3)) if settling else tick
 

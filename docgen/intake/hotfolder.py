@@ -187,11 +187,14 @@ class InboxLock:
         self.release()
 
 
+def _candidate_name(name: str) -> bool:
+    """Whether a name may be taken at all (the file itself is not looked at)."""
+    lower = name.lower()
+    return not name.startswith(IGNORED_PREFIXES) and not lower.endswith(IGNORED_SUFFIXES) and lower.endswith(".json")
+
+
 def is_candidate(path: Path) -> bool:
-    name = path.name
-    if name.startswith(IGNORED_PREFIXES) or name.lower().endswith(IGNORED_SUFFIXES):
-        return False
-    if not name.lower().endswith(".json"):
+    if not _candidate_name(path.name):
         return False
     try:
         info = path.lstat()
@@ -201,11 +204,27 @@ def is_candidate(path: Path) -> bool:
 
 
 def candidates(inbox: Path) -> list[Path]:
+    """The files that may be taken, sorted by name.
+
+    Names are filtered before anything is sorted or looked at, and sorted as text (the order of the
+    paths, since they share the folder): an inbox full of other files costs one pass, not a sort of
+    every entry as paths.
+    """
     try:
-        entries = sorted(inbox.iterdir())
+        names = os.listdir(inbox)
     except OSError:
         return []
-    return [p for p in entries if is_candidate(p)]
+    return [path for path in (inbox / name for name in sorted(filter(_candidate_name, names)))
+            if is_candidate(path)]
+
+
+def has_candidates(inbox: Path) -> bool:
+    """Whether :func:`candidates` would find anything; stops at the first file it finds."""
+    try:
+        with os.scandir(inbox) as entries:
+            return any(_candidate_name(entry.name) and is_candidate(inbox / entry.name) for entry in entries)
+    except OSError:
+        return False
 
 
 @dataclass

@@ -41,7 +41,7 @@ from docgen.intake.ledger import JobLedger
 from docgen.pipeline import bundle_names, run_job
 from docgen.settings import Settings
 from docgen.stages.convert import Converter
-from docgen.stages.publish import drop_unfinished, publishing_done
+from docgen.stages.publish import PUBLISHING_MARK, drop_unfinished, publishing_done
 
 log = logging.getLogger("docgen.intake")
 
@@ -244,9 +244,10 @@ def left_over(folders: Folders, ledger: JobLedger, lock: InboxLock) -> list[tupl
     again = []
     left = left_in_work(folders, lock)
     receipts = receipts_by_job(folders.outbox) if left else {}
+    unfinished = _Unfinished.scan(folders.outbox) if left else None
     for job_id, work_file in left:
         try:
-            if _recover(job_id, work_file, folders, ledger, receipts.get(job_id)):
+            if _recover(job_id, work_file, folders, ledger, receipts.get(job_id), unfinished):
                 again.append((job_id, work_file))
         except (DocgenError, OSError) as exc:
             log.error("[%s] %s: nach Unterbrechung nicht wieder aufzunehmen (%s); bleibt im Arbeitsordner",
@@ -254,7 +255,57 @@ def left_over(folders: Folders, ledger: JobLedger, lock: InboxLock) -> list[tupl
     return again
 
 
-def _recover(job_id: str, work_file: Path, folders: Folders, ledger: JobLedger, receipt: Path | None) -> bool:
+def _version_bases(stem: str) -> set[str]:
+    """Every ``base`` of which ``stem`` is ``base`` itself or a version name ``base-vN``."""
+    bases = {stem}
+    at = stem.find("-v")
+    while at >= 0:
+        if stem[at + 2:].isdigit():
+            bases.add(stem[:at])
+        at = stem.find("-v", at + 1)
+    return bases
+
+
+@dataclass(frozen=True)
+class _Unfinished:
+    """What :func:`~docgen.stages.publish.drop_unfinished` could free in the outbox, read in one pass.
+
+    ``drop_unfinished`` looks at every folder of the outbox for one job; called for each job a crash
+    left, recovery cost jobs × folders. This pass tells which jobs it can find nothing for: no folder
+    names the job (a publishing mark) and no folder that is one of the job's names (``base``,
+    ``base-vN``) lacks its bundle. Recovery only removes things and never adds or removes a bundle,
+    so what this pass rules out stays ruled out; ``None`` (the outbox or a folder not readable) means
+    every job is looked at as before.
+    """
+
+    marked: frozenset[str]  # job ids a folder names as publishing
+    unbundled: frozenset[str]  # bases of folders without a bundle of their name
+
+    @classmethod
+    def scan(cls, outbox: Path) -> _Unfinished | None:
+        marked: set[str] = set()
+        unbundled: set[str] = set()
+        try:
+            with os.scandir(outbox) as listing:
+                entries = list(listing)
+            names = {entry.name for entry in entries}
+            for entry in entries:
+                if entry.is_symlink() or not entry.is_dir(follow_symlinks=False):
+                    continue
+                with os.scandir(entry.path) as inside:
+                    marked.update(f.name[len(PUBLISHING_MARK):] for f in inside if f.name.startswith(PUBLISHING_MARK))
+                if f"{entry.name}.pdf" not in names:
+                    unbundled.update(_version_bases(entry.name))
+        except OSError:
+            return None
+        return cls(frozenset(marked), frozenset(unbundled))
+
+    def may_free(self, job_id: str, bases: tuple[str, ...]) -> bool:
+        return job_id in self.marked or any(base in self.unbundled for base in bases)
+
+
+def _recover(job_id: str, work_file: Path, folders: Folders, ledger: JobLedger, receipt: Path | None,
+             unfinished: _Unfinished | None = None) -> bool:
     """Archive a job that was already published (``False``), or prepare it to run again (``True``)."""
     row = ledger.get(job_id)
     bundle = _bundle_of(receipt) if receipt is not None else None
@@ -269,7 +320,10 @@ def _recover(job_id: str, work_file: Path, folders: Folders, ledger: JobLedger, 
         return False
     if receipt is not None:
         _drop_partial(receipt, folders.outbox)
-    for freed in drop_unfinished(folders.outbox, job_id, bundle_names(work_file.name)):
+    bases = bundle_names(work_file.name)
+    freed_names = (drop_unfinished(folders.outbox, job_id, bases)
+                   if unfinished is None or unfinished.may_free(job_id, bases) else [])
+    for freed in freed_names:
         log.info("[%s] halb veröffentlichter Ordner %s entfernt; der Name bleibt dem Auftrag", job_id, freed)
     log.info("[%s] %s: nach Unterbrechung erneut bearbeitet", job_id, work_file.name)
     if row is None:

@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_sha256 ON jobs (sha256);
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
+CREATE INDEX IF NOT EXISTS jobs_taken ON jobs (taken_at, id);  -- the latest jobs for status, without a sort
 """
 
 STATES = ("genommen", "laeuft", "fertig", "fehlgeschlagen")
@@ -127,7 +128,9 @@ class Ledger:
 
     def earlier_with(self, sha256: str, job_id: str) -> JobRow | None:
         """The last finished job with the same input content, if any."""
-        rows = self._select("WHERE sha256=? AND id<>? AND state='fertig' ORDER BY finished_at DESC LIMIT 1",
+        # "+state": the lookup goes by the content's hash; without it SQLite may pick the state index and
+        # walk every finished job on each take (the cost grew with the ledger).
+        rows = self._select("WHERE sha256=? AND id<>? AND +state='fertig' ORDER BY finished_at DESC LIMIT 1",
                             (sha256, job_id))
         return rows[0] if rows else None
 

@@ -61,6 +61,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_sha256 ON jobs (sha256);
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
+CREATE INDEX IF NOT EXISTS jobs_taken ON jobs (taken_at, id);
 """
 _CLOCK = "extract(epoch from clock_timestamp())"
 _COLUMNS = "id, input_name, sha256, state, taken_at, finished_at, outputs, error_code, error_message"
