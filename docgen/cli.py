@@ -33,6 +33,7 @@ from docgen.errors import (
     FileAccessError,
     Interrupted,
     Problem,
+    missing_extra,
     oserror_text,
     require_readable_file,
 )
@@ -247,8 +248,7 @@ class _Befehle(click.Group):
         try:
             command = getattr(importlib.import_module(module), name)
         except ImportError as exc:
-            click.echo(f"docgen {cmd_name}: es fehlt ein Paket ({exc.name}). Bitte docgen mit dem Zusatz [{extra}] "
-                       f"installieren: pip install 'docgen[{extra}]'.", err=True)
+            click.echo(missing_extra(cmd_name, exc, extra), err=True)
             sys.exit(int(ExitCode.DEPENDENCY))
         assert isinstance(command, click.Command)
         return command

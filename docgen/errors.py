@@ -66,6 +66,22 @@ class DependencyMissing(DocgenError):
     exit_code = ExitCode.DEPENDENCY
 
 
+def extra_hint(extra: str) -> str:
+    """How to install docgen with one of its extras (``web``, ``verteilt``): from the wheel it came as,
+    never by the bare name "docgen" (that would fetch whatever package of that name an index has)."""
+    from docgen import __version__
+
+    return (f"Bitte docgen mit dem Zusatz [{extra}] installieren: pip install "
+            f"'/pfad/zu/docgen-{__version__}-py3-none-any.whl[{extra}]' (aus dem Quellordner: "
+            f"pip install '.[{extra}]').")
+
+
+def missing_extra(command: str, exc: ImportError, extra: str) -> str:
+    """The message for ``docgen <command>`` when a package of its extra could not be imported."""
+    package = str(exc.name or "?").split(".")[0]
+    return f"docgen {command}: es fehlt ein Paket ({package}). {extra_hint(extra)}"
+
+
 class InvalidInput(DocgenError):
     """The input file is not valid: JSON syntax, schema or a domain rule.
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from docgen.errors import ConfigError, DependencyMissing, DocgenError
+from docgen.errors import ConfigError, DependencyMissing, DocgenError, extra_hint
 from docgen.intake.hotfolder import (
     Folders,
     InboxLock,
@@ -86,8 +86,7 @@ def make_app(settings: Settings) -> Celery:
     try:
         from celery import Celery
     except ImportError:
-        raise DependencyMissing("Für broker_url fehlt Celery: bitte docgen mit dem Zusatz [verteilt] installieren "
-                                "(pip install 'docgen[verteilt]').") from None
+        raise DependencyMissing(f"Für broker_url fehlt Celery. {extra_hint('verteilt')}") from None
     app = Celery("docgen", set_as_current=False)
     app.conf.update(celery_config(settings))
     return app

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from docgen.errors import DependencyMissing
+from docgen.errors import DependencyMissing, extra_hint
 from docgen.intake.lease import OPEN_STATES, Fence, Lease, LedgerUnavailable
 from docgen.intake.ledger import JobRow, now
 
@@ -32,8 +32,7 @@ class _OnFirstUse:
         try:
             module = importlib.import_module("psycopg")
         except ImportError:
-            raise DependencyMissing("Für ledger_url (PostgreSQL) fehlt psycopg: bitte docgen mit dem Zusatz "
-                                    "[verteilt] installieren (pip install 'docgen[verteilt]').") from None
+            raise DependencyMissing(f"Für ledger_url (PostgreSQL) fehlt psycopg. {extra_hint('verteilt')}") from None
         return getattr(module, name)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from docgen.errors import DocgenError, ExitCode, Interrupted
+from docgen.errors import DocgenError, ExitCode, Interrupted, missing_extra
 from docgen.web import users
 
 
@@ -31,10 +31,13 @@ def _fail(exc: DocgenError) -> None:
 @click.pass_context
 def web(ctx: click.Context, host: str | None, port: int | None, socket_path: Path | None) -> None:
     """Startet die Web-Anwendung für die Sachbearbeitung und die JSON-API."""
-    import uvicorn  # only this command needs the server
+    try:  # only this command needs the server and Starlette (the extra [web])
+        import uvicorn
 
-    from docgen.web.app import create_app
-
+        from docgen.web.app import create_app
+    except ImportError as exc:
+        click.echo(missing_extra("web", exc, "web"), err=True)
+        sys.exit(int(ExitCode.DEPENDENCY))
     try:
         settings = _settings(ctx, web_host=host, web_port=port, web_socket=socket_path)
         where = (f"Unix-Socket {settings.web_socket}" if settings.web_socket is not None
