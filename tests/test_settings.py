@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from docgen.errors import ConfigError, ExitCode
 from docgen.settings import Settings, load_settings
@@ -95,6 +98,30 @@ def test_body_profile_from_settings_and_input_override(docgen: Callable[..., Cli
     with zipfile.ZipFile(tmp_path / "out" / "profil.docx") as archive:
         xml = archive.read("word/document.xml").decode("utf-8")
     assert "Stadt Musterstadt" in xml and "Der Bürgermeister" in xml
+
+
+@pytest.mark.parametrize(("spitze", "expected"), [
+    ("Der Bürgermeister", "Stadt Musterstadt – Der Bürgermeister"),
+    (None, "Stadt Musterstadt"),  # no dangling dash when the body names no Verwaltungsspitze
+])
+@pytest.mark.parametrize("art", ["beschlussvorlage", "integrationskonzept"])
+def test_header_names_the_body_and_its_head_only_when_set(docgen: Callable[..., CliResult], tmp_path: Path, art: str,
+                                                          spitze: str | None, expected: str) -> None:
+    data = json.loads((EXAMPLES / f"{art}.json").read_text(encoding="utf-8"))
+    data.pop("koerperschaft", None)
+    data.pop("anlagen", None)
+    path = tmp_path / "kopf.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    body = '[koerperschaft]\nname = "Stadt Musterstadt"\n' + (f'verwaltungsspitze = "{spitze}"\n' if spitze else "")
+    (tmp_path / "docgen.toml").write_text(body, encoding="utf-8")
+    result = docgen("render", path, "--docx-only", "--out", tmp_path / "out", env=NO_SAMPLE_BODY)
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(tmp_path / "out" / "kopf.docx") as archive:
+        root = etree.fromstring(archive.read("word/header1.xml"))
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    header = "".join("\t" if node.tag == f"{w}tab" else node.text or "" for node in root.iter(f"{w}t", f"{w}tab")
+                     if node.getparent().tag == f"{w}r")  # a run's text and tabs, not the paragraph's tab stops
+    assert header.split("\t")[0] == expected  # left of the tab: the body; right: the document
 
 
 def test_windows_1252_settings_file_is_exit_9(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from build_templates import (
+    HEADER_BODY,
     base_document,
     cell_text,
     control_row,
@@ -115,7 +116,7 @@ def _unterzeichnung(doc: DocumentObject) -> None:
 
 def build() -> DocumentObject:
     doc = base_document()
-    header_line(doc, "{{ koerperschaft.name }} – {{ koerperschaft.verwaltungsspitze }}",
+    header_line(doc, HEADER_BODY,
                 "{{ vorlage.art }} {{ vorlage.nummer }}")
     header_logo(doc)
     footer_page_x_of_y(doc, "Vorlage {{ vorlage.nummer }}")

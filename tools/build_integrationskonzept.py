@@ -13,6 +13,7 @@ from typing import Any
 
 from build_templates import (
     BLACK,
+    HEADER_BODY,
     base_document,
     cell_text,
     control_row,
@@ -384,7 +385,7 @@ def build() -> DocumentObject:
     _toc_styles(doc)
     section_ = doc.sections[0]
     section_.different_first_page_header_footer = True  # the title page has no header or footer
-    header_line(doc, "{{ koerperschaft.name }} – {{ koerperschaft.verwaltungsspitze }}",
+    header_line(doc, HEADER_BODY,
                 "Integrationskonzept, Version {{ stand.version }}")
     header_logo(doc)
     footer_page_x_of_y(doc, "Integrationskonzept {{ traeger.name }}")

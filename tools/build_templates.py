@@ -202,6 +202,11 @@ def footer_page_x_of_y(doc: DocumentObject, prefix: str) -> None:
         field(p, instr)
 
 
+# The body and, when it names one, its head ("Kreis Musterland – Der Landrat"; no dash without a head).
+HEADER_BODY = ("{{ koerperschaft.name }}{% if koerperschaft.verwaltungsspitze %} – "
+               "{{ koerperschaft.verwaltungsspitze }}{% endif %}")
+
+
 def header_line(doc: DocumentObject, left: str, right: str) -> None:
     header = doc.sections[0].header
     p = header.paragraphs[0]
