@@ -141,3 +141,16 @@ def test_betrieb_lists_every_setting() -> None:
     keys = [f.name for f in fields(Settings) if f.name not in ("koerperschaft", "config_file")]
     assert [k for k in keys if f"| `{k}` |" not in text] == []
     assert [f.name for f in fields(Koerperschaft) if f"`[koerperschaft]` `{f.name}`" not in text] == []
+
+
+def test_the_template_guide_shows_the_list_as_docgen_prints_it(tmp_path: Path) -> None:
+    """docs/vorlagen-anpassen.md quotes the Beschlussvorlage's list "unverändert": it must stay so."""
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "vorlagen-anpassen.md").read_text(encoding="utf-8")
+    marker = "Ausgabe von `docgen variablen beschlussvorlage` (docgen 0.1.0):\n\n```\n"
+    start = guide.index(marker) + len(marker)
+    quoted = guide[start:guide.index("```\n", start)]
+    result = CliRunner().invoke(main, ["variablen", "beschlussvorlage"],
+                                env={"DOCGEN_STATE_DIR": str(tmp_path / "state")})
+    assert result.exit_code == 0, result.output
+    printed = "".join(line.rstrip() + "\n" for line in result.stdout.splitlines())  # the guide drops trailing blanks
+    assert quoted == printed
