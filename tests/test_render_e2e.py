@@ -142,8 +142,11 @@ def test_missing_variable_in_template_is_exit_5(docgen: Run, tmp_path: Path) -> 
     result = docgen("render", EXAMPLES / "beschlussvorlage.json", "--out", tmp_path / "out",
                     env={"DOCGEN_TEMPLATES_DIR": str(own)})
     assert result.returncode == 5
-    assert ("Vorlage beschlussvorlage.docx: die Variable „sitzungsnummer“ kommt in den Daten von "
-            "beschlussvorlage.json nicht vor.") in result.stderr
+    assert result.stderr.rstrip().endswith(
+        "Vorlage beschlussvorlage.docx: die Variable „vorlage.sitzungsnummer“ kommt in den Daten von "
+        f"beschlussvorlage.json nicht vor. Bitte die Vorlage korrigieren (`docgen lint-template {template}`) oder "
+        "das Feld ergänzen. Steht das Feld in den Daten, ist die Vorlage fehlerhaft: bitte die "
+        "Vorlagen-Verantwortlichen informieren.")
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 

@@ -542,10 +542,24 @@ def koerperschaft_for(data: Mapping[str, Any], settings: Settings) -> Koerpersch
     return Koerperschaft(**base)
 
 
-def _undefined_name(exc: UndefinedError) -> str:
+def _undefined_name(exc: UndefinedError, tpl: DocxTemplate | None = None) -> str:
+    """The name Jinja could not find, as the template writes it where that can be seen
+    (``vorlage.sitzungsnummer``; Jinja itself names only the last part, ``sitzungsnummer``)."""
     text = str(exc)
     match = re.search(r"has no attribute '([^']+)'", text) or re.search(r"'([^']+)' is undefined", text)
-    return match.group(1) if match else text
+    if not match:
+        return text
+    name = match.group(1)
+    if tpl is not None and match.re.pattern.startswith("has no"):
+        written = _DOTTED.findall(str(tpl.get_xml()))
+        paths = {w for w in written if w.rsplit(".", 1)[-1] == name}
+        if len(paths) == 1:  # else several could be meant: Jinja's own name
+            return str(paths.pop())
+    return name
+
+
+# A dotted name as a placeholder writes it: vorlage.nummer, anlagen.0.titel (no brackets, no spaces).
+_DOTTED = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:\.\w+)+")
 
 
 def load_template(path: Path, *, lean: bool = False) -> DocxTemplate:
@@ -594,18 +608,19 @@ def render_template(template_path: Path, context: dict[str, Any], out: Path, dat
     body = context.get("koerperschaft")
     if isinstance(body, Koerperschaft):
         context["koerperschaft"] = {**{f.name: getattr(body, f.name) for f in fields(body)}, "logo": picture}
-    return _render(tpl, template_path.name, context, out, data_name)
+    return _render(tpl, template_path.name, context, out, data_name, where=template_path)
 
 
 def _render(tpl: DocxTemplate, name: str, context: dict[str, Any], out: Path, data_name: str,
-            deadline: float | None = None, timeout: float | None = None) -> Path:
+            deadline: float | None = None, timeout: float | None = None, where: Path | None = None) -> Path:
+    """Render ``tpl`` (the file ``name``, at ``where``) and save it as ``out``."""
     try:
         tpl.render(context, jinja_env=render_env(), autoescape=True)
     except UndefinedError as exc:
         raise TemplateProblem(
-            f"Vorlage {name}: die Variable „{_undefined_name(exc)}“ kommt in den Daten von "
+            f"Vorlage {name}: die Variable „{_undefined_name(exc, tpl)}“ kommt in den Daten von "
             f"{data_name} nicht vor. Bitte die Vorlage korrigieren "
-            f"(`docgen lint-template {name}`) oder das Feld ergänzen. Steht das Feld in den Daten, "
+            f"(`docgen lint-template {where or name}`) oder das Feld ergänzen. Steht das Feld in den Daten, "
             "ist die Vorlage fehlerhaft: bitte die Vorlagen-Verantwortlichen informieren."
         ) from exc
     except TemplateSyntaxError as exc:
@@ -653,7 +668,7 @@ def render_document(
     tools = RenderTools(tpl, settings, koerperschaft_for(data, settings), data=data, data_name=data_name,
                         json_path=json_path, deadline=deadline, timeout=timeout, base_dir=base_dir)
     context = document.context(data, tools)
-    return _render(tpl, template_path.name, context, out, data_name, deadline, timeout)
+    return _render(tpl, template_path.name, context, out, data_name, deadline, timeout, where=template_path)
 
 
 def render_docx(job: Job, out: Path, settings: Settings) -> Path:
