@@ -219,6 +219,21 @@ class _Pfad(click.Path):
         return super().convert(value, param, ctx)
 
 
+class _Datum(click.ParamType[dt.date]):
+    """A date as JJJJ-MM-TT (the form every date in docgen's inputs has)."""
+
+    name = "JJJJ-MM-TT"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, dt.date):
+            return value
+        text = str(value)
+        if len(text) == 10:  # Python would also take 20260312 or 2026-W11-4
+            with contextlib.suppress(ValueError):
+                return dt.date.fromisoformat(text)
+        self.fail(f"„{text}“ ist kein Datum in der Form JJJJ-MM-TT (z. B. 2026-03-12).", param, ctx)
+
+
 def _warn(filename: str, warnings: Sequence[Problem]) -> None:
     for warning in warnings:
         click.echo("Hinweis: " + warning.render(filename), err=True)
@@ -441,13 +456,13 @@ def watch(obj: Context, inbox: Path | None, outbox: Path | None, poll: float | N
 @main.command()
 @click.option("--inbox", type=_Pfad(path_type=Path, file_okay=False), help="Eingangsordner.")
 @click.option("--outbox", type=_Pfad(path_type=Path, file_okay=False), help="Ausgabeordner.")
-@click.option("--due-before", type=click.DateTime(formats=["%Y-%m-%d"]),
+@click.option("--due-before", type=_Datum(),
               help="Nur fällige Dateien: nächste Beratung bzw. Frist am oder vor JJJJ-MM-TT.")
 @click.option("--workers", type=click.IntRange(1, MAX_WORKERS), help="Anzahl LibreOffice-Prozesse.")
 @click.option("--json", "as_json", is_flag=True, help="Zusammenfassung maschinenlesbar (JSON) ausgeben.")
 @click.pass_obj
 @_command
-def batch(obj: Context, inbox: Path | None, outbox: Path | None, due_before: dt.datetime | None,
+def batch(obj: Context, inbox: Path | None, outbox: Path | None, due_before: dt.date | None,
           workers: int | None, as_json: bool) -> int:
     """Verarbeitet einmal alles Wartende im Eingangsordner (für cron/systemd-Timer); Exit 10 bei Fehlern."""
     from docgen import api
@@ -465,7 +480,7 @@ def batch(obj: Context, inbox: Path | None, outbox: Path | None, due_before: dt.
             for bar in bars:
                 bar.update(1)
 
-        report = api.batch(settings, due_before.date() if due_before is not None else None,
+        report = api.batch(settings, due_before,
                            on_start=start, on_done=done)
     if as_json:
         _out(json.dumps(_summary_json(report), ensure_ascii=False, indent=2), product=True)

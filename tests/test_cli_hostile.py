@@ -160,6 +160,15 @@ def test_bad_settings_are_exit_9_with_their_source(run: Callable[..., CliResult]
      "Fehler: Ungültiger Wert für '--out': der Pfad ist leer. Bitte einen Pfad angeben."),
     (["batch", "--inbox", ""],
      "Fehler: Ungültiger Wert für '--inbox': der Pfad ist leer. Bitte einen Pfad angeben."),
+    (["batch", "--due-before", "12.03.2026"],  # click showed its format '%Y-%m-%d'
+     "Fehler: Ungültiger Wert für '--due-before': „12.03.2026“ ist kein Datum in der Form JJJJ-MM-TT "
+     "(z. B. 2026-03-12)."),
+    (["batch", "--due-before", "2026-02-30"],
+     "Fehler: Ungültiger Wert für '--due-before': „2026-02-30“ ist kein Datum in der Form JJJJ-MM-TT "
+     "(z. B. 2026-03-12)."),
+    (["batch", "--due-before", "20260312"],  # Python's date parser would take it; docgen's dates have dashes
+     "Fehler: Ungültiger Wert für '--due-before': „20260312“ ist kein Datum in der Form JJJJ-MM-TT "
+     "(z. B. 2026-03-12)."),
 ])
 def test_absurd_arguments_are_usage_errors(run: Callable[..., CliResult], args: list[str], message: str) -> None:
     result = run(*args)
