@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
 
+from docgen import __version__
+
 
 class ExitCode(IntEnum):
     """Exit codes of the ``docgen`` command (binding, see docs/contracts.md)."""
@@ -69,8 +71,6 @@ class DependencyMissing(DocgenError):
 def extra_hint(extra: str) -> str:
     """How to install docgen with one of its extras (``web``, ``verteilt``): from the wheel it came as,
     never by the bare name "docgen" (that would fetch whatever package of that name an index has)."""
-    from docgen import __version__
-
     return (f"Bitte docgen mit dem Zusatz [{extra}] installieren: pip install "
             f"'/pfad/zu/docgen-{__version__}-py3-none-any.whl[{extra}]' (aus dem Quellordner: "
             f"pip install '.[{extra}]').")
