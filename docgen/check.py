@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from docgen.errors import ConfigError, DocgenError, SealError, TemplateProblem, oserror_text
+from docgen.formatting import zeitpunkt
 from docgen.model import DocumentType
 from docgen.pipeline import SUPPORT_TEMPLATES, template_names
 from docgen.runner import ProgramTimeout, run
@@ -180,6 +181,11 @@ def _check_folder(label: str, path: Path, setting: str) -> CheckResult:
     return CheckResult(label, "ok", str(path))
 
 
+def _zeit(value: object, settings: Settings) -> str:
+    """A certificate's time (UTC) as shown, in the setting ``zeitzone``."""
+    return zeitpunkt(str(value), settings.zeitzone) if value else "?"
+
+
 def check_seal(settings: Settings) -> CheckResult:
     """Which seal signs the bundles (subject, issuer, fingerprint, validity) and whether its key is private."""
     label = "Siegelzertifikat"
@@ -195,7 +201,7 @@ def check_seal(settings: Settings) -> CheckResult:
         planned = info.get("subjekt_geplant", "")
         return CheckResult(label, "ok", f"{info['hinweis']}; Inhaber wird „{planned}“")
     detail = (f"Inhaber „{info.get('subjekt', '?')}“, ausgestellt von „{info.get('aussteller', '?')}“, "
-              f"gültig {info.get('gueltig_ab', '?')} bis {info.get('gueltig_bis', '?')}, "
+              f"gültig {_zeit(info.get('gueltig_ab'), settings)} bis {_zeit(info.get('gueltig_bis'), settings)}, "
               f"SHA-256 {str(info.get('fingerabdruck_sha256', '?'))[:16]}… ({info['pfad']})")
     key_file = Path(info["pfad"])
     try:

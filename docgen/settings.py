@@ -11,7 +11,9 @@ pattern that is no regular expression, folders that would feed each other.
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
+import json
 import math
 import os
 import re
@@ -61,7 +63,7 @@ class Koerperschaft:
             )
         for key, value in data.items():
             if value is not None and not isinstance(value, str):
-                raise ConfigError(f"{where(key)}: [koerperschaft] {key} = {value!r} ist ungültig (erwartet einen "
+                raise ConfigError(f"{where(key)}: [koerperschaft] {key} = {shown(value)} ist ungültig (erwartet einen "
                                   "Text in Anführungszeichen).")
             if isinstance(value, str) and _not_utf8(value):
                 raise ConfigError(f"{where(key)}: [koerperschaft] {key} enthält Bytes, die kein UTF-8 sind. Bitte den "
@@ -160,8 +162,84 @@ def _not_utf8(value: str) -> bool:
     return False
 
 
+def shown(value: Any) -> str:
+    """A value as it is written in TOML (``true``, ``3``, ``'text'``, ``[1, 2]``), not as Python prints it
+    (``True``): the messages quote what the user wrote."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)  # also inf and nan, as TOML writes them
+    if isinstance(value, str | Path):
+        text = str(value)
+        if "'" not in text and text.isprintable():
+            return f"'{text}'"  # a TOML literal string: backslashes (Windows paths) as written
+        return json.dumps(text, ensure_ascii=_not_utf8(text))  # a TOML basic string, escapes as JSON's
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(shown(item) for item in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{key} = {shown(item)}" for key, item in value.items()) + "}"
+    return str(value)
+
+
 def _bad(source: str, key: str, value: Any, expected: str) -> ConfigError:
-    return ConfigError(f"{source}: {key} = {value!r} ist ungültig (erwartet {expected}).")
+    return ConfigError(f"{source}: {key} = {shown(value)} ist ungültig (erwartet {expected}).")
+
+
+# Python's messages for a regular expression that does not compile (English), in German; the text after
+# the prefix is kept for those marked True (the offending piece, e.g. "\q").
+_REGEX_MESSAGES = (
+    ("bad escape (end of pattern)", "„\\“ am Ende des Ausdrucks", False),
+    ("bad escape", "unbekannte Escape-Folge", True),
+    ("incomplete escape", "unvollständige Escape-Folge", True),
+    ("bad character range", "ungültiger Zeichenbereich", True),
+    ("unterminated character set", "Zeichenklasse „[“ nicht mit „]“ geschlossen", False),
+    ("missing ), unterminated subpattern", "Klammer „(“ nicht geschlossen", False),
+    ("missing ), unterminated comment", "Kommentar „(?#“ nicht mit „)“ geschlossen", False),
+    ("unbalanced parenthesis", "„)“ ohne öffnende Klammer", False),
+    ("nothing to repeat", "Wiederholung (*, +, ?, {…}) ohne etwas davor", False),
+    ("multiple repeat", "mehrere Wiederholungszeichen hintereinander", False),
+    ("min repeat greater than max repeat", "Mindestzahl der Wiederholungen größer als die Höchstzahl", False),
+    ("the repetition number is too large", "Wiederholungszahl zu groß", False),
+    ("unknown extension", "unbekannte Erweiterung", True),
+    ("missing group name", "Gruppenname fehlt", False),
+    ("missing >, unterminated name", "„>“ fehlt nach dem Gruppennamen", False),
+    ("bad character in group name", "ungültiges Zeichen im Gruppennamen", True),
+    ("unknown group name", "unbekannter Gruppenname", True),
+    ("redefinition of group name", "Gruppenname doppelt vergeben", False),
+    ("invalid group reference", "Rückbezug auf eine Gruppe, die es nicht gibt:", True),
+    ("cannot refer to an open group", "Rückbezug auf eine noch offene Gruppe", False),
+    ("look-behind requires fixed-width pattern", "Rückschau (?<=…) braucht ein Muster fester Länge", False),
+    ("conditional backref with more than two branches", "Bedingung mit mehr als zwei Zweigen", False),
+    ("global flags not at the start of the expression", "Schalter (?…) für den ganzen Ausdruck nur an seinem "
+                                                         "Anfang", False),
+    ("missing -, : or )", "nach den Schaltern fehlt „-“, „:“ oder „)“", False),
+    ("missing flag", "Schalter fehlt", False),
+    ("unknown flag", "unbekannter Schalter", False),
+    ("bad inline flags", "ungültige Schalter", False),
+    ("octal escape value", "oktale Escape-Folge über \\377", False),
+    ("missing :", "„:“ fehlt", False),
+    ("missing )", "„)“ fehlt", False),
+    ("unexpected end of pattern", "unerwartetes Ende des Ausdrucks", False),
+)
+
+
+def _regex_error(exc: Exception) -> str:
+    """Why a regular expression does not compile, in German, with the position (first character = 1)."""
+    if isinstance(exc, RecursionError):
+        return "zu tief verschachtelte Klammern"
+    if isinstance(exc, ValueError) and not isinstance(exc, re.error):
+        return "Schalter, die nicht zusammen gehen"
+    message = exc.msg if isinstance(exc, re.error) else str(exc)
+    what = "ungültiger Ausdruck"
+    for english, german, keep in _REGEX_MESSAGES:
+        if message.startswith(english):
+            rest = message[len(english):].strip()
+            what = f"{german} {rest}" if keep and rest else german
+            break
+    position = exc.pos if isinstance(exc, re.error) else None
+    return what if position is None else f"{what}, bei Zeichen {position + 1}"
 
 
 def _coerce(key: str, value: Any, source: str, *, typed: bool) -> Any:
@@ -174,12 +252,12 @@ def _coerce(key: str, value: Any, source: str, *, typed: bool) -> Any:
         if not value.strip():
             raise ConfigError(f"{source}: {key} ist leer. Bitte einen Pfad angeben oder die Zeile entfernen.")
         if "\0" in value:
-            raise ConfigError(f"{source}: {key} = {value!r} enthält ein Nullzeichen (\\u0000); ein Pfad darf keines "
-                              "enthalten.")
+            raise ConfigError(f"{source}: {key} = {shown(value)} enthält ein Nullzeichen (\\u0000); ein Pfad darf "
+                              "keines enthalten.")
         try:
             return Path(value).expanduser()
         except RuntimeError:  # "~name/…" for a user this system does not know, or no home directory
-            raise ConfigError(f"{source}: {key} = {value!r}: das Benutzerverzeichnis „{value.split('/')[0]}“ ist "
+            raise ConfigError(f"{source}: {key} = {shown(value)}: das Benutzerverzeichnis „{value.split('/')[0]}“ ist "
                               "auf diesem Rechner unbekannt. Bitte einen vollständigen Pfad angeben.") from None
     if key in _FLOAT_KEYS or key in _NONNEGATIVE_FLOAT_KEYS:
         positive = key in _FLOAT_KEYS
@@ -224,14 +302,14 @@ def _coerce(key: str, value: Any, source: str, *, typed: bool) -> Any:
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"{source}: zeitzone = {value!r} ist keine bekannte Zeitzone (z. B. "
+            raise ConfigError(f"{source}: zeitzone = {shown(value)} ist keine bekannte Zeitzone (z. B. "
                               "\"Europe/Berlin\").") from None
     if key == "vorlage_nummer_pattern":
         try:
             re.compile(value)
-        except re.error as exc:
-            raise ConfigError(f"{source}: vorlage_nummer_pattern = {value!r} ist kein gültiger regulärer Ausdruck "
-                              f"({exc}).") from None
+        except (re.error, OverflowError, RecursionError, ValueError) as exc:
+            raise ConfigError(f"{source}: vorlage_nummer_pattern = {shown(value)} ist kein gültiger regulärer "
+                              f"Ausdruck ({_regex_error(exc)}).") from None
     if not value.strip():
         raise ConfigError(f"{source}: {key} ist leer. Bitte einen Wert angeben oder die Zeile entfernen.")
     return value
@@ -371,7 +449,7 @@ def load_settings(
                 koerperschaft.update(value)
                 body_sources.update(dict.fromkeys(value, str(config_file)))
             elif key == "koerperschaft":
-                raise ConfigError(f"{config_file}: koerperschaft = {value!r} ist ungültig (erwartet eine Tabelle: "
+                raise ConfigError(f"{config_file}: koerperschaft = {shown(value)} ist ungültig (erwartet eine Tabelle: "
                                   "eine Zeile [koerperschaft], darunter name = \"…\" usw.).")
             elif key in known:
                 values[key] = _coerce(key, value, str(config_file), typed=True)

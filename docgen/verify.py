@@ -8,8 +8,10 @@ GÜLTIG needs all of this, checked with pyHanko's own validation:
   configured in ``seal_trust_roots``;
 * after the last trusted seal nothing was added that changes content: pyHanko's
   difference analysis of the later revisions allows at most validation data
-  (document timestamps, DSS); another signature, a form entry, an annotation or any
-  other change makes the bundle UNGÜLTIG, even when a later signature covers it;
+  (document timestamps, DSS), or data appended after the sealed revision in which it
+  finds no change at all (then ``verify`` says so, without calling it validation data);
+  another signature, a form entry, an annotation or any other change makes the bundle
+  UNGÜLTIG, even when a later signature covers it;
 * the receipt, when there is one, is a JSON object whose hashes match the file and
   the seal. A missing receipt (how every recipient gets a bundle) is only a note; a
   malformed or contradicting one makes the verdict UNGÜLTIG. The receipt of a bundle
@@ -177,9 +179,38 @@ def _receipt_findings(bundle: Path, found: tuple[Path, str], receipt: dict[str, 
     return reasons, lines
 
 
+# The attributes of a certificate's name (asn1crypto's names) in German, for "Gesiegelt von: …".
+NAME_LABELS = {
+    "common_name": "Name", "name": "Name", "surname": "Nachname", "given_name": "Vorname",
+    "initials": "Initialen", "generation_qualifier": "Namenszusatz", "pseudonym": "Pseudonym",
+    "title": "Titel", "serial_number": "Seriennummer", "organization_name": "Organisation",
+    "organizational_unit_name": "Organisationseinheit", "organization_identifier": "Organisationskennung",
+    "business_category": "Geschäftsbereich", "street_address": "Straße", "postal_code": "Postleitzahl",
+    "locality_name": "Ort", "state_or_province_name": "Bundesland", "country_name": "Land",
+    "email_address": "E-Mail", "telephone_number": "Telefon", "domain_component": "Domänenteil",
+    "user_id": "Benutzerkennung", "dn_qualifier": "DN-Kennzeichen", "unique_identifier": "Kennung",
+}
+
+
+def name_text(name: Any) -> str:
+    """A certificate name (asn1crypto) with German attribute names, most specific first:
+    ``Name: Stadt Musterstadt, Organisationseinheit: …, Organisation: …, Land: DE``."""
+    parts: list[tuple[str, str]] = []
+    for rdn in name.chosen:
+        for attribute in rdn:
+            kind = attribute["type"]
+            label = NAME_LABELS.get(kind.native, f"Attribut {kind.dotted}")
+            value = attribute["value"].native
+            parts.append((label, value if isinstance(value, str) else str(value)))
+    if parts and parts[-1][0] != "Land":  # stored country first (the usual order): show the name first
+        parts.reverse()
+    separator = "; " if any("," in value for _, value in parts) else ", "
+    return separator.join(f"{label}: {value}" for label, value in parts) or "ohne Namen"
+
+
 def _subject(status: Any) -> str:
     cert = status.signing_cert
-    return str(cert.subject.human_friendly) if cert is not None else "unbekannt"
+    return name_text(cert.subject) if cert is not None else "unbekannt"
 
 
 def _is_local_seal(status: Any) -> bool:
@@ -247,9 +278,12 @@ def _seal_facts(bundle: Path, roots: list[Any]) -> _SealFacts:
     level = status.modification_level
     if status.coverage.name == "ENTIRE_FILE":
         facts.lines.append("Das Siegel umfasst die gesamte Datei.")
-    elif level is not None and level.name in HARMLESS_AFTER_SEAL:
+    elif level is not None and level.name == "LTA_UPDATES":
         facts.lines.append("Das Siegel umfasst die Datei bis auf später angefügte Prüfdaten (Zeitstempel, "
                            "Sperrinformationen); der Inhalt ist unverändert.")
+    elif level is not None and level.name in HARMLESS_AFTER_SEAL:  # NONE: bytes after the sealed revision
+        facts.lines.append("Das Siegel umfasst nicht die gesamte Datei: nach dem Siegeln wurden Daten angehängt, "
+                           "die keinen gesiegelten Inhalt verändern; der Inhalt ist unverändert.")
     else:
         added = CHANGE_TEXT.get(level.name, "Änderungen, die sich nicht prüfen lassen") if level else \
             "Änderungen, die sich nicht prüfen lassen"
@@ -260,7 +294,7 @@ def _seal_facts(bundle: Path, roots: list[Any]) -> _SealFacts:
         facts.lines.append("Zertifikat: Siegel dieser Installation.")
     else:
         facts.lines.append("Zertifikat: ausgestellt von einer hier hinterlegten vertrauenswürdigen Stelle "
-                           f"({status.signing_cert.issuer.human_friendly}).")
+                           f"({name_text(status.signing_cert.issuer)}).")
     if _is_local_seal(status):
         facts.lines.append("Hinweis: lokales Siegel von docgen, kein qualifiziertes elektronisches Siegel.")
     return facts

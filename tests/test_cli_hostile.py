@@ -118,7 +118,7 @@ def test_utf16_config_is_named_utf16(run: Callable[..., CliResult], tmp_path: Pa
      "Umgebungsvariable DOCGEN_KOERPERSCHAFT_WAPPEN: unbekannter Schlüssel in [koerperschaft]: wappen. Erlaubt "
      "sind: anschrift, logo, name, verwaltungsspitze."),
     ('outbox = "aus\\u0000x"\n', {},
-     "docgen.toml: outbox = 'aus\\x00x' enthält ein Nullzeichen (\\u0000); ein Pfad darf keines enthalten."),
+     'docgen.toml: outbox = "aus\\u0000x" enthält ein Nullzeichen (\\u0000); ein Pfad darf keines enthalten.'),
     ('inbox = "~gibt-es-nicht-4711/ein"\n', {},
      "docgen.toml: inbox = '~gibt-es-nicht-4711/ein': das Benutzerverzeichnis „~gibt-es-nicht-4711“ ist auf "
      "diesem Rechner unbekannt. Bitte einen vollständigen Pfad angeben."),
@@ -218,16 +218,17 @@ def test_lint_template_missing_or_folder_is_exit_7(run: Callable[..., CliResult]
 
 # --- the set-up -------------------------------------------------------------------------------------------
 
-def test_status_with_an_unreadable_state_dir_is_exit_7(run: Callable[..., CliResult], state_dir: Path) -> None:
+def test_status_with_an_unreadable_state_dir_is_exit_9(run: Callable[..., CliResult], state_dir: Path) -> None:
     (state_dir / "ledger.sqlite").write_bytes(b"")
     state_dir.chmod(0)
     try:
         result = run("status", unprivileged=True)
     finally:
         state_dir.chmod(0o755)
-    assert result.returncode == 7
-    assert result.stderr == (f"{state_dir / 'ledger.sqlite'}: Dateizugriff fehlgeschlagen (keine Berechtigung). "
-                             "Bitte Pfad, Rechte und freien Speicherplatz prüfen.\n")
+    assert result.returncode == 9  # an unusable configured folder (docs/contracts.md, exit codes)
+    assert result.stderr == (f"{state_dir}: Ordner nicht lesbar (keine Berechtigung); eingestellt als state_dir. "
+                             "Bitte dem Benutzer, unter dem docgen läuft, Lese- und Schreibrechte geben oder "
+                             "state_dir ändern.\n")
 
 
 CHECK_FAST = {"DOCGEN_SOFFICE": "soffice-gibt-es-nicht", "DOCGEN_UNO_PYTHON": "/gibt/es/nicht"}

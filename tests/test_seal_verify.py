@@ -268,7 +268,7 @@ def test_changed_and_resealed_with_a_self_made_certificate_is_invalid(tmp_path: 
     verdict = verify_bundle(forged, trust_roots(settings))
     assert not verdict.ok
     stranger = ("Signatur 2 stammt nicht von dieser Installation und nicht von einer hier hinterlegten "
-                "vertrauenswürdigen Stelle: Common Name: Kreis Musterland – Siegel")
+                "vertrauenswürdigen Stelle: Name: Kreis Musterland – Siegel")
     assert any(r.startswith(stranger) for r in verdict.reasons)
     assert ("Das Siegel umfasst NICHT die gesamte Datei: nach dem Siegeln wurden inhaltliche Änderungen angefügt."
             in verdict.reasons)

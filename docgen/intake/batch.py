@@ -90,7 +90,7 @@ def run_batch(settings: Settings, folders: Folders, due_before: dt.date | None,
     """Process what is due once, owning the inbox meanwhile (exit 9 when another docgen owns it)."""
     report = BatchReport()
     start = time.monotonic()
-    with InboxLock(folders.inbox, "docgen batch") as lock:
+    with InboxLock(folders.inbox, "docgen batch", settings.zeitzone) as lock:
         ensure_folders(folders)
         chosen = select(folders, settings, due_before, report)
         ledger = open_ledger(settings)

@@ -71,7 +71,10 @@ class Daemon:
         return observer
 
     def _signal(self, signum: int, frame: FrameType | None) -> None:
-        log.info("Signal %s: nehme keine neuen Dateien mehr an, laufende Aufträge werden beendet", signum)
+        # Said once per stop: a signal that arrives again (held back while the job processes started and
+        # then handed on, or sent twice) changes nothing.
+        if not self.stop.is_set():
+            log.info("Signal %s: nehme keine neuen Dateien mehr an, laufende Aufträge werden beendet", signum)
         self.stop.set()
         self.wake.set()
 
@@ -122,7 +125,7 @@ class Daemon:
 
     def run(self) -> int:
         """Own the inbox (exit 9 when another docgen does), then watch it until a signal arrives."""
-        with InboxLock(self.folders.inbox, "docgen watch") as lock:
+        with InboxLock(self.folders.inbox, "docgen watch", self.settings.zeitzone) as lock:
             return self._run(lock)
 
     def _run(self, lock: InboxLock) -> int:

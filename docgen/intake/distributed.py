@@ -163,7 +163,7 @@ class Producer:
         signal.signal(signal.SIGINT, self._signal)
 
     def run(self) -> int:
-        with InboxLock(self.folders.inbox, "docgen watch (Verteiler)") as lock:
+        with InboxLock(self.folders.inbox, "docgen watch (Verteiler)", self.settings.zeitzone) as lock:
             ledger = open_ledger(self.settings)
             try:
                 self._resume(ledger, lock)

@@ -31,7 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from docgen.errors import ConfigError, DocgenError, FileAccessError, InvalidInput, Problem
+from docgen.errors import ConfigError, DocgenError, FileAccessError, InvalidInput, Problem, oserror_text
+from docgen.formatting import zeitpunkt
+from docgen.settings import Settings
 from docgen.stages.publish import open_folder, symlink_message, write_into
 
 IGNORED_PREFIXES = (".", "~$")
@@ -43,6 +45,7 @@ LOCK_FILE = ".docgen.lock"
 # must stay below the 255 bytes most file systems allow.
 MAX_NAME_BYTES = 200
 _SHORT_STEM_BYTES = 120
+DEFAULT_ZONE = Settings.zeitzone  # the setting's default, for callers that pass none
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,7 @@ def ensure_folders(folders: Folders) -> None:
         except FileNotFoundError:
             info = None
         except OSError as exc:
-            raise ConfigError(f"{folder}: Ordner nicht lesbar ({exc.strerror}).") from exc
+            raise ConfigError(f"{folder}: Ordner nicht lesbar ({oserror_text(exc)}).") from exc
         if info is not None and stat.S_ISLNK(info.st_mode):
             raise ConfigError(f"{folder}: ist ein Verweis (Symlink) auf {os.readlink(folder)}. docgen schreibt nie "
                               "durch Verweise; bitte einen echten Ordner anlegen oder den Zielordner direkt "
@@ -93,7 +96,7 @@ def ensure_folders(folders: Folders) -> None:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise ConfigError(f"{folder}: Ordner nicht anlegbar ({exc.strerror}).") from exc
+                raise ConfigError(f"{folder}: Ordner nicht anlegbar ({oserror_text(exc)}).") from exc
 
 
 def prepare_folders(inbox: Path, outbox: Path, state: Path) -> Folders:
@@ -107,7 +110,7 @@ def prepare_folders(inbox: Path, outbox: Path, state: Path) -> Folders:
     try:
         state.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ConfigError(f"{state}: Ordner nicht anlegbar ({exc.strerror}).") from exc
+        raise ConfigError(f"{state}: Ordner nicht anlegbar ({oserror_text(exc)}).") from exc
     for folder in (*folders.written, state):
         if not os.access(folder, os.W_OK | os.X_OK):
             raise ConfigError(f"{folder}: Ordner nicht beschreibbar. Bitte Schreibrechte vergeben.")
@@ -117,18 +120,20 @@ def prepare_folders(inbox: Path, outbox: Path, state: Path) -> Folders:
 class InboxLock:
     """One owner per inbox: an exclusive ``flock`` on ``inbox/.docgen.lock`` for a whole watch or batch run.
 
-    The lock file names its holder (``host:pid``, command, since when) for the message a second
-    instance gets. The kernel releases the lock when the holder dies, even by SIGKILL, so a crash
-    never leaves a stale lock. On a local file system this is exact. On NFS (v4, or v3 with lockd)
-    Linux passes ``flock`` to the server as a whole-file lock, so instances on different hosts
-    exclude each other too; on an NFS mount with ``nolock`` or an SMB mount with ``nobrl`` the lock
-    is only local to the host — run only one ``docgen watch`` per shared inbox there.
+    The lock file names its holder (``host:pid``, command, since when, in UTC) for the message a
+    second instance gets, which shows that time in ``zone`` (the setting ``zeitzone``). The kernel
+    releases the lock when the holder dies, even by SIGKILL, so a crash never leaves a stale lock.
+    On a local file system this is exact. On NFS (v4, or v3 with lockd) Linux passes ``flock`` to
+    the server as a whole-file lock, so instances on different hosts exclude each other too; on an
+    NFS mount with ``nolock`` or an SMB mount with ``nobrl`` the lock is only local to the host —
+    run only one ``docgen watch`` per shared inbox there.
     """
 
-    def __init__(self, inbox: Path, command: str) -> None:
+    def __init__(self, inbox: Path, command: str, zone: str = DEFAULT_ZONE) -> None:
         self.inbox = inbox
         self.path = inbox / LOCK_FILE
         self.command = command
+        self.zone = zone
         self._fd: int | None = None
 
     @property
@@ -136,13 +141,16 @@ class InboxLock:
         return self._fd is not None
 
     def owner(self) -> str:
-        """Who holds the lock, as written in the lock file (``unbekannt`` when it cannot be read)."""
+        """Who holds the lock, as written in the lock file (``unbekannt`` when it cannot be read), with
+        the time it was taken in :attr:`zone`."""
         try:
             with self.path.open("rb") as fh:
                 text = fh.read(1000).decode("utf-8", "replace").strip()
         except OSError:
             text = ""
-        return text.replace("\n", ", ") or "unbekannt"
+        lines = [f"seit {zeitpunkt(line[5:], self.zone, sekunden=True)}" if line.startswith("seit ") else line
+                 for line in text.splitlines()]
+        return ", ".join(lines) or "unbekannt"
 
     def acquire(self) -> InboxLock:
         try:
@@ -150,7 +158,7 @@ class InboxLock:
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise ConfigError(symlink_message(self.path)) from exc
-            raise ConfigError(f"{self.path}: Sperrdatei des Eingangsordners nicht anlegbar ({exc.strerror}). "
+            raise ConfigError(f"{self.path}: Sperrdatei des Eingangsordners nicht anlegbar ({oserror_text(exc)}). "
                               "Bitte Schreibrechte für den Eingangsordner vergeben.") from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -161,7 +169,7 @@ class InboxLock:
                     f"Eingangsordner {self.inbox}: wird schon von einem anderen docgen-Prozess bearbeitet "
                     f"({self.owner()}). Je Eingangsordner darf nur ein „docgen watch“ oder „docgen batch“ "
                     "laufen; bitte warten, bis er fertig ist, oder ihn beenden.") from exc
-            raise ConfigError(f"{self.path}: der Eingangsordner lässt sich nicht sperren ({exc.strerror}). "
+            raise ConfigError(f"{self.path}: der Eingangsordner lässt sich nicht sperren ({oserror_text(exc)}). "
                               "Netzlaufwerke bitte mit Sperrunterstützung einhängen (NFS mit lockd, SMB "
                               "ohne „nobrl“).") from exc
         since = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -300,7 +308,7 @@ def claim(path: Path, folders: Folders, job_id: str) -> Path | None:
         try:
             os.mkdir(job_id, dir_fd=fd)
         except OSError as exc:
-            raise FileAccessError(f"{folders.work}: Arbeitsordner nicht beschreibbar ({exc.strerror}).") from exc
+            raise FileAccessError(f"{folders.work}: Arbeitsordner nicht beschreibbar ({oserror_text(exc)}).") from exc
         try:
             os.rename(path, f"{job_id}/{name}", dst_dir_fd=fd)
         except OSError as exc:
@@ -308,7 +316,7 @@ def claim(path: Path, folders: Folders, job_id: str) -> Path | None:
                 os.rmdir(job_id, dir_fd=fd)
             if isinstance(exc, FileNotFoundError):
                 return None
-            raise FileAccessError(f"{safe_name(path.name)}: konnte nicht übernommen werden ({exc.strerror}); "
+            raise FileAccessError(f"{safe_name(path.name)}: konnte nicht übernommen werden ({oserror_text(exc)}); "
                                   "die Datei bleibt im Eingangsordner.") from exc
     return folders.work / job_id / name
 
@@ -351,7 +359,8 @@ def _move_no_overwrite(source: Path, folder: Path, name: str) -> Path:
             except FileExistsError:
                 continue
             except OSError as exc:
-                raise FileAccessError(f"{folder / target}: konnte nicht abgelegt werden ({exc.strerror}).") from exc
+                raise FileAccessError(f"{folder / target}: konnte nicht abgelegt werden "
+                                      f"({oserror_text(exc)}).") from exc
             source.unlink()
             return folder / target
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from docgen.errors import DocgenError, ExitCode, FileAccessError, InternalJobError
+from docgen.errors import DocgenError, ExitCode, FileAccessError, InternalJobError, oserror_text
 from docgen.intake.hotfolder import Folders, finish_failure, finish_success
 from docgen.intake.jobs import receipts_by_job
 from docgen.intake.lease import Heartbeat, LeaseLedger, owner_id, owner_is_dead_here
@@ -67,13 +67,23 @@ class RemoteOutcome:
     detail: str = ""
 
 
+# The ledger's states as words for the log (the stored names lack umlauts: "laeuft").
+ZUSTAENDE = {"genommen": "genommen", "laeuft": "läuft", "fertig": "fertig", "fehlgeschlagen": "fehlgeschlagen",
+             "unbekannt": "unbekannt"}
+
+
+def zustand_text(state: str) -> str:
+    """``laeuft`` → ``Zustand: läuft``."""
+    return f"Zustand: {ZUSTAENDE.get(state, state)}"
+
+
 def state_dir_fit(settings: Settings) -> str | None:
     """Why this host's state directory cannot take a job (full, not writable), or ``None``."""
     try:
         settings.state_dir.mkdir(parents=True, exist_ok=True)
         free = shutil.disk_usage(settings.state_dir).free
     except OSError as exc:
-        return f"Zustandsordner {settings.state_dir} nicht nutzbar ({exc.strerror})"
+        return f"Zustandsordner {settings.state_dir} nicht nutzbar ({oserror_text(exc)})"
     if free < MIN_FREE_BYTES:
         return f"Zustandsordner {settings.state_dir} fast voll ({free // 1024} KiB frei)"
     return None
@@ -105,7 +115,7 @@ def run_remote_job(job_id: str, settings: Settings, folders: Folders, converter:
     attempt = ledger.claim(job_id, me, settings.lease_seconds, steal)
     if attempt is None:
         log.info("[%s] schon fertig oder anderswo in Arbeit (%s); doppelte Nachricht verworfen", job_id,
-                 current.owner or current.state)
+                 f"bei {current.owner}" if current.owner else zustand_text(current.state))
         return RemoteOutcome(job_id, "doppelt")
     work_file = _work_file(folders, job_id, row.input_name)
     if work_file is None:
@@ -159,7 +169,7 @@ def _fail(job_id: str, attempt: int, work_file: Path, folders: Folders, ledger: 
     with ledger.fenced(job_id, attempt) as fence:
         if not fence.ours:
             log.warning("[%s] Versuch %d nicht mehr gültig (%s); Fehler nicht abgelegt", job_id, attempt,
-                        fence.state)
+                        zustand_text(fence.state))
             return RemoteOutcome(job_id, "verworfen", attempt)
         target = finish_failure(work_file, folders, error, job_id)
         fence.failed(int(error.exit_code), message)
@@ -172,7 +182,7 @@ def _publish(job_id: str, attempt: int, work_file: Path, staged_pdf: Path, folde
     with ledger.fenced(job_id, attempt) as fence:
         if not fence.ours:
             log.warning("[%s] Versuch %d: Lease abgelaufen und Auftrag anderswo übernommen (%s); nichts "
-                        "veröffentlicht", job_id, attempt, fence.state)
+                        "veröffentlicht", job_id, attempt, zustand_text(fence.state))
             return RemoteOutcome(job_id, "verworfen", attempt)
         outputs = _earlier_publish(job_id, folders.outbox, work_file.name) if attempt > 1 else None
         if outputs is None:
@@ -245,7 +255,7 @@ def transfer(staged_pdf: Path, outbox: Path, job_id: str) -> dict[str, Any]:
         rollback(outbox, stem, draft=draft)
         if isinstance(exc, FileAccessError):
             raise
-        raise FileAccessError(f"{outbox}: Ausgabe nicht schreibbar ({exc.strerror}).") from exc
+        raise FileAccessError(f"{outbox}: Ausgabe nicht schreibbar ({oserror_text(exc)}).") from exc
     return {"paket": str(outbox / f"{stem}.pdf"), "beleg": str(outbox / f"{stem}{RECEIPT_SUFFIX}"),
             "ordner": str(outbox / stem), "gesiegelt": not draft}
 

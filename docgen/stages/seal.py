@@ -414,8 +414,9 @@ def seal_summary(settings: Settings) -> dict[str, Any]:
     (False for the local seal, None = unknown for a configured one), ``hinweis`` (German),
     and when the certificate could be read ``subjekt``, ``aussteller``, ``fingerabdruck_sha256``,
     ``gueltig_ab``, ``gueltig_bis``, ``selbst_ausgestellt``. For the local seal also
-    ``passt_zur_koerperschaft`` (False: the next sealing replaces it). Configuration errors
-    (an unreadable PKCS#12, a wrong passphrase, a key in a shared folder) raise ConfigError.
+    ``passt_zur_koerperschaft`` (False: the next sealing replaces it; None: no Körperschaft is set).
+    Configuration errors (an unreadable PKCS#12, a wrong passphrase, a key in a shared folder) raise
+    ConfigError.
     """
     local = settings.seal_cert is None
     p12 = settings.seal_cert if settings.seal_cert is not None else local_paths(settings)[0]
@@ -432,13 +433,16 @@ def seal_summary(settings: Settings) -> dict[str, Any]:
     summary.update(certificate_summary(key.certificate))
     if local:
         try:
-            matches = key.certificate.subject == seal_subject(settings)
-        except ConfigError:
-            matches = False
+            matches: bool | None = key.certificate.subject == seal_subject(settings)
+        except ConfigError:  # no Körperschaft set: nothing to compare with, and nothing can be sealed
+            matches = None
         summary["passt_zur_koerperschaft"] = matches
         summary["hinweis"] = ("lokales, selbst ausgestelltes Siegel von docgen – KEIN qualifiziertes elektronisches "
                               "Siegel")
-        if not matches:
+        if matches is None:
+            summary["hinweis"] += ("; es ist keine Körperschaft eingestellt ([koerperschaft] name), ohne sie "
+                                   "wird nichts gesiegelt")
+        elif not matches:
             summary["hinweis"] += ("; sein Name passt nicht zur eingestellten Körperschaft, beim nächsten Siegeln "
                                    "wird es ersetzt")
     else:

@@ -151,7 +151,7 @@ async def api_auftrag(request: Request, identity: Identity) -> Response:
     auftrag = _own_job(web_of(request), identity, request.path_params["id"])
     if auftrag is None:
         return problem_json(404, "Kein solcher Auftrag.")
-    return JSONResponse(jobs.as_json(auftrag), headers=SECURITY_HEADERS)
+    return JSONResponse(jobs.as_json(auftrag, web_of(request).settings.zeitzone), headers=SECURITY_HEADERS)
 
 
 async def api_paket(request: Request, identity: Identity) -> Response:
@@ -160,8 +160,7 @@ async def api_paket(request: Request, identity: Identity) -> Response:
         return problem_json(404, "Kein solcher Auftrag.")
     paket = auftrag.ergebnis.get("paket") if auftrag.zustand == "fertig" else None
     if not paket:
-        return problem_json(409, f"Der Auftrag ist {auftrag.zustand}; ein Paket gibt es erst, wenn er fertig ist.",
-                            zustand=auftrag.zustand)
+        return problem_json(409, jobs.ohne_paket(auftrag.zustand), zustand=auftrag.zustand)
     return FileResponse(paket, media_type="application/pdf", filename=Path(paket).name,
                         headers=SECURITY_HEADERS)
 

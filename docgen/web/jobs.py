@@ -13,6 +13,7 @@ from typing import Any
 
 from docgen import api
 from docgen.errors import DocgenError, InvalidInput
+from docgen.formatting import zeit_iso
 from docgen.web import store
 from docgen.web.service import Service
 
@@ -62,9 +63,12 @@ def _run(service: Service, auftraege: store.Auftraege, auftrag: store.Auftrag, s
     auftraege.put(auftrag)
 
 
-def as_json(auftrag: store.Auftrag) -> dict[str, Any]:
-    result: dict[str, Any] = {"id": auftrag.id, "zustand": auftrag.zustand, "angelegt": auftrag.angelegt,
-              "beendet": auftrag.beendet, "gesiegelt_von": auftrag.gesiegelt_von}
+def as_json(auftrag: store.Auftrag, zone: str) -> dict[str, Any]:
+    """The job for ``GET /api/auftraege/{id}``; its times (stored in UTC) in ISO 8601 with the offset of
+    the time zone ``zone`` (the setting ``zeitzone``)."""
+    result: dict[str, Any] = {"id": auftrag.id, "zustand": auftrag.zustand,
+                              "angelegt": zeit_iso(auftrag.angelegt, zone), "beendet": zeit_iso(auftrag.beendet, zone),
+                              "gesiegelt_von": auftrag.gesiegelt_von}
     if auftrag.zustand == "fertig":
         ergebnis = dict(auftrag.ergebnis)
         for key in ("paket", "beleg"):
@@ -74,3 +78,13 @@ def as_json(auftrag: store.Auftrag) -> dict[str, Any]:
     if auftrag.fehler:
         result["fehler"] = auftrag.fehler
     return result
+
+
+def ohne_paket(zustand: str) -> str:
+    """Why a job has no bundle to download (yet), as a sentence: never the stored state name ("laeuft")."""
+    if zustand in ("wartend", "laeuft"):
+        verb = "wartet noch" if zustand == "wartend" else "läuft noch"
+        return f"Der Auftrag {verb}; ein Paket gibt es erst, wenn er fertig ist."
+    if zustand == "fehlgeschlagen":
+        return "Der Auftrag ist fehlgeschlagen und hat kein Paket erzeugt; die Gründe stehen beim Auftrag."
+    return "Der Auftrag hat kein Paket erzeugt."

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
 
 from anyio import to_thread
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -28,6 +29,7 @@ from starlette.routing import BaseRoute, Route
 
 from docgen import api
 from docgen.errors import DocgenError, Problem
+from docgen.formatting import zeitpunkt
 from docgen.web import jobs, store, users
 from docgen.web.auth import SESSION_COOKIE, SESSION_SECONDS, Identity
 from docgen.web.core import SECURITY_HEADERS, Web, web_of
@@ -47,8 +49,18 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     web = web_of(request)
     csrf = web.auth.csrf_token(identity) if identity else ""
     html = TEMPLATES.get_template(template).render(identity=identity, csrf=csrf, proxy=web.auth.proxy,
-                                                   zustaende=ZUSTAENDE, **context)
+                                                   zustaende=ZUSTAENDE, zeit=_zeit(web), **context)
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+
+
+def heute(zone: str) -> dt.date:
+    """Today in the setting ``zeitzone``, not in the server's zone (a server in UTC says "yesterday" until 1 am)."""
+    return dt.datetime.now(ZoneInfo(zone)).date()
+
+
+def _zeit(web: Web) -> Callable[[str | None], str]:
+    """For the templates: a stored time (UTC) as ``02.12.2024, 14:05 Uhr`` in the setting ``zeitzone``."""
+    return functools.partial(zeitpunkt, zone=web.settings.zeitzone)
 
 
 def error_page(request: Request, status: int, text: str) -> HTMLResponse:
@@ -180,7 +192,7 @@ def _auftraege(web: Web, identity: Identity) -> list[dict[str, str]]:
             continue
         shown.append({"id": auftrag.id, "titel": store.titel_von(data) or auftrag.id,
                       "zustand": ZUSTAENDE.get(auftrag.zustand, auftrag.zustand),
-                      "angelegt": auftrag.angelegt[:16].replace("T", " "),
+                      "angelegt": zeitpunkt(auftrag.angelegt, web.settings.zeitzone),
                       "gesiegelt": "ja" if auftrag.gesiegelt_von else "nein"})
     return shown
 
@@ -545,7 +557,7 @@ async def _siegeln(request: Request, web: Web, identity: Identity, entwurf: stor
     funktion = (fields.get("_freigabe_funktion") or [""])[-1].strip()
     sealed = parse(dumps(data))
     unterzeichnung = {"zusatz": zusatz if zusatz in ("Im Auftrag", "In Vertretung", "") else "Im Auftrag",
-                      "name": identity.name, "datum": dt.date.today().isoformat()}
+                      "name": identity.name, "datum": heute(web.settings.zeitzone).isoformat()}
     if funktion:
         unterzeichnung["funktion"] = funktion
     sealed["freigabe"] = {"mitzeichnungen": [], "unterzeichnung": unterzeichnung}
@@ -569,7 +581,7 @@ async def auftrag_seite(request: Request, identity: Identity) -> Response:
         auftrag = None
     if auftrag is None or (auftrag.besitzer != identity.name and not identity.ist_admin):
         return error_page(request, 404, "Diesen Auftrag gibt es nicht.")
-    return page(request, "auftrag.html", titel="Auftrag", auftrag=jobs.as_json(auftrag),
+    return page(request, "auftrag.html", titel="Auftrag", auftrag=jobs.as_json(auftrag, web.settings.zeitzone),
                 laeuft=auftrag.zustand in ("wartend", "laeuft"))
 
 
@@ -583,7 +595,7 @@ async def auftrag_paket(request: Request, identity: Identity) -> Response:
         return error_page(request, 404, "Diesen Auftrag gibt es nicht.")
     paket = auftrag.ergebnis.get("paket")
     if auftrag.zustand != "fertig" or not paket:
-        return error_page(request, 409, "Das Paket ist noch nicht fertig.")
+        return error_page(request, 409, jobs.ohne_paket(auftrag.zustand))
     return FileResponse(paket, media_type="application/pdf", filename=Path(paket).name, headers=SECURITY_HEADERS)
 
 
