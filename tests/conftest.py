@@ -148,3 +148,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         module = item.path.stem
         if fixtures & SLOW_FIXTURES or module in SLOW_MODULES or item.name.startswith(SLOW_NAMES):
             item.add_marker(pytest.mark.slow)
+
+
+def unprivileged_prefix() -> list[str]:
+    """A command prefix that runs as root without the power to ignore file permissions (``setpriv``),
+    so chmod 000 makes a file unreadable in a test; nothing when not root."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("als root nur mit setpriv prüfbar")
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--"]

@@ -18,19 +18,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import EXAMPLES, CliResult, clean_env
+from tests.conftest import EXAMPLES, CliResult, clean_env, unprivileged_prefix
 
-SETPRIV = shutil.which("setpriv")
 ENGLISH = ("Traceback", "Interner Fehler", "Error", "Invalid", "denied", "No such file", "Is a directory")
-
-
-def _no_privilege_prefix() -> list[str]:
-    """Run as root without the power to ignore file permissions, so chmod 000 means unreadable."""
-    if os.geteuid() != 0:
-        return []
-    if SETPRIV is None:
-        pytest.skip("als root nur mit setpriv prüfbar")
-    return [SETPRIV, "--bounding-set=-dac_override,-dac_read_search", "--"]
 
 
 @pytest.fixture
@@ -41,7 +31,7 @@ def run(tmp_path: Path, state_dir: Path) -> Callable[..., CliResult]:
              stdout: Any = subprocess.PIPE, close_stdout: bool = False) -> CliResult:
         full_env = clean_env(state_dir)
         full_env.update(env or {})
-        prefix = _no_privilege_prefix() if unprivileged else []
+        prefix = unprivileged_prefix() if unprivileged else []
         proc = subprocess.run(
             [*prefix, sys.executable, "-m", "docgen", *map(str, args)], cwd=tmp_path, env=full_env,
             stdout=stdout, stderr=subprocess.PIPE, timeout=120,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import signal
 import socket
 import sqlite3
@@ -33,16 +32,13 @@ from docgen.settings import Koerperschaft, Settings, load_settings
 from docgen.stages.seal import load_seal, seal_summary
 from docgen.verify import receipt_path, trust_roots, verify_bundle
 from docgen.web import store
-from docgen.web.app import create_app
-from docgen.web.service import Service
-from tests.conftest import CliResult, clean_env
+from tests.conftest import CliResult, clean_env, unprivileged_prefix
 from tests.pki import Pki, make_pki
 from tests.test_seal_verify import attacker_signer, plain_pdf, sealed_bundle, settings_for, sign_again
-from tests.web.conftest import basic, login, make_settings
+from tests.web.conftest import app_client, basic, login, make_settings
 
 WINTER = "2024-12-02T13:05:00+00:00"  # 14:05 in Berlin (CET, +01:00)
 SUMMER = "2024-07-01T10:00:00+00:00"  # 12:00 in Berlin (CEST, +02:00)
-SETPRIV = shutil.which("setpriv")
 
 
 @pytest.fixture
@@ -53,10 +49,8 @@ def web_settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def client(web_settings: Settings) -> Iterator[TestClient]:
     """docgen web without LibreOffice (no job runs here: the jobs are written into its store)."""
-    service = Service(web_settings)
-    with TestClient(create_app(web_settings, service), base_url="http://testserver") as test_client:
+    with app_client(web_settings) as test_client:
         yield test_client
-    service.executor.shutdown()
 
 
 def _ledger_with_jobs(state_dir: Path) -> None:
@@ -187,17 +181,8 @@ def test_check_shows_the_seal_validity_in_the_zone(state_dir: Path) -> None:
 
 # --- 2. status with an unreadable state directory ------------------------------------------------------------
 
-def _unprivileged() -> list[str]:
-    """As root, chmod 000 stops nobody: drop the capabilities that bypass file permissions."""
-    if os.geteuid() != 0:
-        return []
-    if SETPRIV is None:
-        pytest.skip("als root nur mit setpriv prüfbar")
-    return [SETPRIV, "--bounding-set=-dac_override,-dac_read_search", "--"]
-
-
 def test_status_with_an_unreadable_state_dir_is_a_config_error(state_dir: Path) -> None:
-    prefix = _unprivileged()
+    prefix = unprivileged_prefix()
     (state_dir / "ledger.sqlite").write_bytes(b"")
     state_dir.chmod(0)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -40,13 +41,19 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
 
 
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
+@contextlib.contextmanager
+def app_client(settings: Settings) -> Iterator[TestClient]:
     """The app without LibreOffice (checks, pages, auth); previews and jobs need ``live_client``."""
     service = Service(settings)
     with TestClient(create_app(settings, service), base_url="http://testserver") as test_client:
         yield test_client
     service.executor.shutdown()
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with app_client(settings) as test_client:
+        yield test_client
 
 
 @pytest.fixture(scope="module")
