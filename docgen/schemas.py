@@ -17,6 +17,7 @@ input fields it reads passed the schema (:func:`schema_broken`), so all problems
 from __future__ import annotations
 
 import datetime
+import difflib
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -40,8 +41,8 @@ MONEY_FORMATS = {"geldbetrag": False, "geldbetrag_nicht_negativ": True}
 MONEY_DIGITS = 15  # digits before the decimal point
 
 __all__ = [
-    "DATE_HINT", "MONEY_FORMATS", "Regel", "date_hint", "load_schema", "money_problem", "pointer", "regelwerk",
-    "schema_broken", "schema_problems", "schemas_dir", "show",
+    "DATE_HINT", "MONEY_FORMATS", "Regel", "date_hint", "german_number", "load_schema", "money_problem", "pointer",
+    "regelwerk", "schema_broken", "schema_problems", "schemas_dir", "show",
 ]
 
 
@@ -141,6 +142,22 @@ def money_problem(value: Any, not_negative: bool = False) -> str | None:
     return _no_amount(value)
 
 
+def german_number(text: str) -> str | None:
+    """The JSON number meant by a number written the German way ("1.234,56" → 1234.56, "1150 €" → 1150), if any.
+
+    None when ``text`` is no number in German notation (or already one as JSON writes it).
+    """
+    stripped = text.strip()
+    if len(stripped) > MONEY_TEXT_MAX:
+        return None
+    bare = _CURRENCY.sub("", stripped).replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+    german = _GERMAN_MONEY.fullmatch(bare)
+    if not german or not (german.group(3) or "." in bare or bare != stripped):
+        return None
+    decimals = f".{german.group(3)}" if german.group(3) else ""
+    return f"{german.group(1)}{german.group(2).replace('.', '')}{decimals}"
+
+
 def _no_amount(value: str) -> str:
     return (f"{show(value)} ist kein Geldbetrag (erwartet eine Zahl wie 1234.56 oder einen Text wie "
             f"\"1234.56\", höchstens {MONEY_DIGITS} Stellen vor dem Punkt und zwei danach).")
@@ -205,27 +222,77 @@ _TYPE_NAMES = {
 }
 
 
-def _german(error: ValidationError, fallback: str | None = None) -> tuple[str, str, str]:
+# Field names compared as a clerk might have mistyped them: case, umlauts, blanks and hyphens aside.
+_SPELLINGS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", " ": "_", "-": "_"})
+_TYPO_CUTOFF = 0.75  # difflib ratio: "federfuerend"/"federfuehrend" 0.96, "datum"/"daten" 0.6 (no guess)
+_TYPO_LOOKED_AT = 100  # unknown names per object compared with the allowed ones
+
+
+def _spelling(name: str) -> str:
+    return name.strip().lower().translate(_SPELLINGS)
+
+
+def likely_typos(value: Mapping[str, Any], allowed: Iterable[str]) -> dict[str, str]:
+    """Unknown field → the allowed field it is most likely a misspelling of (one not given in ``value``).
+
+    A field already present is never guessed: "vorlagen" beside "vorlage" is no typo of it. Each
+    allowed name is guessed for one unknown field at most.
+    """
+    ordered = list(allowed)  # in the schema's order, so that a tie is always decided alike
+    names = set(ordered)
+    free = {_spelling(a): a for a in ordered if a not in value}
+    guesses: dict[str, str] = {}
+    for extra in sorted(k for k in value if k not in names)[:_TYPO_LOOKED_AT]:
+        if len(extra) > 60 or not free:
+            continue
+        spelt = _spelling(extra)
+        close = [spelt] if spelt in free else difflib.get_close_matches(spelt, list(free), n=1, cutoff=_TYPO_CUTOFF)
+        if close:
+            guesses[extra] = free.pop(close[0])
+    return guesses
+
+
+def _german(error: ValidationError, fallback: str | None = None,
+            typos: Mapping[str, Mapping[str, str]] | None = None) -> tuple[str, str, str]:
     """(path, message, code) for one schema error, in German.
 
     ``fallback`` describes the value when the failing schema has no description of its own
-    (a branch of an ``anyOf``, e.g. the number form of a Geldbetrag).
+    (a branch of an ``anyOf``, e.g. the number form of a Geldbetrag). ``typos``: per object path,
+    its unknown fields and the allowed field each is likely a misspelling of (:func:`likely_typos`),
+    so that a misspelt required field and its "missing" field read as one problem.
     """
     path = pointer(error.absolute_path)
     value = error.instance
     kind = str(error.validator)
     schema = error.schema if isinstance(error.schema, Mapping) else {}
+    guessed = (typos or {}).get(path or "/", {})
     if kind == "required":
         missing = re.findall(r"'([^']+)' is a required property", error.message)
         name = missing[0] if missing else error.message
-        return f"{path}/{name}", f"Pflichtfeld fehlt. Bitte „{name}“ angeben.", "schema.pflichtfeld"
+        message = f"Pflichtfeld fehlt. Bitte „{name}“ angeben."
+        written = [e for e, meant in guessed.items() if meant == name]
+        if written:
+            message = (f"Pflichtfeld fehlt. Bitte „{name}“ angeben – vermutlich steht es falsch geschrieben als "
+                       f"„{written[0]}“ da: bitte diesen Feldnamen zu „{name}“ korrigieren.")
+        return f"{path}/{name}", message, "schema.pflichtfeld"
     if kind == "additionalProperties":
         extra = sorted(set(value) - set(schema.get("properties", {})))
         allowed = ", ".join(schema.get("properties", {}))
+        required = set(schema.get("required", ()))
         # a name as long as a page, or thousands of them, would bury the answer: five, each shortened
-        fields = ", ".join(f"„{e if len(e) <= 40 else e[:39] + '…'}“" for e in extra[:5])
+        shown = [f"„{e if len(e) <= 40 else e[:39] + '…'}“" for e in extra[:5]]
         more = f" und {len(extra) - 5} weitere" if len(extra) > 5 else ""
-        message = f"unbekanntes Feld {fields}{more} (Tippfehler?). Erlaubt sind: {allowed}."
+        if len(extra) == 1 and extra[0] in guessed:
+            meant = guessed[extra[0]]
+            also = (f" Bitte den Feldnamen korrigieren; dann ist auch das fehlende Pflichtfeld „{meant}“ erledigt."
+                    if meant in required else "")
+            message = f"unbekanntes Feld {shown[0]} – gemeint ist wohl „{meant}“?{also} Erlaubt sind: {allowed}."
+        elif any(e in guessed for e in extra[:5]):
+            fields = ", ".join(f"{s} (gemeint ist wohl „{guessed[e]}“?)" if e in guessed else s
+                               for e, s in zip(extra, shown, strict=False))
+            message = f"unbekanntes Feld {fields}{more}. Erlaubt sind: {allowed}."
+        else:
+            message = f"unbekanntes Feld {', '.join(shown)}{more} (Tippfehler?). Erlaubt sind: {allowed}."
         return path or "/", message, "schema.unbekanntes_feld"
     if kind == "format" and error.validator_value == "date":
         hint = date_hint(value)
@@ -297,12 +364,18 @@ def schema_problems(data: Any, schema_file: str) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
     errors = sorted(_validator(schema_file).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    for error in errors:
-        for leaf, fallback in _leaf_errors(error):
-            path, message, code = _german(leaf, fallback)
-            if (path, message) not in seen:
-                seen.add((path, message))
-                problems.append(Problem(path, message, code))
+    leaves = [leaf for error in errors for leaf in _leaf_errors(error)]
+    typos: dict[str, dict[str, str]] = {}
+    for leaf, _ in leaves:
+        schema = leaf.schema if isinstance(leaf.schema, Mapping) else {}
+        if leaf.validator == "additionalProperties" and isinstance(leaf.instance, Mapping):
+            found = likely_typos(leaf.instance, schema.get("properties", {}))
+            typos.setdefault(pointer(leaf.absolute_path) or "/", {}).update(found)
+    for leaf, fallback in leaves:
+        path, message, code = _german(leaf, fallback, typos)
+        if (path, message) not in seen:
+            seen.add((path, message))
+            problems.append(Problem(path, message, code))
     return problems
 
 

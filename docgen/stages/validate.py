@@ -28,7 +28,7 @@ from typing import Any
 from docgen import documents
 from docgen.errors import FileAccessError, InvalidInput, Problem, oserror_text
 from docgen.model import DocumentType, Job, Part
-from docgen.schemas import broken_paths, pointer, schema_broken, schema_problems, show
+from docgen.schemas import broken_paths, date_hint, german_number, pointer, schema_broken, schema_problems, show
 from docgen.settings import Settings
 from docgen.stages.anlagen import check_pdf, resolve
 
@@ -79,10 +79,10 @@ def read_json(raw: bytes, filename: str) -> tuple[Any, list[Problem]]:
     The problems are values docgen refuses (numbers, lone surrogates, characters, keys given twice);
     each refused number is replaced by ``None`` so the schema and rules can look at the rest.
     """
-    if raw.startswith(b"\xef\xbb\xbf"):
+    while raw.startswith(b"\xef\xbb\xbf"):  # some tools write the byte-order mark twice
         raw = raw[3:]
-    if not raw.strip():
-        raise InvalidInput(filename, [Problem("", "die Datei ist leer (erwartet ein JSON-Objekt).", "json.leer")])
+    if not raw.replace(b"\xef\xbb\xbf", b"").strip():
+        raise InvalidInput(filename, [Problem("", _EMPTY, "json.leer")])
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_like_utf16(raw):
         raise InvalidInput(filename, [Problem(
             "", "die Datei ist UTF-16-kodiert; erwartet wird UTF-8. Bitte als „UTF-8“ speichern.",
@@ -104,9 +104,7 @@ def read_json(raw: bytes, filename: str) -> tuple[Any, list[Problem]]:
         data = json.loads(text, parse_float=_parse_float, parse_int=_parse_int, parse_constant=_Unusable.constant,
                           object_pairs_hook=_keys_once(twice))
     except json.JSONDecodeError as exc:
-        raise InvalidInput(filename, [Problem(
-            "", f"Zeile {exc.lineno}, Spalte {exc.colno}: kein gültiges JSON ({_json_reason(exc.msg)}).",
-            "json.syntax")]) from None
+        raise InvalidInput(filename, [Problem("", _syntax_message(text, exc), "json.syntax")]) from None
     except RecursionError:
         raise InvalidInput(filename, [Problem(
             "", "die Datei ist zu tief verschachtelt.", "json.verschachtelung")]) from None
@@ -343,6 +341,195 @@ def _json_reason(msg: str) -> str:
     return msg
 
 
+_EMPTY = "die Datei ist leer (erwartet ein JSON-Objekt)."  # the web form and the API add what to do there
+
+# --- JSON syntax errors as clerks make them ---------------------------------------------------
+
+# Quotes Word and Outlook put in place of straight ones (and their relatives from other keyboards).
+TYPOGRAPHIC_QUOTES = "„“”‚‘’«»‹›″‟‛＂"
+_QUOTES_ADVICE = ("Texte und Feldnamen stehen in JSON zwischen geraden Anführungszeichen \"…\"; Word und Outlook "
+                  "ersetzen sie beim Tippen durch typografische („…“ oder “…”). Bitte die Datei in einem "
+                  "Texteditor wie Notepad++ bearbeiten, nicht in Word oder Outlook.")
+# Characters no one sees that JSON does not take as a blank between fields.
+_INVISIBLE = {"\ufeff": "eine Byte-Order-Markierung (BOM, U+FEFF)", "\u00a0": "ein geschütztes Leerzeichen (U+00A0)",
+              "\u202f": "ein schmales geschütztes Leerzeichen (U+202F)", "\u2007": "ein Ziffernleerzeichen (U+2007)",
+              "\u200b": "ein Leerzeichen ohne Breite (U+200B)", "\u2060": "ein Wortverbinder (U+2060)"}
+_STRING = re.compile(r'"((?:[^"\\]|\\.)*)(")?', re.DOTALL)
+_NUMBER_LIKE = re.compile(r"-?[0-9][0-9.,\-]*[0-9](?:\s*(?:€|EUR|Euro))?|-?[0-9](?:\s*(?:€|EUR|Euro))?")
+_WORD = re.compile(r"[^\s,:{}\[\]\"]+")
+
+
+def _syntax_message(text: str, exc: json.JSONDecodeError) -> str:
+    """``Zeile …, Spalte …: kein gültiges JSON (…).`` and, where the cause is plain, what to write instead."""
+    reason, advice = _json_reason(exc.msg), _syntax_advice(text, exc)
+    if advice and advice[0]:
+        reason = advice[0]
+    message = f"Zeile {exc.lineno}, Spalte {exc.colno}: kein gültiges JSON ({reason})."
+    return f"{message} {advice[1]}" if advice else message
+
+
+def _position(text: str, pos: int) -> str:
+    line = text.count("\n", 0, pos) + 1
+    return f"Zeile {line}, Spalte {pos - (text.rfind(chr(10), 0, pos) + 1) + 1}"
+
+
+def _syntax_advice(text: str, exc: json.JSONDecodeError) -> tuple[str | None, str] | None:
+    """(a better reason or None, advice) for the mistakes clerks make most, or None.
+
+    The parser stops where the text stops making sense, which is often after the mistake: a
+    typographic quote (Word), a comma too many or too few, a German date or amount without
+    quotes, straight quotes inside a text, an invisible character.
+    """
+    pos, msg = exc.pos, exc.msg
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    line_end = len(text) if end < 0 else end
+    here = text[pos] if pos < len(text) else ""
+    quotes = _quotes_advice(text, pos, start, line_end, msg)
+    if quotes:
+        return None, quotes
+    if here in _INVISIBLE:
+        return None, (f"An dieser Stelle steht {_INVISIBLE[here]}, ein unsichtbares Zeichen, das JSON nicht als "
+                      "Leerzeichen gelten lässt. Bitte das Zeichen löschen (bzw. durch ein normales Leerzeichen "
+                      "ersetzen).")
+    before = text[:pos].rstrip()
+    expected = msg.startswith(("Expecting property name", "Expecting value"))
+    if here and here in "}]" and before.endswith(",") and expected:
+        where = _position(text, len(before) - 1)
+        group = "Feld einer Gruppe { … }" if here == "}" else "Eintrag einer Liste [ … ]"
+        return (f"überzähliges Komma vor „{here}“", f"Bitte das Komma in {where} löschen: nach dem letzten "
+                f"{group} steht kein Komma.")
+    value = _unquoted_value(text, pos, start, line_end, msg.startswith("Expecting property name"))
+    if value is not None:  # "": a number the parser stopped in, but no way of writing it to suggest
+        return (None, value) if value else None
+    if here == "'" and expected:
+        return None, ("Texte und Feldnamen stehen in JSON zwischen doppelten geraden Anführungszeichen \"…\", nicht "
+                      "zwischen einfachen '…'.")
+    if text.startswith(("//", "/*"), pos) or here == "#":
+        return None, "JSON kennt keine Kommentare. Bitte den Kommentar löschen."
+    if msg.startswith("Expecting ','"):
+        if before.endswith('"') and len(before) >= start and here not in "\"{[":
+            return None, ("Vermutlich steht im Text davor ein gerades Anführungszeichen \", das den Text vorzeitig "
+                          "beendet. Innerhalb eines Textes bitte „…“ schreiben (oder \\\").")
+        line = before.count("\n") + 1
+        where = f"am Ende von Zeile {line}" if len(before) < start else f"vor Spalte {exc.colno}"
+        return None, (f"Vermutlich fehlt {where} ein Komma: zwischen zwei Feldern und zwischen zwei Einträgen "
+                      "einer Liste steht ein Komma.")
+    if msg.startswith("Expecting ':'"):
+        return None, "Zwischen Feldname und Wert steht ein Doppelpunkt, z. B. \"gremium\": \"Kreistag\"."
+    if msg.startswith("Invalid control character") and here and here in "\r\n":
+        return None, ("Die Zeile endet mitten in einem Text: fehlt das schließende Anführungszeichen \" am Ende des "
+                      "Textes?")
+    if msg.startswith("Invalid control character") and here:
+        kind = "ein Tabulator" if here == "\t" else "ein unsichtbares Steuerzeichen"
+        return None, (f"An dieser Stelle steht im Text {kind} (U+{ord(here):04X}). Bitte das Zeichen löschen oder "
+                      "durch ein Leerzeichen ersetzen.")
+    if msg.startswith("Unterminated string"):
+        return None, ("Bitte das schließende Anführungszeichen \" ergänzen – oder ist die Datei nicht vollständig "
+                      "gespeichert?")
+    if msg.startswith("Invalid \\escape"):
+        return None, ("Ein umgekehrter Schrägstrich \\ steht in JSON doppelt: \\\\ (z. B. \"C:\\\\Ablage\"); in "
+                      "Pfaden geht auch /.")
+    if msg.startswith("Expecting value") and not text[pos:].strip():
+        return None, "Die Datei endet mitten im Inhalt: ist sie vollständig gespeichert?"
+    if msg.startswith("Extra data"):
+        return None, ("Nach der letzten schließenden Klammer } darf nichts mehr stehen: steht dort eine Klammer zu "
+                      "viel, oder ist der Inhalt doppelt eingefügt?")
+    return None
+
+
+def _quotes_advice(text: str, pos: int, start: int, line_end: int, msg: str) -> str | None:
+    """The advice for a typographic quote where a straight one belongs (at the error, or around it on its line)."""
+    strings = [(m.start(), m.end(), m.group(2) is not None) for m in _STRING.finditer(text, 0, pos)]
+    # the string the parser was in when it stopped, or the one it had just closed
+    last = strings[-1] if strings else None
+    culprit: int | None = None
+    opened_straight = False
+    if pos < len(text) and text[pos] in TYPOGRAPHIC_QUOTES:
+        culprit = pos
+    elif last and (not last[2] or (msg.startswith(("Expecting ','", "Expecting ':'"))
+                                   and not text[last[1]:pos].strip())):
+        content = text[last[0] + 1:last[1] - (1 if last[2] else 0)].rstrip(" \t\r\n,:}]")
+        if content and content[-1] in TYPOGRAPHIC_QUOTES and last[0] >= start:
+            culprit, opened_straight = last[0] + len(content), True
+    elif msg.startswith("Unterminated string"):
+        content = text[pos + 1:line_end].rstrip(" \t\r,:}]")
+        if content and content[-1] in TYPOGRAPHIC_QUOTES:
+            culprit, opened_straight = pos + len(content), True
+    if culprit is None:
+        inside = [(a, b) for a, b, _ in strings if b > start]
+        for i in range(max(start, pos - 200), min(line_end, pos + 80)):
+            if text[i] in TYPOGRAPHIC_QUOTES and not any(a <= i < b for a, b in inside):
+                culprit = i
+                break
+            if i >= pos and text[i] in ',"':
+                break
+    if culprit is None:
+        return None
+    if opened_straight:
+        opening = text.rfind('"', start, culprit)
+        shown, inner = text[opening:culprit + 1], text[opening + 1:culprit]
+    elif culprit == pos:  # an opening quote: the text runs to the next quote
+        close = next((i for i in range(culprit + 1, min(line_end, culprit + 62))
+                      if text[i] in TYPOGRAPHIC_QUOTES + '"'), -1)
+        shown, inner = (text[culprit:close + 1], text[culprit + 1:close]) if close > 0 else ("", "")
+    else:  # somewhere else on the line: which text it belongs to is a guess
+        shown = inner = ""
+    where = "An dieser Stelle" if culprit == pos else "In dieser Zeile"
+    if 0 < len(inner) <= 60 and '"' not in inner and not any(q in inner for q in TYPOGRAPHIC_QUOTES) \
+            and "\\" not in inner:
+        return (f"{where} steht ein typografisches Anführungszeichen: statt {shown} bitte \"{inner}\" schreiben. "
+                + _QUOTES_ADVICE)
+    return f"{where} steht ein typografisches Anführungszeichen ({text[culprit]}). " + _QUOTES_ADVICE
+
+
+def _unquoted_value(text: str, pos: int, start: int, line_end: int, name_expected: bool) -> str | None:
+    """Advice for a date, amount, word or field name written without quotes where the parser stopped.
+
+    "" when the parser stopped inside a number-like value without a better way of writing it.
+    """
+    start = max(start, pos - 100)  # a minified file is one long line
+    line = text[start:min(line_end, pos + 100)]
+    for match in _NUMBER_LIKE.finditer(line):
+        if not match.start() <= pos - start < match.end() + 1:
+            continue
+        if line[:match.start()].rstrip()[-1:] not in (":", "[", ","):
+            return None
+        written = match.group()
+        if re.fullmatch(r"-?0[0-9]+", written):
+            return (f"Eine Zahl beginnt in JSON nicht mit 0: bitte {int(written)} schreiben (oder als Text in "
+                    f"Anführungszeichen: \"{written}\").")
+        date = date_hint(written) or (written if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", written) else None)
+        if date:
+            return (f"Hier steht das Datum {written} ohne Anführungszeichen. Ein Datum steht in geraden "
+                    f"Anführungszeichen und als Jahr-Monat-Tag: bitte \"{date}\" schreiben.")
+        number = german_number(written)
+        if number:
+            return (f"Hier steht die Zahl {written} in deutscher Schreibweise. In JSON steht eine Zahl ohne "
+                    f"Tausenderpunkte und Währungszeichen, mit Punkt vor den Nachkommastellen: bitte {number} "
+                    "schreiben.")
+        return "" if match.start() < pos - start else None
+    if pos >= len(text) or not text[pos].isalpha():
+        return None
+    word = _WORD.match(text, pos)
+    written = text[pos:line_end].split(",")[0].strip().rstrip("}]").strip() if word else ""
+    if not word or not written or len(written) > 60:
+        return None
+    if name_expected:
+        name = text[pos:text.find(":", pos, line_end)].strip() if ":" in text[pos:line_end] else ""
+        if name and '"' not in name and len(name) <= 60:
+            return f"Feldnamen stehen in geraden Anführungszeichen: bitte \"{name}\" schreiben."
+        return None
+    if written.lower() in {"ja", "nein", "wahr", "falsch"}:
+        return f"Ja und Nein stehen in JSON als true oder false (ohne Anführungszeichen), nicht als {written}."
+    if written in {"True", "False", "TRUE", "FALSE", "Null", "NULL", "None"}:
+        meant = {"true": "true", "false": "false"}.get(written.lower(), "null")
+        return f"true, false und null werden klein geschrieben: bitte {meant} schreiben."
+    if '"' in written:
+        return None
+    return f"Ein Text steht in geraden Anführungszeichen: bitte \"{written}\" schreiben."
+
+
 def _known_types() -> str:
     return ", ".join(f"„{n}“" for n in documents.names())
 
@@ -544,8 +731,9 @@ def _anlage_file(bundle: _Bundle, relative: str, where: str) -> Path | None:
     path, problem = resolve(bundle.base, relative, where)
     try:
         if problem is None and path is not None and not path.exists() and not path.is_symlink():
-            bundle.problems.append(Problem(where, f"Anlage „{relative}“ nicht gefunden (gesucht in {bundle.base}). "
-                                           "Bitte die Datei dort ablegen.", "anlage.nicht_gefunden"))
+            bundle.problems.append(Problem(where, f"Anlage „{relative}“ nicht gefunden (gesucht in "
+                                           f"{_folder(bundle.base)}). Bitte die Datei dort ablegen.",
+                                           "anlage.nicht_gefunden"))
             return None
         if problem is None and path is not None:
             problem = check_pdf(path, relative, where)
@@ -557,6 +745,14 @@ def _anlage_file(bundle: _Bundle, relative: str, where: str) -> Path | None:
         bundle.problems.append(problem)
         return None
     return path
+
+
+def _folder(base: Path) -> Path:
+    """The folder Anlagen are looked up in, as a clerk can find it: absolute (``.`` means nothing to them)."""
+    try:
+        return base.resolve()
+    except (OSError, RuntimeError):
+        return base.absolute()
 
 
 def _inherit(nested: dict[str, Any], parent: Mapping[str, Any]) -> dict[str, Any]:
