@@ -545,11 +545,12 @@ def status(obj: Context, limit: int, as_json: bool) -> int:
     _out(f"Wartend im Eingang {report.inbox}: {len(report.waiting)}{shown}", product=True)
     _out(f"In Arbeit: {len(report.in_work)}", product=True)
     if report.counts:
-        _out("Auftragsbuch: " + ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())), product=True)
+        _out("Auftragsbuch: " + ", ".join(f"{report.zustand(k)} {v}" for k, v in sorted(report.counts.items())),
+             product=True)
     else:
         _out("Auftragsbuch: noch keine Aufträge", product=True)
     if report.recent:
-        _table([(r.taken_at, r.id, r.input_name, r.state) for r in report.recent],
+        _table([(r.taken_at, r.id, r.input_name, report.zustand(r.state)) for r in report.recent],
                ("genommen", "Auftrag", "Datei", "Zustand"))
         for row in report.recent:
             if row.state == "fehlgeschlagen" and row.error_message:

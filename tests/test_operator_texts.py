@@ -91,8 +91,9 @@ def test_status_shows_the_ledger_times_in_the_time_zone(state_dir: Path) -> None
     text = _run(state_dir, "status")
     assert text.returncode == 0, text.stderr
     rows = [line.split() for line in text.stdout.splitlines() if "json" in line and "Wartend" not in line]
-    assert [(r[0], r[2]) for r in rows] == [("2024-12-02T14:05:00+01:00", "winter.json"),
-                                            ("2024-07-01T12:00:00+02:00", "sommer.json")]
+    assert [(r[0], r[2], r[3]) for r in rows] == [("2024-12-02T14:05:00+01:00", "winter.json", "fertig"),
+                                                  ("2024-07-01T12:00:00+02:00", "sommer.json", "läuft")]
+    assert "Auftragsbuch: fertig 1, läuft 1" in text.stdout.splitlines()  # states in words, not "laeuft"
     as_json = _run(state_dir, "status", "--json")
     assert as_json.returncode == 0, as_json.stderr
     letzte = {row["input_name"]: row for row in json.loads(as_json.stdout)["letzte"]}
@@ -100,6 +101,7 @@ def test_status_shows_the_ledger_times_in_the_time_zone(state_dir: Path) -> None
     assert letzte["winter.json"]["finished_at"] == "2024-12-02T14:06:00+01:00"
     assert letzte["sommer.json"]["taken_at"] == "2024-07-01T12:00:00+02:00"
     assert letzte["sommer.json"]["finished_at"] is None
+    assert letzte["sommer.json"]["state"] == "laeuft"  # JSON keeps the stored names
     other = json.loads(_run(state_dir, "status", "--json", env={"DOCGEN_ZEITZONE": "America/New_York"}).stdout)
     assert other["letzte"][0]["taken_at"] == "2024-12-02T08:05:00-05:00"
     with sqlite3.connect(state_dir / "ledger.sqlite") as db:  # the ledger itself keeps UTC

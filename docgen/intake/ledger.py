@@ -38,6 +38,13 @@ CREATE INDEX IF NOT EXISTS jobs_taken ON jobs (taken_at, id);  -- the latest job
 """
 
 STATES = ("genommen", "laeuft", "fertig", "fehlgeschlagen")
+# The states as a reader sees them (the stored names lack umlauts).
+STATE_WORDS = {"genommen": "genommen", "laeuft": "läuft", "fertig": "fertig", "fehlgeschlagen": "fehlgeschlagen"}
+
+
+def state_word(state: str) -> str:
+    """``laeuft`` → ``läuft``; an unknown state as it is."""
+    return STATE_WORDS.get(state, state)
 LEDGER_FILE = "ledger.sqlite"  # in the state directory
 
 

@@ -29,6 +29,7 @@ from docgen.errors import DocgenError, ExitCode, FileAccessError, InternalJobErr
 from docgen.intake.hotfolder import Folders, finish_failure, finish_success
 from docgen.intake.jobs import receipts_by_job
 from docgen.intake.lease import Heartbeat, LeaseLedger, owner_id, owner_is_dead_here
+from docgen.intake.ledger import state_word
 from docgen.intake.sharedfs import link_checked
 from docgen.pipeline import bundle_names, run_job
 from docgen.settings import Settings
@@ -67,14 +68,9 @@ class RemoteOutcome:
     detail: str = ""
 
 
-# The ledger's states as words for the log (the stored names lack umlauts: "laeuft").
-ZUSTAENDE = {"genommen": "genommen", "laeuft": "läuft", "fertig": "fertig", "fehlgeschlagen": "fehlgeschlagen",
-             "unbekannt": "unbekannt"}
-
-
 def zustand_text(state: str) -> str:
     """``laeuft`` → ``Zustand: läuft``."""
-    return f"Zustand: {ZUSTAENDE.get(state, state)}"
+    return f"Zustand: {state_word(state)}"
 
 
 def state_dir_fit(settings: Settings) -> str | None:

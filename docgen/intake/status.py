@@ -13,7 +13,7 @@ from typing import Any
 from docgen.errors import ConfigError, oserror_text
 from docgen.formatting import zeit_iso
 from docgen.intake.hotfolder import WORK_DIR, candidates
-from docgen.intake.ledger import JobRow
+from docgen.intake.ledger import JobRow, state_word
 from docgen.intake.ledgers import describe, open_ledger, sqlite_path
 from docgen.settings import Settings
 
@@ -29,6 +29,11 @@ class StatusReport:
     in_work: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     recent: list[JobRow] = field(default_factory=list)
+
+    @staticmethod
+    def zustand(state: str) -> str:
+        """A ledger state as a reader sees it (``laeuft`` → ``läuft``); JSON keeps the stored names."""
+        return state_word(state)
 
     def as_json(self) -> dict[str, Any]:
         return {"konfiguration": str(self.config_file) if self.config_file else None,
