@@ -20,6 +20,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
@@ -145,9 +146,21 @@ def _quiet_stdout() -> None:
 
 
 _CLOSED = "Die Standardausgabe ist geschlossen"
-# What became of standard output in this run: "product" once a command wrote its result there (a schema, a
-# status, JSON), "lost" the reason notes could not be shown. Set by _out, read by _flush_stdout.
-_stdout_state: dict[str, str] = {}
+
+
+@dataclass
+class _StdoutState:
+    """What became of standard output in this command: set by :func:`_out`, read by :func:`_flush_stdout`."""
+
+    product: bool = False  # the command wrote its result there (a schema, a status, JSON)
+    lost: str | None = None  # why notes could not be shown there
+    told: bool = False  # the note about it was given
+
+    def reset(self) -> None:
+        self.product, self.lost, self.told = False, None, False
+
+
+_stdout = _StdoutState()
 
 
 def _out(message: str = "", nl: bool = True, *, product: bool = False) -> None:
@@ -157,12 +170,12 @@ def _out(message: str = "", nl: bool = True, *, product: bool = False) -> None:
     A reader that went away (``| head -1``) stays a BrokenPipeError: the edge drops the rest silently.
     """
     if product:
-        _stdout_state["product"] = "ja"
+        _stdout.product = True
     if sys.stdout is None:  # started with stdout closed (`docgen … >&-`)
         if product:
             raise FileAccessError(f"{_CLOSED}; das Ergebnis ginge verloren. Bitte die Ausgabe umleiten (z. B. "
                                   "> ergebnis.txt oder > /dev/null) statt sie zu schließen (>&-).")
-        _stdout_state.setdefault("lost", "geschlossen")
+        _stdout.lost = _stdout.lost or "geschlossen"
         return
     try:
         click.echo(message, nl=nl)
@@ -174,11 +187,11 @@ def _out(message: str = "", nl: bool = True, *, product: bool = False) -> None:
 
 def _output_failed(exc: OSError) -> None:
     _quiet_stdout()  # the rest goes nowhere; else Python's own flush at exit fails again (English, exit 120)
-    if _stdout_state.get("product"):
+    if _stdout.product:
         raise FileAccessError(f"Die Standardausgabe lässt sich nicht schreiben ({oserror_text(exc)}); das "
                               "Ergebnis ist unvollständig. Bitte das Ziel der Umleitung prüfen (Speicherplatz, "
                               "Rechte).") from exc
-    _stdout_state.setdefault("lost", f"nicht schreibbar ({oserror_text(exc)})")
+    _stdout.lost = _stdout.lost or f"nicht schreibbar ({oserror_text(exc)})"
 
 
 def _flush_stdout() -> None:
@@ -190,9 +203,9 @@ def _flush_stdout() -> None:
             _quiet_stdout()
         except OSError as exc:
             _output_failed(exc)
-    if "lost" in _stdout_state and not _stdout_state.get("told"):
-        _stdout_state["told"] = "ja"
-        click.echo(f"Hinweis: die Standardausgabe ist {_stdout_state['lost']}; die Meldungen dieses Aufrufs "
+    if _stdout.lost and not _stdout.told:
+        _stdout.told = True
+        click.echo(f"Hinweis: die Standardausgabe ist {_stdout.lost}; die Meldungen dieses Aufrufs "
                    "fehlen dort (der Exit-Code gilt).", err=True)
 
 
@@ -300,7 +313,7 @@ def main(ctx: click.Context, config: Path | None, verbose: bool, quiet: bool) ->
 def _command(fn: Callable[..., int | None]) -> Callable[..., None]:
     """Run a command body inside the error edge and exit with its code."""
     def wrapper(obj: Context, *args: Any, **kwargs: Any) -> None:
-        _stdout_state.clear()
+        _stdout.reset()
         with _errors_at_edge(obj.verbose):
             code = fn(obj, *args, **kwargs) or 0
             _flush_stdout()
