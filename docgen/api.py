@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from docgen import documents
 from docgen.check import CheckResult, preflight, run_checks
-from docgen.errors import DocgenError, InternalJobError
+from docgen.errors import DocgenError, InternalJobError, require_readable_file
 from docgen.inputs import dokumentarten, example, read_json, schema, validate, validate_files
 from docgen.intake.batch import BatchReport, count_due, run_batch
 from docgen.intake.daemon import Daemon
@@ -78,6 +78,7 @@ __all__ = [
     "validate_files",
     "verify",
     "watch",
+    "web_preflight",
 ]
 
 RenderOutcome = JobResult | DocgenError
@@ -213,6 +214,12 @@ def batch(settings: Settings, due_before: dt.date | None = None, *,
     return run_batch(settings, folders, due_before, progress=on_done)
 
 
+def web_preflight(settings: Settings) -> None:
+    """``docgen web``: LibreOffice and the templates must be there before the server starts (exit 3 or 5
+    with the German reason, instead of a failed start inside the server)."""
+    preflight(settings, converter=True, seal=False, documents=documents.registry().values())
+
+
 def status(settings: Settings, limit: int = 20) -> StatusReport:
     """``docgen status``: the inbox, the work area and the ledger, plus which set-up was read."""
     return read_status(settings, limit)
@@ -232,8 +239,13 @@ def verify(bundle: Path, settings: Settings) -> Verdict:
 
 def lint_templates(templates: Iterable[Path], settings: Settings,
                    dokumentart: str | None = None) -> list[tuple[Path, list[Finding]]]:
-    """``docgen lint-template``: the findings per template (all shipped ones when none is given)."""
+    """``docgen lint-template``: the findings per template (all shipped ones when none is given).
+
+    A template that is missing, unreadable, a folder or a pipe is exit 7 (FileAccessError) naming it.
+    """
     chosen = list(templates) or _shipped_templates()
+    for template in chosen:
+        require_readable_file(template, "Vorlage", "eine Word-Vorlage (.docx)")
     return [(template, lint(template, settings, dokumentart)) for template in chosen]
 
 

@@ -6,6 +6,7 @@ something is missing, the exact command or setting that fixes it.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -32,6 +33,8 @@ FONT_PACKAGES = {
     "DejaVu": "fonts-dejavu-core",
 }
 
+
+log = logging.getLogger("docgen.check")
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -135,10 +138,11 @@ def check_templates(settings: Settings) -> list[CheckResult]:
         except OSError as exc:
             results.append(CheckResult(f"Vorlage {name}", "fehlt", f"nicht lesbar ({oserror_text(exc)})",
                                        "Rechte von templates_dir und der Vorlage prüfen"))
-        except Exception as exc:  # a broken .docx fails inside zipfile or lxml in many ways
+        except Exception:  # a broken .docx fails inside zipfile or lxml in many ways
+            log.debug("Vorlage %s nicht lesbar", name, exc_info=True)
             results.append(CheckResult(f"Vorlage {name}", "fehlt",
-                                       f"{settings.template_path(name)} ist keine gültige Word-Datei "
-                                       f"({type(exc).__name__})",
+                                       f"{settings.template_path(name)} ist keine gültige Word-Datei (beschädigt "
+                                       "oder in einem anderen Format gespeichert)",
                                        "die Vorlage in Word öffnen und neu als .docx speichern, prüfen mit "
                                        "docgen lint-template"))
     return results

@@ -16,6 +16,7 @@ import importlib
 import json
 import logging
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -34,9 +35,9 @@ from docgen.errors import (
     FileAccessError,
     Interrupted,
     Problem,
+    is_file_error,
     missing_extra,
     oserror_text,
-    require_readable_file,
 )
 from docgen.settings import MAX_WORKERS, Settings, load_settings
 
@@ -123,6 +124,8 @@ def _errors_at_edge(verbose: bool) -> Iterator[None]:
         _quiet_stdout()
         sys.exit(int(ExitCode.OK))
     except OSError as exc:  # a file or folder the user gave or set up: not a bug, exit 7 with its name
+        if not is_file_error(exc):  # a refused connection, a timeout …: not about a file
+            _internal_error(verbose)
         if verbose:
             log.debug("Fehlerdetails", exc_info=True)
         where = f"{os.fsdecode(exc.filename)}: " if exc.filename else ""
@@ -130,12 +133,14 @@ def _errors_at_edge(verbose: bool) -> Iterator[None]:
                    "Speicherplatz prüfen.", err=True)
         sys.exit(int(ExitCode.FILE_ACCESS))
     except Exception:
-        log.error("Interner Fehler (bitte mit dieser Ausgabe melden)", exc_info=verbose)
-        click.echo(
-            "Interner Fehler in docgen. Bitte mit --verbose wiederholen und die Ausgabe melden.",
-            err=True,
-        )
-        sys.exit(int(ExitCode.INTERNAL))
+        _internal_error(verbose)
+
+
+def _internal_error(verbose: bool) -> NoReturn:
+    """Report the exception being handled as a bug (exit 1), with its traceback under --verbose."""
+    log.error("Interner Fehler (bitte mit dieser Ausgabe melden)", exc_info=verbose)
+    click.echo("Interner Fehler in docgen. Bitte mit --verbose wiederholen und die Ausgabe melden.", err=True)
+    sys.exit(int(ExitCode.INTERNAL))
 
 
 def _quiet_stdout() -> None:
@@ -241,7 +246,7 @@ class _Datum(click.ParamType[dt.date]):
         if isinstance(value, dt.date):
             return value
         text = str(value)
-        if len(text) == 10:  # Python would also take 20260312 or 2026-W11-4
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):  # Python would also take 20260312 or 2026-W11-4
             with contextlib.suppress(ValueError):
                 return dt.date.fromisoformat(text)
         self.fail(f"„{text}“ ist kein Datum in der Form JJJJ-MM-TT (z. B. 2026-03-12).", param, ctx)
@@ -588,7 +593,6 @@ def lint_template(obj: Context, templates: tuple[Path, ...], dokumentart: str | 
     worst = 0
     for template in templates or tuple(api.shipped_templates()):
         try:  # one broken template does not keep the others from being checked
-            require_readable_file(template, "Vorlage", "eine Word-Vorlage (.docx)")
             [(_, findings)] = api.lint_templates([template], settings, dokumentart)
         except DocgenError as exc:
             worst = _first_code(worst, exc)

@@ -174,12 +174,26 @@ _OS_ERRORS = {
     errno.ENOTEMPTY: "Ordner nicht leer",
     errno.ESTALE: "Netzlaufwerk nicht mehr erreichbar",
     errno.ETIMEDOUT: "Zeitüberschreitung",
+    errno.EADDRINUSE: "Adresse schon belegt",
+    errno.EADDRNOTAVAIL: "Adresse auf diesem Rechner nicht vorhanden",
+    errno.ECONNREFUSED: "Verbindung abgelehnt",
 }
 
 
 def oserror_text(exc: OSError) -> str:
-    """What went wrong with a file, in German (for the parentheses of a message)."""
-    return _OS_ERRORS.get(exc.errno or 0, f"Systemfehler {exc.errno}" if exc.errno else "Systemfehler")
+    """What went wrong with a file, in German (for the parentheses of a message); an error without a
+    German text keeps the system's own words, so that nothing is lost."""
+    known = _OS_ERRORS.get(exc.errno or 0)
+    if known is not None:
+        return known
+    detail = exc.strerror or str(exc)
+    return f"Systemfehler {exc.errno}: {detail}" if exc.errno else f"Systemfehler: {detail}"
+
+
+def is_file_error(exc: OSError) -> bool:
+    """Whether ``exc`` is about a file or folder (it names one, or its kind is a file system's)."""
+    return exc.filename is not None or ((exc.errno or 0) in _OS_ERRORS and not isinstance(
+        exc, ConnectionError | TimeoutError))
 
 
 def require_readable_file(path: Path, what: str, expected: str) -> None:

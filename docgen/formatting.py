@@ -55,7 +55,10 @@ def zeit_in_zone(value: str | dt.datetime, zone: str) -> dt.datetime | None:
             return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(ZoneInfo(zone))
+    try:
+        return moment.astimezone(ZoneInfo(zone))
+    except (OverflowError, ValueError):  # 9999-12-31T23:59:59Z ("no expiry") has no later hour to move to
+        return None
 
 
 def zeit_iso(value: str | dt.datetime | None, zone: str) -> str | None:

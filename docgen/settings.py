@@ -32,6 +32,7 @@ CONFIG_FILE_NAME = "docgen.toml"
 SYSTEM_CONFIG = Path("/etc/docgen") / CONFIG_FILE_NAME
 ENV_PREFIX = "DOCGEN_"
 
+
 def default_state_dir() -> Path:
     """Ledger, LibreOffice profiles and the local seal key: per user, never in the shared folders."""
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
@@ -384,7 +385,9 @@ def _usable_config(path: Path, named: bool) -> bool:
             raise ConfigError(f"{path}: Konfigurationsdatei nicht gefunden.") from None
         return False
     except OSError as exc:
-        if not named and exc.errno == errno.ENOTDIR:
+        # Not named: ./docgen.toml in a working folder docgen may not enter (sudo -u docgen from /root)
+        # is no settings file to read; the next candidate counts.
+        if not named and (exc.errno == errno.ENOTDIR or (exc.errno == errno.EACCES and not path.is_absolute())):
             return False
         raise ConfigError(f"{path}: Konfigurationsdatei nicht lesbar ({oserror_text(exc)}). Bitte Pfad und "
                           "Leserechte prüfen.") from exc

@@ -216,3 +216,27 @@ def test_a_german_date_as_text_names_the_date_meant(docgen: Run, tmp_path: Path)
     assert lines_of(docgen, tmp_path, basis('"datum": "2025-10-20"', '"datum": "05.04.2025"')) == [
         'vorlage.json: /vorlage/datum: "05.04.2025" ist kein gültiges Datum (erwartet JJJJ-MM-TT): bitte '
         '"2025-04-05" schreiben.']
+
+
+# --- found in review: a file that ends too early, quotes that pair inside a text -----------------------
+
+END = ("Die Datei endet mitten im Inhalt: ist sie vollständig gespeichert? Sonst fehlt am Ende eine schließende "
+       "Klammer } oder ].")
+
+
+@pytest.mark.parametrize(("content", "where"), [
+    ('{"a": "x"', "Zeile 1, Spalte 10: kein gültiges JSON (Komma erwartet)."),  # was: "fehlt … ein Komma"
+    ('{"a": {"b": 1}\n\n', "Zeile 3, Spalte 1: kein gültiges JSON (Komma erwartet)."),
+    ('{"a": [1, 2', "Zeile 1, Spalte 12: kein gültiges JSON (Komma erwartet)."),  # was: no advice
+    ('{"a": 1,\n', "Zeile 2, Spalte 1: kein gültiges JSON (Feldname in doppelten Anführungszeichen erwartet)."),
+])
+def test_a_file_that_ends_too_early_is_not_told_to_add_a_comma(docgen: Run, tmp_path: Path, content: str,
+                                                               where: str) -> None:
+    assert lines_of(docgen, tmp_path, content) == [f"vorlage.json: {where} {END}"]
+
+
+def test_quotes_that_pair_inside_a_text_are_not_blamed_for_a_missing_comma(docgen: Run, tmp_path: Path) -> None:
+    content = '{"titel": "Antrag „Radweg“" "datum": "2024-03-12"}'
+    assert lines_of(docgen, tmp_path, content) == [
+        "vorlage.json: Zeile 1, Spalte 29: kein gültiges JSON (Komma erwartet). Vermutlich fehlt vor Spalte 29 ein "
+        "Komma: zwischen zwei Feldern und zwischen zwei Einträgen einer Liste steht ein Komma."]

@@ -159,6 +159,9 @@ def test_bad_settings_are_exit_9_with_their_source(run: Callable[..., CliResult]
     (["batch", "--due-before", "20260312"],  # Python's date parser would take it; docgen's dates have dashes
      "Fehler: Ungültiger Wert für '--due-before': „20260312“ ist kein Datum in der Form JJJJ-MM-TT "
      "(z. B. 2026-03-12)."),
+    (["batch", "--due-before", "2026-W11-4"],  # ten characters, an ISO week date: not docgen's form either
+     "Fehler: Ungültiger Wert für '--due-before': „2026-W11-4“ ist kein Datum in der Form JJJJ-MM-TT "
+     "(z. B. 2026-03-12)."),
 ])
 def test_absurd_arguments_are_usage_errors(run: Callable[..., CliResult], args: list[str], message: str) -> None:
     result = run(*args)
@@ -278,3 +281,18 @@ def test_full_stdout_is_exit_7_for_a_result_and_a_note_for_validate(run: Callabl
     assert validate.returncode == 0
     assert validate.stderr == ("Hinweis: die Standardausgabe ist nicht schreibbar (Datenträger voll); die Meldungen "
                                "dieses Aufrufs fehlen dort (der Exit-Code gilt).\n")
+
+
+def test_an_unenterable_working_folder_falls_back_to_the_system_settings(tmp_path: Path, state_dir: Path) -> None:
+    """sudo -u docgen docgen … from a folder docgen may not enter: ./docgen.toml is simply not there."""
+    locked = tmp_path / "gesperrt"
+    locked.mkdir()
+    locked.chmod(0o000)
+    try:
+        proc = subprocess.run([*unprivileged_prefix(), sys.executable, "-m", "docgen", "validate",
+                               str(EXAMPLES / "beschlussvorlage.json")], cwd=locked, env=clean_env(state_dir),
+                              capture_output=True, text=True, timeout=120)
+    finally:
+        locked.chmod(0o755)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "beschlussvorlage.json: gültig (Beschlussvorlage).\n"

@@ -358,3 +358,19 @@ def test_hot_folder_and_worker_messages_use_german_system_texts(tmp_path: Path) 
     with pytest.raises(FileAccessError) as taken:
         claim(dropped, folders, "job-1")
     assert taken.value.message == f"{folders.work}: Arbeitsordner nicht beschreibbar (existiert bereits)."
+
+
+def test_a_time_beyond_the_last_hour_stays_as_written() -> None:
+    """A certificate valid until 9999-12-31T23:59:59Z ("no expiry") cannot move into Europe/Berlin."""
+    assert zeitpunkt("9999-12-31T23:59:59+00:00", "Europe/Berlin") == "9999-12-31T23:59:59+00:00"
+    assert zeit_iso("9999-12-31T23:59:59+00:00", "Europe/Berlin") == "9999-12-31T23:59:59+00:00"
+
+
+def test_system_errors_without_a_german_text_keep_their_words() -> None:
+    from docgen.errors import is_file_error, oserror_text
+
+    assert oserror_text(OSError(95, "Operation not supported")) == "Systemfehler 95: Operation not supported"
+    assert oserror_text(PermissionError(13, "Permission denied")) == "keine Berechtigung"
+    assert is_file_error(PermissionError(13, "Permission denied", "/x"))
+    assert not is_file_error(ConnectionRefusedError(111, "Connection refused"))
+    assert not is_file_error(TimeoutError(110, "timed out"))

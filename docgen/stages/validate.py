@@ -388,6 +388,9 @@ def _syntax_advice(text: str, exc: json.JSONDecodeError) -> tuple[str | None, st
     quotes = _quotes_advice(text, pos, start, line_end, msg)
     if quotes:
         return None, quotes
+    if not text[pos:].strip():  # the parser ran out of text: whatever it expected, the end is missing
+        return None, ("Die Datei endet mitten im Inhalt: ist sie vollständig gespeichert? Sonst fehlt am Ende "
+                      "eine schließende Klammer } oder ].")
     if here in _INVISIBLE:
         return None, (f"An dieser Stelle steht {_INVISIBLE[here]}, ein unsichtbares Zeichen, das JSON nicht als "
                       "Leerzeichen gelten lässt. Bitte das Zeichen löschen (bzw. durch ein normales Leerzeichen "
@@ -430,8 +433,6 @@ def _syntax_advice(text: str, exc: json.JSONDecodeError) -> tuple[str | None, st
     if msg.startswith("Invalid \\escape"):
         return None, ("Ein umgekehrter Schrägstrich \\ steht in JSON doppelt: \\\\ (z. B. \"C:\\\\Ablage\"); in "
                       "Pfaden geht auch /.")
-    if msg.startswith("Expecting value") and not text[pos:].strip():
-        return None, "Die Datei endet mitten im Inhalt: ist sie vollständig gespeichert?"
     if msg.startswith("Extra data"):
         return None, ("Nach der letzten schließenden Klammer } darf nichts mehr stehen: steht dort eine Klammer zu "
                       "viel, oder ist der Inhalt doppelt eingefügt?")
@@ -450,15 +451,17 @@ def _quotes_advice(text: str, pos: int, start: int, line_end: int, msg: str) -> 
     elif last and (not last[2] or (msg.startswith(("Expecting ','", "Expecting ':'"))
                                    and not text[last[1]:pos].strip())):
         content = text[last[0] + 1:last[1] - (1 if last[2] else 0)].rstrip(" \t\r\n,:}]")
-        if content and content[-1] in TYPOGRAPHIC_QUOTES and last[0] >= start:
+        paired = any(q in content[:-1] for q in TYPOGRAPHIC_QUOTES)  # „Radweg“ inside a text is right
+        if content and content[-1] in TYPOGRAPHIC_QUOTES and last[0] >= start and not paired:
             culprit, opened_straight = last[0] + len(content), True
     elif msg.startswith("Unterminated string"):
         content = text[pos + 1:line_end].rstrip(" \t\r,:}]")
         if content and content[-1] in TYPOGRAPHIC_QUOTES:
             culprit, opened_straight = pos + len(content), True
     if culprit is None:
-        inside = [(a, b) for a, b, _ in strings if b > start]
-        for i in range(max(start, pos - 200), min(line_end, pos + 80)):
+        low, high = max(start, pos - 200), min(line_end, pos + 80)
+        inside = [(a, b) for a, b, _ in strings if b > low and a < high]  # a one-line file holds thousands
+        for i in range(low, high):
             if text[i] in TYPOGRAPHIC_QUOTES and not any(a <= i < b for a, b in inside):
                 culprit = i
                 break

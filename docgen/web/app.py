@@ -189,18 +189,14 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return ui.error_page(request, exc.status_code, text)
 
 
-def create_app(settings: Settings, service: Service | None = None, *,
-               ready: Callable[[], None] | None = None) -> Starlette:
-    """The app; without ``service`` it opens its own warm LibreOffice for its lifetime. ``ready`` is
-    called once that LibreOffice has started, just before the server takes requests."""
+def create_app(settings: Settings, service: Service | None = None) -> Starlette:
+    """The app; without ``service`` it opens its own warm LibreOffice for its lifetime."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         with contextlib.ExitStack() as stack:
             own = service or stack.enter_context(Service(settings, workers=1))
             app.state.web = Web(settings, own)
-            if ready is not None:
-                ready()
             yield
 
     routes: list[BaseRoute] = [

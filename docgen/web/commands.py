@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from docgen.errors import DocgenError, ExitCode, Interrupted, missing_extra
+from docgen import api
+from docgen.errors import ConfigError, DocgenError, ExitCode, Interrupted, missing_extra, oserror_text
 from docgen.web import users
 
 
@@ -40,20 +42,54 @@ def web(ctx: click.Context, host: str | None, port: int | None, socket_path: Pat
         sys.exit(int(ExitCode.DEPENDENCY))
     try:
         settings = _settings(ctx, web_host=host, web_port=port, web_socket=socket_path)
-        where = (f"Unix-Socket {settings.web_socket}" if settings.web_socket is not None
-                 else f"http://{settings.web_host}:{settings.web_port}/")
-        app = create_app(settings, ready=lambda: click.echo(f"docgen web: bereit unter {where}", err=True))
+        api.web_preflight(settings)
+        listening = _bind(settings) if settings.web_socket is None else None
+        app = create_app(settings)
     except DocgenError as exc:
         _fail(exc)
         return
+    where = (f"Unix-Socket {settings.web_socket}" if settings.web_socket is not None
+             else f"http://{settings.web_host}:{settings.web_port}/")
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, saying "bereit" once the app has started and the socket takes requests."""
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if not self.should_exit:
+                click.echo(f"docgen web: bereit unter {where}", err=True)
+
     click.echo("docgen web: LibreOffice wird gestartet …", err=True)
-    place: dict[str, Any] = ({"uds": str(settings.web_socket)} if settings.web_socket is not None
-                             else {"host": settings.web_host, "port": settings.web_port})
+    config = uvicorn.Config(app, log_level="warning", proxy_headers=False,
+                            uds=str(settings.web_socket) if settings.web_socket is not None else None)
+    server = Server(config)
     # uvicorn stops on SIGTERM/SIGINT (systemctl stop, Ctrl-C), finishes open requests and the app's
     # LibreOffice, then hands the signal on to the handler it found: that is the normal end.
-    with contextlib.suppress(KeyboardInterrupt, Interrupted):
-        uvicorn.run(app, log_level="warning", proxy_headers=False, **place)
+    try:
+        with contextlib.suppress(KeyboardInterrupt, Interrupted):
+            server.run(sockets=[listening] if listening is not None else None)
+    finally:
+        if settings.web_socket is not None:
+            with contextlib.suppress(OSError):
+                settings.web_socket.unlink()
+    if not server.started:
+        click.echo("docgen web: nicht gestartet (siehe die Meldung darüber).", err=True)
+        sys.exit(int(ExitCode.DEPENDENCY))
     click.echo("docgen web beendet.", err=True)
+
+
+def _bind(settings: Any) -> socket.socket:
+    """The TCP socket docgen web listens on, bound before LibreOffice starts: a port in use is said at once."""
+    host, port = settings.web_host, settings.web_port
+    listening = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+    except OSError as exc:
+        listening.close()
+        raise ConfigError(f"docgen web: {host}:{port} ist nicht nutzbar ({oserror_text(exc)}). Läuft dort schon "
+                          "ein anderer Dienst? Bitte web_port oder web_host ändern (oder --port).") from exc
+    return listening
 
 
 @click.group()

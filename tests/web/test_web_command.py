@@ -67,3 +67,30 @@ def test_web_stopped_by_a_signal_ends_cleanly_with_exit_0(tmp_path: Path, sig: s
     while not _group_gone(server.pid) and time.monotonic() < deadline:  # LibreOffice stopped, not left behind
         time.sleep(0.2)
     assert _group_gone(server.pid)
+
+
+def _web(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    for name in ("inbox", "outbox", "state"):
+        (tmp_path / name).mkdir(exist_ok=True)
+    full = clean_env(tmp_path / "state")
+    full.update(DOCGEN_INBOX=str(tmp_path / "inbox"), DOCGEN_OUTBOX=str(tmp_path / "outbox"), **env)
+    return subprocess.run([sys.executable, "-m", "docgen", "web", *args], env=full, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_a_port_in_use_is_said_before_libreoffice_starts(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _web(tmp_path, "--port", str(port))
+    assert result.returncode == 9, result.stderr
+    assert result.stderr == (f"docgen web: 127.0.0.1:{port} ist nicht nutzbar (Adresse schon belegt). Läuft dort "
+                             "schon ein anderer Dienst? Bitte web_port oder web_host ändern (oder --port).\n")
+
+
+def test_without_libreoffice_the_start_is_refused_in_german(tmp_path: Path) -> None:
+    result = _web(tmp_path, "--port", str(_free_port()), DOCGEN_SOFFICE=str(tmp_path / "kein-soffice"))
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr and "startup failed" not in result.stderr
+    assert result.stderr.startswith(f"LibreOffice ({tmp_path / 'kein-soffice'}) wurde nicht gefunden.")
