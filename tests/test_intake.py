@@ -311,4 +311,4 @@ def test_a_daemon_stopped_while_libreoffice_starts_does_not_prepare_first(hotfol
     log = daemon.output()
     assert "docgen watch beendet" in log
     # LibreOffice (3–6 s to start) was stopped before it was up, and no process prepared.
-    assert "LibreOffice worker 0 started" not in log and PREPARED not in log
+    assert "LibreOffice-Prozess 0 gestartet" not in log and PREPARED not in log

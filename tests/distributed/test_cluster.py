@@ -197,7 +197,7 @@ def test_job_process_killed_mid_job(cluster: Cluster) -> None:
 def test_worker_starts_libreoffice_before_its_first_job(cluster: Cluster) -> None:
     cluster.start_worker(1)  # no producer, nothing dropped: no job reaches it
     log = cluster.root / "worker1.log"
-    _wait_for(lambda: "LibreOffice worker 0 started" in log.read_text(errors="replace"), 60,
+    _wait_for(lambda: "LibreOffice-Prozess 0 gestartet" in log.read_text(errors="replace"), 60,
               "LibreOffice des Auftragsprozesses bereit")
     assert soffice_processes(cluster.state(1))
     cluster.stop_all()
