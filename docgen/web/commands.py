@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 
-from docgen import api
 from docgen.errors import ConfigError, DocgenError, ExitCode, Interrupted, missing_extra, oserror_text
 from docgen.web import users
 
@@ -36,6 +35,7 @@ def web(ctx: click.Context, host: str | None, port: int | None, socket_path: Pat
     try:  # only this command needs the server and Starlette (the extra [web])
         import uvicorn
 
+        from docgen import api  # the library, as the other commands load it: not for `docgen benutzer`
         from docgen.web.app import create_app
     except ImportError as exc:
         click.echo(missing_extra("web", exc, "web"), err=True)
