@@ -9,8 +9,10 @@ or exit. No global state: settings and the converter are passed in.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from pathlib import Path
@@ -34,7 +36,7 @@ from docgen.intake.distributed import (
 from docgen.intake.hotfolder import Folders, prepare_folders
 from docgen.intake.jobs import Outcome
 from docgen.intake.lease import LeaseLedger, LedgerUnavailable
-from docgen.intake.procpool import JobProcesses
+from docgen.intake.procpool import JobProcesses, offered_service
 from docgen.intake.remote import HostUnfit, RemoteOutcome, run_remote_job
 from docgen.intake.status import StatusReport, read_status
 from docgen.lint import Finding, lint
@@ -51,6 +53,8 @@ from docgen.verify import Verdict, trust_roots, verify_bundle
 
 if TYPE_CHECKING:
     from celery import Celery  # type: ignore[import-untyped]
+
+log = logging.getLogger("docgen")
 
 __all__ = [
     "BatchReport",
@@ -149,14 +153,32 @@ def render_files(paths: list[Path], out_dir: Path, settings: Settings, *, docx_o
             check()
             outcomes = render_many(files, out_dir, settings, bundle=bundle)
         else:
-            # LibreOffice starts first and in the background (about a second, plus the German
-            # hyphenation patterns): the checks and the first render run meanwhile.
-            with open_converter(settings, pooled=True, wait=False) as converter:
+            with _one_off_converter(settings) as converter:
                 check()
                 outcomes = [_try(partial(run_job, path, out_dir, settings, converter, bundle=bundle))
                             for path in files]
         rendered = dict(zip(files, outcomes, strict=True))
     return [rendered[item.source] if isinstance(item, Job) else item for item in checked]
+
+
+@contextlib.contextmanager
+def _one_off_converter(settings: Settings) -> Iterator[Converter]:
+    """The converter of a render in this process: the warm LibreOffice of a ``docgen watch`` that runs
+    for this installation, if it offers one (:func:`offered_service`), else an own one.
+
+    An own LibreOffice starts first and in the background (about a second, plus the German hyphenation
+    patterns): the checks and the first render run meanwhile.
+    """
+    offered = offered_service(settings) if settings.converter == "pool" else None
+    if offered is None:
+        with open_converter(settings, pooled=True, wait=False) as converter:
+            yield converter
+        return
+    log.info("Umwandlung durch den laufenden Dienst docgen watch (PID %d): kein eigenes LibreOffice", offered.pid)
+    try:
+        yield offered.converter
+    finally:
+        offered.converter.close()
 
 
 def _with_body(item: Job | DocgenError, settings: Settings) -> Job | DocgenError:

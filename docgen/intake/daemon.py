@@ -134,7 +134,7 @@ class Daemon:
         mode = f"Abfrage alle {self.settings.poll:g} s" if self.settings.poll > 0 else "Dateiereignisse"
         log.info("docgen watch: Eingang %s, Ausgang %s (%s, Nachschau alle %g s, %d Prozesse)", self.folders.inbox,
                  self.folders.outbox, mode, self.settings.rescan_seconds, self.settings.worker_count)
-        pool = JobProcesses(self.settings, prepare=True)
+        pool = JobProcesses(self.settings, prepare=True, offer=True)
         try:
             self._resume(pool, ledger, lock)
             observer.start()
@@ -142,7 +142,7 @@ class Daemon:
                 if not self._check_finished():
                     log.error("ein Auftragsprozess ist abgestürzt; die Prozesse werden neu gestartet")
                     pool.close()
-                    pool = JobProcesses(self.settings, prepare=True)
+                    pool = JobProcesses(self.settings, prepare=True, offer=True)
                     self._resume(pool, ledger, lock)
                 try:
                     self._take_ready(pool, ledger)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import logging
 import multiprocessing
 import os
@@ -22,6 +23,7 @@ import secrets
 import select
 import signal
 import socket
+import stat
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -31,7 +33,8 @@ from multiprocessing.synchronize import Event as EventType
 from multiprocessing.util import Finalize
 from pathlib import Path
 
-from docgen.errors import ConversionFailed, DocgenError, InternalJobError
+from docgen import __version__
+from docgen.errors import ConversionFailed, DocgenError, InternalJobError, oserror_text
 from docgen.intake.hotfolder import Folders
 from docgen.intake.jobs import Outcome, process
 from docgen.intake.ledger import JobLedger
@@ -54,6 +57,11 @@ SPARE_PROCESSES = 1
 PREPARE_WAIT_FACTOR = 3
 # Seconds the service's stop waits to connect to its own socket to wake its accept thread.
 WAKE_TIMEOUT = 2.0
+# A running ``docgen watch`` offers its warm LibreOffice to a one-off ``docgen render`` of the same
+# installation and user: the socket's name and key in this file of the state_dir, readable by its owner
+# only, there as long as the service runs. Seconds such a render waits for the service to answer.
+OFFER_FILE = "umwandlung.json"
+OFFER_TIMEOUT = 2.0
 
 # The converter and the ledger connection of a job process, made by _start(), and, when it prepares,
 # the parent's events "LibreOffice is up" and "the processes are being stopped".
@@ -71,7 +79,7 @@ class ConversionService:
     One thread per job process converts its requests in turn; the pool is thread-safe.
     """
 
-    def __init__(self, settings: Settings, *, announce_start: bool = False) -> None:
+    def __init__(self, settings: Settings, *, announce_start: bool = False, offer: bool = False) -> None:
         self._stack = ExitStack()
         # Starts LibreOffice in the background; the first conversion waits for it.
         self._converter = self._stack.enter_context(open_converter(settings, pooled=True, wait=False))
@@ -94,6 +102,36 @@ class ConversionService:
         if self.events is not None:
             threading.Thread(target=self._note_start, args=(self.events[0],), daemon=True,
                              name="umwandlung-start").start()
+        self._offer = settings.state_dir / OFFER_FILE if offer else None
+        if self._offer is not None:
+            self._write_offer(self._offer)
+
+    def _offer_text(self) -> str:
+        return json.dumps({"pid": os.getpid(), "adresse": self.address.lstrip("\0"),
+                           "schluessel": self.authkey.hex(), "version": __version__})
+
+    def _write_offer(self, path: Path) -> None:
+        """Tell one-off renders of this installation where the warm LibreOffice is (owner-only file)."""
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        try:
+            tmp.unlink(missing_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(self._offer_text())
+            os.replace(tmp, path)
+        except OSError as exc:  # renders then start their own LibreOffice, as without a service
+            log.warning("%s nicht schreibbar (%s); docgen render startet weiter eigene LibreOffice-Prozesse",
+                        path, oserror_text(exc))
+            tmp.unlink(missing_ok=True)
+            self._offer = None
+
+    def _withdraw_offer(self) -> None:
+        """Remove the offer file, unless another service of this state_dir has written its own since."""
+        if self._offer is None:
+            return
+        with contextlib.suppress(OSError):
+            if self._offer.read_text(encoding="utf-8") == self._offer_text():
+                self._offer.unlink()
 
     def _note_start(self, started: EventType) -> None:
         try:
@@ -143,6 +181,7 @@ class ConversionService:
         if self._closed.is_set():
             return
         self._closed.set()
+        self._withdraw_offer()
         # accept() does not notice a closed socket: one last caller wakes it. A bare connection, not an
         # authenticated Client: that one waits for the accept thread's answer, forever if the thread is
         # not in accept(); the thread takes this one for a caller without the key and ends its loop.
@@ -174,6 +213,50 @@ class _RemoteConverter:
 
     def close(self) -> None:
         self._connection.close()
+
+
+@dataclasses.dataclass
+class OfferedService:
+    """The warm LibreOffice of a running ``docgen watch``, borrowed by a one-off render."""
+
+    converter: _RemoteConverter
+    pid: int
+
+
+def offered_service(settings: Settings) -> OfferedService | None:
+    """Connect to the LibreOffice that a ``docgen watch`` of this state_dir offers (see :data:`OFFER_FILE`).
+
+    None, and the caller starts its own, unless the file is a regular file of this user that only
+    they can read, written by this version of docgen, and the service answers within
+    :data:`OFFER_TIMEOUT` seconds (a stale file names a socket that is gone with its process).
+    """
+    path = settings.state_dir / OFFER_FILE
+    try:
+        info = os.stat(path, follow_symlinks=False)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+            return None
+        offer = json.loads(path.read_text(encoding="utf-8"))
+        if offer.get("version") != __version__:
+            return None
+        pid, address, key = int(offer["pid"]), "\0" + str(offer["adresse"]), bytes.fromhex(offer["schluessel"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    connected: Future[_RemoteConverter] = Future()
+
+    def connect() -> None:
+        try:
+            connected.set_result(_RemoteConverter(address, key))
+        except BaseException as exc:  # refused, wrong key, closed while connecting
+            connected.set_exception(exc)
+
+    # A stopped (SIGSTOP) service would keep the handshake waiting: the thread is left to it.
+    threading.Thread(target=connect, daemon=True, name="umwandlung-angebot").start()
+    try:
+        converter = connected.result(timeout=OFFER_TIMEOUT)
+    except Exception as exc:  # any failure means: start an own LibreOffice
+        log.debug("Angebot in %s nicht nutzbar (%s); eigenes LibreOffice", path, exc)
+        return None
+    return OfferedService(converter, pid)
 
 
 def _watch_parent(parent: int, stop: Callable[[], None]) -> None:
@@ -279,14 +362,17 @@ class JobProcesses:
     ``prepare``: every job process opens the seal and the templates (:func:`warm_up`, about 0.3 s CPU
     each) once the LibreOffice workers are up, so the first file a service gets is as fast as the
     next. For a service that waits for files (``watch``); a run that has its files at once leaves it
-    off, its first jobs would only wait for it.
+    off, its first jobs would only wait for it. ``offer``: the LibreOffice workers also serve one-off
+    renders of this installation (:func:`offered_service`), for as long as this service runs.
     """
 
-    def __init__(self, settings: Settings, processes: int | None = None, *, prepare: bool = False) -> None:
+    def __init__(self, settings: Settings, processes: int | None = None, *, prepare: bool = False,
+                 offer: bool = False) -> None:
         self.settings = settings
         converters = processes or settings.worker_count
         self.capacity = job_process_count(converters, os.cpu_count() or 1)
-        self._service = ConversionService(dataclasses.replace(settings, workers=converters), announce_start=prepare)
+        self._service = ConversionService(dataclasses.replace(settings, workers=converters), announce_start=prepare,
+                                          offer=offer)
         self._executor: ProcessPoolExecutor | None = None
         try:
             with _signals_held():
