@@ -70,6 +70,8 @@ from docgen.stages.validate import validate_file
 log = logging.getLogger("docgen.pipeline")
 
 SIGNOFF_TEMPLATE = "freigabevermerk.docx"
+# In the state_dir: what is made once per installation (the ENTWURF page, the Anlagenvermerk's font subsets).
+CACHE_DIR = "cache"
 WATERMARK_TEMPLATE = "entwurf.docx"
 # The templates beside the document types' own: every job may need them.
 SUPPORT_TEMPLATES = (SIGNOFF_TEMPLATE, WATERMARK_TEMPLATE)
@@ -305,12 +307,12 @@ def _bundle(job: Job, work: _Work, variant: _Variant, settings: Settings, conver
     draft = "freigabe" not in job.data
     watermark = None
     if draft:
-        watermark = watermark_page(settings.template_path(WATERMARK_TEMPLATE), settings.state_dir / "cache",
+        watermark = watermark_page(settings.template_path(WATERMARK_TEMPLATE), settings.state_dir / CACHE_DIR,
                                    converter)
     out = work.root / f"bundle{variant.suffix}.pdf"
     try:
         assembled = assemble_bundle(entries, _meta(job, settings, created, not draft, variant), out, watermark,
-                                    anlagen_vermerk=settings.anlagen_vermerk)
+                                    anlagen_vermerk=settings.anlagen_vermerk, cache_dir=settings.state_dir / CACHE_DIR)
     except PartUnreadable as exc:
         raise _unreadable(job, exc) from exc
     bundle = assembled.path

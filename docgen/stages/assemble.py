@@ -484,9 +484,39 @@ def stamp_text(label: str, reference: str) -> str:
 SUBSET_TAG = "DGANLG"  # PDF names a font subset "TAG+Name"
 
 
-def _subset(data: bytes, text: str) -> bytes:
-    """The font program reduced to the glyphs of ``text`` (and .notdef); its cmap keeps them reachable."""
-    return _subset_of_characters(data, "".join(sorted(set(text))))
+# Characters nearly every mark has ("Anlage 3 zur Vorlage 2026/0412", "Anlage 1 zu Az. 56.10"): always in the
+# subset, so that most bundles of an installation need one and the same, kept on disk (_subset).
+STAMP_CHARACTERS = "0123456789 ./-–AVaeglnoruz"
+
+
+@functools.lru_cache(maxsize=16)
+def _subset(data: bytes, text: str, cache_dir: Path | None = None) -> bytes:
+    """The font program reduced to the glyphs of ``text`` and :data:`STAMP_CHARACTERS` (and .notdef);
+    its cmap keeps them reachable.
+
+    With ``cache_dir`` each subset is made once per installation: a new process (a one-off
+    ``docgen render``) reads it instead of loading fontTools (about 0.15 s) and subsetting.
+    """
+    characters = "".join(sorted(set(text) | set(STAMP_CHARACTERS)))
+    if cache_dir is None:
+        return _subset_of_characters(data, characters)
+    digest = hashlib.sha256(data + b"\0" + characters.encode("utf-8")).hexdigest()[:24]
+    cached = cache_dir / f"stempel-{digest}.ttf"
+    with contextlib.suppress(OSError):
+        return cached.read_bytes()
+    subset = _subset_of_characters(data, characters)
+    # Job processes may make it at once: each writes a name of its own, a rename puts it in place whole.
+    tmp = cache_dir / f".stempel-{digest}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(subset)
+        tmp.replace(cached)
+    except OSError:
+        pass  # no cache: the next process subsets again
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+    return subset
 
 
 # A PDF viewer lays out no text of an embedded font: the layout tables would only cost time to read
@@ -615,11 +645,11 @@ class _AnlageStamp:
     and marked as an artifact so that it stays out of the structure tree.
     """
 
-    def __init__(self, bundle: Pdf, font: _TrueType, text: str, opening: Stream) -> None:
+    def __init__(self, bundle: Pdf, font: _TrueType, text: str, opening: Stream, cache_dir: Path | None) -> None:
         self.bundle = bundle
         self.font = font
         self.opening = opening
-        data = _subset(font.data, text)  # the whole font would add about 200 KB to every bundle
+        data = _subset(font.data, text, cache_dir)  # the whole font would add about 200 KB to every bundle
         program = bundle.make_stream(data, Length1=len(data))  # compressed when the bundle is written
         descriptor = bundle.make_indirect(Dictionary(
             Type=Name.FontDescriptor, FontName=Name(f"/{SUBSET_TAG}+LiberationSans"), Flags=32,
@@ -642,8 +672,10 @@ class _AnlageStamp:
         _wrap(self.bundle, page, self.opening, closing, {"/Font": {_STAMP_FONT_NAME: self.font_ref}})
 
 
-def stamp_anlagen(bundle: Pdf, entries: list[BundleEntry], reference: str, opening: Stream) -> list[str]:
-    """Mark every page of every Anlage; German findings when it could not be done."""
+def stamp_anlagen(bundle: Pdf, entries: list[BundleEntry], reference: str, opening: Stream,
+                  cache_dir: Path | None = None) -> list[str]:
+    """Mark every page of every Anlage; German findings when it could not be done. ``cache_dir``: where
+    the mark's font subsets are kept (:func:`_subset`)."""
     anlagen = [(i, e) for i, e in enumerate(entries) if re.fullmatch(r"Anlage \d+", e.label)]
     if not anlagen:
         return []
@@ -651,7 +683,7 @@ def stamp_anlagen(bundle: Pdf, entries: list[BundleEntry], reference: str, openi
     if font_file is None:
         return [f"Anlagenvermerk fehlt: Schrift {STAMP_FONT_FILE} nicht gefunden (Paket fonts-liberation2)"]
     texts = {index: stamp_text(entry.label, reference) for index, entry in anlagen}
-    stamp = _AnlageStamp(bundle, _TrueType.read(font_file), "".join(texts.values()), opening)
+    stamp = _AnlageStamp(bundle, _TrueType.read(font_file), "".join(texts.values()), opening, cache_dir)
     first = [sum(e.pages for e in entries[:i]) for i in range(len(entries))]
     for index, entry in anlagen:
         text = texts[index]
@@ -741,12 +773,13 @@ def _version(version: str) -> tuple[int, ...]:
 
 
 def assemble_bundle(entries: list[BundleEntry], meta: BundleMeta, out: Path, watermark: Path | None, *,
-                    anlagen_vermerk: bool = True) -> Assembled:
+                    anlagen_vermerk: bool = True, cache_dir: Path | None = None) -> Assembled:
     """Clean and merge ``entries`` into ``out`` with bookmarks, page labels and metadata.
 
     The bundle is identified as PDF/A-2b (XMP and output intent) only when no part breaks it.
     The parts' structure trees become one (``Assembled.tagged``); with ``anlagen_vermerk`` every
-    page of an Anlage carries "Anlage n zur <meta.subject>" in its top right margin.
+    page of an Anlage carries "Anlage n zur <meta.subject>" in its top right margin (its font
+    subsets kept in ``cache_dir``, when given).
     """
     bundle = pikepdf.new()
     removed: list[Removal] = []
@@ -794,7 +827,7 @@ def assemble_bundle(entries: list[BundleEntry], meta: BundleMeta, out: Path, wat
         tagged, tagging_findings = structure.finish()
         opening = bundle.make_stream(b"q\n")  # shared by every page the marks below are drawn on
         if anlagen_vermerk:
-            tagging_findings += stamp_anlagen(bundle, entries, meta.subject, opening)
+            tagging_findings += stamp_anlagen(bundle, entries, meta.subject, opening, cache_dir)
         if watermark is not None:
             apply_watermark(bundle, opened.enter_context(pikepdf.open(watermark)), opening)
         if intent is None and not findings:

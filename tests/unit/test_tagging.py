@@ -19,8 +19,16 @@ import pytest
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader, PdfWriter
 
+import docgen.stages.assemble as assemble_module
 from docgen.pdfa import check_pdfa
-from docgen.stages.assemble import BundleEntry, BundleMeta, assemble_bundle, page_count, stamp_text
+from docgen.stages.assemble import (
+    STAMP_CHARACTERS,
+    BundleEntry,
+    BundleMeta,
+    assemble_bundle,
+    page_count,
+    stamp_text,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TAGGED = ROOT / "examples" / "anlagen" / "zielerreichung-2024-2025.pdf"
@@ -129,7 +137,8 @@ def test_anlage_pages_carry_the_mark_as_an_artifact(tmp_path: Path) -> None:
     assert int(program["/Length1"]) < 40_000  # the whole font program is about 400 KB
     subset = TTFont(io.BytesIO(program.get_data()))
     assert sorted(set(subset.keys()) & {"GSUB", "GPOS", "GDEF", "kern"}) == []  # no layout in a PDF font
-    assert set(subset.getBestCmap().values()) == {subset.getBestCmap()[ord(c)] for c in "Anlage 12zurVo0/45"}
+    # The marks' characters and those nearly every mark has (one subset for most bundles, kept on disk).
+    assert set(subset.getBestCmap()) == {ord(c) for c in "Anlage 12zurVo0/45" + STAMP_CHARACTERS}
     assert check_pdfa(done.path)["ergebnis"] == "bestanden"
 
 
@@ -177,3 +186,37 @@ def test_an_anlage_with_words_where_numbers_belong_is_still_merged(tmp_path: Pat
     reader = PdfReader(done.path)
     assert len(reader.pages) == 2 and reader.page_labels == ["1", "Anlage 1 – 1"]
     assert [item.title for item in reader.outline if not isinstance(item, list)] == ["Vorlage", "Anlage 1: Seltsam"]
+
+
+def test_the_marks_font_subset_is_made_once_per_installation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    first = assemble_bundle(entries(tmp_path), META, tmp_path / "eins.pdf", None, cache_dir=cache)
+    kept = sorted(p.name for p in cache.iterdir())
+    assert len(kept) == 1 and kept[0].startswith("stempel-") and kept[0].endswith(".ttf")  # no temporary left
+    # A new process (here: the per-process cache emptied) reads the subset instead of making it again.
+    assemble_module._subset.cache_clear()
+
+    def no_subsetting(data: bytes, characters: str) -> bytes:
+        raise AssertionError("subset made again")
+
+    monkeypatch.setattr(assemble_module, "_subset_of_characters", no_subsetting)
+    second = assemble_bundle(entries(tmp_path), META, tmp_path / "zwei.pdf", None, cache_dir=cache)
+
+    def program(path: Path) -> bytes:
+        for page in PdfReader(path).pages:
+            for font in page["/Resources"].get_object().get("/Font", {}).values():
+                if font.get_object()["/BaseFont"] == "/DGANLG+LiberationSans":
+                    return bytes(font.get_object()["/FontDescriptor"]["/FontFile2"].get_object().get_data())
+        raise AssertionError("no mark")
+
+    assert program(second.path) == program(first.path)
+    assert check_pdfa(second.path)["ergebnis"] == "bestanden"
+
+
+def test_a_cache_that_cannot_be_written_only_costs_time(tmp_path: Path) -> None:
+    assemble_module._subset.cache_clear()
+    blocked = tmp_path / "cache"
+    blocked.write_text("eine Datei, kein Ordner", encoding="utf-8")
+    done = assemble_bundle(entries(tmp_path), META, tmp_path / "paket.pdf", None, cache_dir=blocked)
+    assert "Anlage 1 zur Vorlage 2025/0412" in PdfReader(done.path).pages[1].extract_text()
+    assert check_pdfa(done.path)["ergebnis"] == "bestanden"
