@@ -240,3 +240,25 @@ def test_quotes_that_pair_inside_a_text_are_not_blamed_for_a_missing_comma(docge
     assert lines_of(docgen, tmp_path, content) == [
         "vorlage.json: Zeile 1, Spalte 29: kein gültiges JSON (Komma erwartet). Vermutlich fehlt vor Spalte 29 ein "
         "Komma: zwischen zwei Feldern und zwischen zwei Einträgen einer Liste steht ein Komma."]
+
+
+def test_a_dash_is_not_read_from_standard_input(docgen: Run) -> None:
+    # As other tools read "-" from standard input, a user may try `docgen validate - < vorlage.json`.
+    for command in ("validate", "render"):
+        result = docgen(command, "-")
+        assert result.returncode == 7, result.stderr
+        assert result.stderr == ("-: docgen liest Eingaben aus Dateien, nicht von der Standardeingabe. Bitte den Namen "
+                                 "der JSON-Datei angeben, z. B. vorlage.json.\n")
+
+
+def test_a_folder_names_the_files_in_it(docgen: Run, tmp_path: Path) -> None:
+    folder = tmp_path / "vorlagen"
+    folder.mkdir()
+    result = docgen("validate", "vorlagen")
+    assert (result.returncode, result.stderr) == (7, "vorlagen: ist ein Ordner, keine JSON-Datei.\n")
+    for name in ("c.json", "a.json", "b.json", "d.json", "notiz.txt"):
+        (folder / name).write_text(BASIS, encoding="utf-8")
+    result = docgen("validate", "vorlagen")
+    assert result.returncode == 7
+    assert result.stderr == ("vorlagen: ist ein Ordner, keine JSON-Datei. Bitte die Dateien darin angeben, z. B. "
+                             "vorlagen/a.json vorlagen/b.json vorlagen/c.json … (oder vorlagen/*.json).\n")

@@ -43,19 +43,36 @@ def read_input(path: Path, limit: int | None = None) -> bytes:
     try:
         if limit is not None and path.stat().st_size > limit:
             raise too_large(path.name, path.stat().st_size, limit)
+        if path.is_dir():
+            raise IsADirectoryError
         if not path.is_file() and path.exists():
             raise FileAccessError(f"{path}: ist keine gewöhnliche Datei.")
         return path.read_bytes()
     except FileNotFoundError:
+        if str(path) == "-":
+            raise FileAccessError("-: docgen liest Eingaben aus Dateien, nicht von der Standardeingabe. Bitte den "
+                                  "Namen der JSON-Datei angeben, z. B. vorlage.json.") from None
         raise FileAccessError(f"{path}: Datei nicht gefunden.") from None
     except IsADirectoryError:
-        raise FileAccessError(f"{path}: ist ein Ordner, keine JSON-Datei.") from None
+        raise FileAccessError(f"{path}: ist ein Ordner, keine JSON-Datei.{_files_in(path)}") from None
     except PermissionError:
         raise FileAccessError(
             f"{path}: keine Leseberechtigung. Bitte die Dateirechte prüfen."
         ) from None
     except OSError as exc:
         raise FileAccessError(f"{path}: Datei nicht lesbar ({oserror_text(exc)}).") from None
+
+
+def _files_in(folder: Path) -> str:
+    """" Bitte die Dateien darin angeben, z. B. …" naming up to three JSON files of ``folder``, or ""."""
+    try:
+        names = sorted(p.name for p in folder.iterdir() if p.suffix.lower() == ".json" and p.is_file())
+    except OSError:
+        return ""
+    if not names:
+        return ""
+    shown = " ".join(str(folder / name) for name in names[:3]) + (" …" if len(names) > 3 else "")
+    return f" Bitte die Dateien darin angeben, z. B. {shown} (oder {folder}/*.json)."
 
 
 def too_large(filename: str, size: int, limit: int) -> InvalidInput:
