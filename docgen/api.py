@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
@@ -47,6 +48,7 @@ from docgen.pipeline import JobResult, require_body, run_job, warm_up
 from docgen.settings import Settings, load_settings
 from docgen.stages.convert import Converter
 from docgen.stages.convert.factory import open_converter
+from docgen.stages.seal import load_seal
 from docgen.variablen import Variable, Variablen
 from docgen.variablen import variablen as _variablen
 from docgen.verify import Verdict, trust_roots, verify_bundle
@@ -141,8 +143,8 @@ def render_files(paths: list[Path], out_dir: Path, settings: Settings, *, docx_o
     valid = [job for job in checked if isinstance(job, Job)]
     rendered: dict[Path, RenderOutcome] = {}
     if valid:
-        check = partial(preflight, settings, converter=not docx_only,
-                        seal=not docx_only and bundle and any("freigabe" in job.data for job in valid),
+        sealed = not docx_only and bundle and any("freigabe" in job.data for job in valid)
+        check = partial(preflight, settings, converter=not docx_only, seal=sealed,
                         documents=[doc for job in valid for doc in _documents_of(job)])
         files = [job.source for job in valid]
         outcomes: list[RenderOutcome]
@@ -153,18 +155,21 @@ def render_files(paths: list[Path], out_dir: Path, settings: Settings, *, docx_o
             check()
             outcomes = render_many(files, out_dir, settings, bundle=bundle)
         else:
-            with _one_off_converter(settings) as converter:
-                check()
-                outcomes = [_try(partial(run_job, path, out_dir, settings, converter, bundle=bundle))
-                            for path in files]
+            with _one_off_converter(settings) as (converter, borrowed):
+                ahead = sealed and borrowed
+                check(seal=sealed and not ahead)
+                with _seal_opened_ahead(settings, ahead):
+                    outcomes = [_try(partial(run_job, path, out_dir, settings, converter, bundle=bundle))
+                                for path in files]
         rendered = dict(zip(files, outcomes, strict=True))
     return [rendered[item.source] if isinstance(item, Job) else item for item in checked]
 
 
 @contextlib.contextmanager
-def _one_off_converter(settings: Settings) -> Iterator[Converter]:
-    """The converter of a render in this process: the warm LibreOffice of a ``docgen watch`` that runs
-    for this installation, if it offers one (:func:`offered_service`), else an own one.
+def _one_off_converter(settings: Settings) -> Iterator[tuple[Converter, bool]]:
+    """The converter of a render in this process and whether it is borrowed: the warm LibreOffice of a
+    ``docgen watch`` that runs for this installation, if it offers one (:func:`offered_service`), else an
+    own one.
 
     An own LibreOffice starts first and in the background (about a second, plus the German hyphenation
     patterns): the checks and the first render run meanwhile.
@@ -172,13 +177,38 @@ def _one_off_converter(settings: Settings) -> Iterator[Converter]:
     offered = offered_service(settings) if settings.converter == "pool" else None
     if offered is None:
         with open_converter(settings, pooled=True, wait=False) as converter:
-            yield converter
+            yield converter, False
         return
     log.info("Umwandlung durch den laufenden Dienst docgen watch (PID %d): kein eigenes LibreOffice", offered.pid)
     try:
-        yield offered.converter
+        yield offered.converter, True
     finally:
         offered.converter.close()
+
+
+@contextlib.contextmanager
+def _seal_opened_ahead(settings: Settings, ahead: bool) -> Iterator[None]:
+    """With ``ahead``, open the seal in a thread while the job renders and waits for the daemon's LibreOffice.
+
+    Beside a running ``docgen watch`` a render starts no LibreOffice whose start would hide the seal's
+    opening (pyHanko's import and the key check, about 0.6 s CPU); in a thread it fills the waits for the
+    conversions instead. The seal stage waits for it (``load_seal`` opens one at a time) and takes the opened
+    key; a seal that cannot be opened fails the job there, with the same message, before anything is published.
+    """
+    if not ahead:
+        yield
+        return
+
+    def open_seal() -> None:
+        with contextlib.suppress(DocgenError):  # the job's own load_seal reports it
+            load_seal(settings, settings.koerperschaft)
+
+    opener = threading.Thread(target=open_seal, daemon=True, name="siegel-vorab")
+    opener.start()
+    try:
+        yield
+    finally:
+        opener.join()
 
 
 def _with_body(item: Job | DocgenError, settings: Settings) -> Job | DocgenError:

@@ -33,9 +33,13 @@ BORROWED = "Umwandlung durch den laufenden Dienst docgen watch"
 OWN_START = "LibreOffice-Prozess 0 gestartet"
 
 
-def _render(folders: dict[str, Path], out: Path) -> subprocess.CompletedProcess[str]:
+def _render(folders: dict[str, Path], out: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "docgen", "-v", "render", str(EXAMPLES / "beschlussvorlage.json"),
-                           "--out", str(out)], env=env_for(folders), capture_output=True, text=True, timeout=300)
+                           "--out", str(out)], env=env_for(folders, **env), capture_output=True, text=True,
+                          timeout=300)
+
+
+BROKEN_SEAL = "das Siegelzertifikat (PKCS#12) lässt sich nicht öffnen."
 
 
 @pytest.mark.slow
@@ -57,6 +61,13 @@ def test_render_converts_in_the_running_watch_and_alone_once_it_stopped(
                               capture_output=True, text=True, timeout=120)
     assert verified.returncode == 0 and "GÜLTIG" in verified.stdout, verified.stdout + verified.stderr
     assert "Umwandlung von" not in daemon.output()  # the service logged no failure
+    # Beside the daemon the seal is opened while the job runs: one that cannot be opened fails the job
+    # before anything is published, with the exit code and message a render alone gives (below).
+    broken = tmp_path / "kaputt.p12"
+    broken.write_bytes(b"kein PKCS#12")
+    refused = _render(hotfolder, tmp_path / "kaputt-mit-dienst", DOCGEN_SEAL_CERT=str(broken))
+    assert refused.returncode == 9 and BROKEN_SEAL in refused.stderr and BORROWED in refused.stderr, refused.stderr
+    assert not (tmp_path / "kaputt-mit-dienst").exists()
 
     assert daemon.stop() == 0, daemon.output()
     assert not offer.exists()  # withdrawn with the service
@@ -64,6 +75,9 @@ def test_render_converts_in_the_running_watch_and_alone_once_it_stopped(
     assert alone.returncode == 0, alone.stderr
     assert BORROWED not in alone.stderr and OWN_START in alone.stderr
     assert (tmp_path / "ohne-dienst" / "beschlussvorlage.pdf").is_file()
+    refused_alone = _render(hotfolder, tmp_path / "kaputt-allein", DOCGEN_SEAL_CERT=str(broken))
+    assert refused_alone.returncode == 9 and BROKEN_SEAL in refused_alone.stderr, refused_alone.stderr
+    assert not (tmp_path / "kaputt-allein").exists()
 
 
 # -- when the offer cannot be used: no LibreOffice needed ----------------------------------------

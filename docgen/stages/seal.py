@@ -108,6 +108,7 @@ def _signer(pyca_key: Any, pyca_cert: x509.Certificate, chain: list[x509.Certifi
 
 _CACHE: dict[tuple[str, int, int, bytes | None], SealKey] = {}
 _CACHE_LOCK = threading.Lock()
+_LOAD_LOCK = threading.Lock()
 # Room for the CMS signature container; pyHanko otherwise signs once more just to measure it.
 SIGNATURE_BYTES = 16384
 
@@ -289,14 +290,17 @@ def load_seal(settings: Settings, body: Koerperschaft | None = None, *, create: 
     del body
     local = settings.seal_cert is None
     p12 = settings.seal_cert if settings.seal_cert is not None else local_paths(settings)[0]
-    _refuse_shared_folders(settings, p12)
-    if local and not p12.exists():
-        if not create:
-            raise ConfigError("Es ist noch kein Siegelzertifikat vorhanden.")
-        _make_local(settings)
-    key = _open_p12(settings, p12, local)
-    if local and create and key.certificate.subject != seal_subject(settings):
-        key = _replace_local_seal(settings, p12)
+    # One load at a time in a process: a thread that needs the seal while another opens it (a render's
+    # seal opened ahead, api.render_files) waits and takes the opened key from the cache.
+    with _LOAD_LOCK:
+        _refuse_shared_folders(settings, p12)
+        if local and not p12.exists():
+            if not create:
+                raise ConfigError("Es ist noch kein Siegelzertifikat vorhanden.")
+            _make_local(settings)
+        key = _open_p12(settings, p12, local)
+        if local and create and key.certificate.subject != seal_subject(settings):
+            key = _replace_local_seal(settings, p12)
     return key
 
 

@@ -8,8 +8,11 @@ anything nor fail: what is wrong is reported by the job that needs it.
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,3 +75,30 @@ def test_warm_up_makes_no_seal_and_raises_nothing_when_things_are_wrong(tmp_path
     assert not seal._CACHE
     assert not seal.local_paths(settings)[0].exists()
     assert own / "beschlussvorlage.docx" in render._LEAN  # the municipality's own template, not the shipped one
+
+
+def test_two_threads_that_need_the_seal_at_once_open_it_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A render beside a running watch opens the seal in a thread while its job runs; the job's seal
+    # stage must wait for that and take the key, not open the file a second time (0.6 s CPU).
+    settings = _settings(tmp_path)
+    seal.load_seal(settings)
+    seal._CACHE.clear()
+    opened: list[int] = []
+    started = threading.Event()
+    real = seal.pkcs12.load_key_and_certificates
+
+    def counting(data: bytes, password: bytes | None) -> Any:
+        opened.append(1)
+        started.set()
+        time.sleep(0.3)  # long enough for the second caller to arrive while this one opens
+        return real(data, password)
+
+    monkeypatch.setattr(seal.pkcs12, "load_key_and_certificates", counting)
+    keys: list[seal.SealKey] = []
+    first = threading.Thread(target=lambda: keys.append(seal.load_seal(settings)))
+    first.start()
+    assert started.wait(30)
+    keys.append(seal.load_seal(settings))
+    first.join()
+    assert len(opened) == 1
+    assert keys[0] is keys[1]
