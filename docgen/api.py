@@ -156,7 +156,8 @@ def render_files(paths: list[Path], out_dir: Path, settings: Settings, *, docx_o
             outcomes = render_many(files, out_dir, settings, bundle=bundle)
         else:
             with _one_off_converter(settings) as (converter, borrowed):
-                ahead = sealed and borrowed
+                # One file: several would each render and convert before a broken seal stops them.
+                ahead = sealed and borrowed and len(files) == 1
                 check(seal=sealed and not ahead)
                 with _seal_opened_ahead(settings, ahead):
                     outcomes = [_try(partial(run_job, path, out_dir, settings, converter, bundle=bundle))
@@ -200,8 +201,10 @@ def _seal_opened_ahead(settings: Settings, ahead: bool) -> Iterator[None]:
         return
 
     def open_seal() -> None:
-        with contextlib.suppress(DocgenError):  # the job's own load_seal reports it
+        try:
             load_seal(settings, settings.koerperschaft)
+        except Exception as exc:  # the job's own load_seal reports it, in its words and with its exit code
+            log.debug("Siegel vorab nicht geöffnet: %s", exc)
 
     opener = threading.Thread(target=open_seal, daemon=True, name="siegel-vorab")
     opener.start()

@@ -8,6 +8,7 @@ starting LibreOffice itself, and starts its own whenever that file cannot be use
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -21,10 +22,13 @@ from pathlib import Path
 
 import pytest
 
-from docgen import __version__
+from docgen import __version__, api
+from docgen.intake import procpool
 from docgen.intake.procpool import OFFER_FILE, offered_service
+from docgen.pipeline import JobResult
 from docgen.settings import Settings
-from tests.conftest import EXAMPLES
+from docgen.stages.convert.pool import PoolClosed
+from tests.conftest import EXAMPLES, SAMPLE_KOERPERSCHAFT
 from tests.test_intake import DaemonProcess, VerboseDaemon, daemons, env_for, hotfolder, wait_until
 
 __all__ = ["daemons", "hotfolder"]  # the fixtures, used by name below
@@ -107,8 +111,9 @@ class _Service:
             pass  # closed, or a caller with the wrong key
 
     def offer(self, **changes: object) -> dict[str, object]:
+        defaults = Settings()
         return {"pid": os.getpid(), "adresse": self.name, "schluessel": self.key.hex(), "version": __version__,
-                **changes}
+                "soffice": defaults.soffice, "uno_python": defaults.uno_python, **changes}
 
 
 @pytest.fixture
@@ -136,12 +141,15 @@ def test_no_offer_file_means_an_own_libreoffice(settings: Settings) -> None:
     assert offered_service(settings) is None
 
 
-@pytest.mark.parametrize("why", ["others can read it", "another version", "not json", "no key", "a symlink"])
+@pytest.mark.parametrize("why", ["others can read it", "another version", "another LibreOffice", "not json", "no key",
+                                 "a symlink"])
 def test_an_unusable_offer_is_ignored(settings: Settings, service: _Service, tmp_path: Path, why: str) -> None:
     if why == "others can read it":
         _write(settings, service.offer(), mode=0o644)
     elif why == "another version":
         _write(settings, service.offer(version="0.0.1"))
+    elif why == "another LibreOffice":  # e.g. DOCGEN_SOFFICE set to try a new one: the render must use it
+        _write(settings, service.offer(soffice="soffice-neu"))
     elif why == "not json":
         _write(settings, "{kein json")
     elif why == "no key":
@@ -165,11 +173,64 @@ def test_a_wrong_key_is_refused(settings: Settings, service: _Service) -> None:
     assert offered_service(settings) is None
 
 
-def test_a_service_that_does_not_answer_is_given_up(settings: Settings) -> None:
+def test_a_service_that_does_not_answer_is_given_up(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     # A stopped (SIGSTOP) daemon: the connection lands in the socket's queue, the handshake never comes.
+    monkeypatch.setattr(procpool, "OFFER_TIMEOUT", 0.5)
     silent = _Service(answer=False)
     try:
         _write(settings, silent.offer())
         assert offered_service(settings) is None
     finally:
         silent.listener.close()
+
+
+# -- a service that goes away while it converts for the render: the render starts its own LibreOffice ----
+
+class _Faulty(_Service):
+    """Takes the connection and the first request, then: closes (a restart), answers that its pool is
+    being closed (a stop), or says nothing (a stopped process)."""
+
+    def __init__(self, fault: str) -> None:
+        self.fault = fault
+        super().__init__(answer=False)
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        try:
+            with self.listener.accept() as connection:
+                docx, _pdf = connection.recv()
+                if self.fault == "beendet":
+                    connection.send(PoolClosed(f"{Path(docx).name}: nicht umgewandelt, weil der LibreOffice-Pool "
+                                               "beendet wurde. Bitte den Auftrag erneut starten."))
+                elif self.fault == "stumm":
+                    threading.Event().wait(60)
+        except (OSError, EOFError):
+            pass
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("fault", "why"), [
+    ("neu gestartet", "der LibreOffice-Dienst von docgen antwortet nicht mehr"),
+    ("beendet", f"der Dienst docgen watch (PID {os.getpid()}) wird beendet"),
+    ("stumm", "der LibreOffice-Dienst von docgen hat nicht binnen 1 s geantwortet"),
+])
+def test_a_service_gone_while_converting_costs_only_an_own_libreoffice(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, fault: str,
+        why: str) -> None:
+    state = tmp_path / "zustand"
+    state.mkdir()
+    settings = Settings(state_dir=state, koerperschaft=SAMPLE_KOERPERSCHAFT)
+    service = _Faulty(fault)
+    monkeypatch.setattr(procpool, "reply_timeout_of", lambda _settings: 1.0)
+    try:
+        _write(settings, service.offer(soffice=settings.soffice, uno_python=settings.uno_python))
+        with caplog.at_level(logging.INFO, logger="docgen"):
+            (result,) = api.render_files([EXAMPLES / "beschlussvorlage.json"], tmp_path / "aus", settings)
+    finally:
+        service.listener.close()
+    assert isinstance(result, JobResult) and result.sealed, result
+    assert result.pdf.is_file()
+    messages = [r.getMessage() for r in caplog.records]
+    assert f"{BORROWED} (PID {os.getpid()}): kein eigenes LibreOffice" in messages
+    assert f"beschlussvorlage.docx: {why}; docgen startet ein eigenes LibreOffice" in messages
+    assert any(m.startswith(OWN_START) for m in messages)

@@ -43,7 +43,7 @@ from docgen.pipeline import JobResult, run_job, warm_up
 from docgen.settings import Settings
 from docgen.stages.convert import Converter
 from docgen.stages.convert.factory import open_converter
-from docgen.stages.convert.pool import LibreOfficePool
+from docgen.stages.convert.pool import LibreOfficePool, PoolClosed
 
 log = logging.getLogger("docgen.intake")
 
@@ -59,9 +59,11 @@ PREPARE_WAIT_FACTOR = 3
 WAKE_TIMEOUT = 2.0
 # A running ``docgen watch`` offers its warm LibreOffice to a one-off ``docgen render`` of the same
 # installation and user: the socket's name and key in this file of the state_dir, readable by its owner
-# only, there as long as the service runs. Seconds such a render waits for the service to answer.
+# only, there as long as the service runs. Seconds such a render waits for the service to answer (its
+# accept thread answers at once unless the process is stopped or starved).
 OFFER_FILE = "umwandlung.json"
-OFFER_TIMEOUT = 2.0
+OFFER_TIMEOUT = 5.0
+OFFER_MAX_BYTES = 4096  # the file holds about 300 bytes; anything far larger is not one
 
 # The converter and the ledger connection of a job process, made by _start(), and, when it prepares,
 # the parent's events "LibreOffice is up" and "the processes are being stopped".
@@ -102,13 +104,15 @@ class ConversionService:
         if self.events is not None:
             threading.Thread(target=self._note_start, args=(self.events[0],), daemon=True,
                              name="umwandlung-start").start()
+        self._settings = settings
         self._offer = settings.state_dir / OFFER_FILE if offer else None
         if self._offer is not None:
             self._write_offer(self._offer)
 
     def _offer_text(self) -> str:
         return json.dumps({"pid": os.getpid(), "adresse": self.address.lstrip("\0"),
-                           "schluessel": self.authkey.hex(), "version": __version__})
+                           "schluessel": self.authkey.hex(), "version": __version__,
+                           "soffice": self._settings.soffice, "uno_python": self._settings.uno_python})
 
     def _write_offer(self, path: Path) -> None:
         """Tell one-off renders of this installation where the warm LibreOffice is (owner-only file)."""
@@ -192,71 +196,172 @@ class ConversionService:
         self._stack.close()
 
 
-class _RemoteConverter:
-    """A job process's :class:`Converter`: the conversion runs in the parent's pool."""
+class ServiceGone(ConversionFailed):
+    """The conversion service went away (stopped, restarted, or no answer in time) before it answered.
 
-    def __init__(self, address: str, authkey: bytes) -> None:
+    ``why``: the reason alone, without the file's name and the advice."""
+
+    def __init__(self, message: str, why: str = "") -> None:
+        super().__init__(message)
+        self.why = why
+
+    def __reduce__(self) -> tuple[type[ServiceGone], tuple[str, str]]:
+        return type(self), (self.message, self.why)
+
+
+class _RemoteConverter:
+    """A job process's :class:`Converter`: the conversion runs in the parent's pool.
+
+    ``reply_timeout``: seconds to wait for each answer (None: as long as it takes; a job process's
+    parent answers or is gone, and the job process with it). After a timeout or a lost connection
+    the converter raises :class:`ServiceGone` for every further call.
+    """
+
+    def __init__(self, address: str, authkey: bytes, reply_timeout: float | None = None) -> None:
         self._connection = Client(address, family="AF_UNIX", authkey=authkey)
         self._lock = threading.Lock()
+        self._reply_timeout = reply_timeout
+        self._gone: str | None = None
 
     def convert(self, docx: Path, pdf: Path) -> int | None:
+        reply: object = None
         with self._lock:
-            try:
-                self._connection.send((str(docx), str(pdf)))
-                reply = self._connection.recv()
-            except (EOFError, OSError) as exc:
-                raise ConversionFailed(f"{docx.name}: der LibreOffice-Dienst von docgen antwortet nicht mehr "
-                                       f"({exc}). Bitte den Auftrag erneut starten.") from exc
+            if self._gone is None:
+                try:  # absolute: the service runs in a working folder of its own
+                    self._connection.send((str(docx.absolute()), str(pdf.absolute())))
+                    if self._reply_timeout is not None and not self._connection.poll(self._reply_timeout):
+                        self._lose(f"der LibreOffice-Dienst von docgen hat nicht binnen {self._reply_timeout:g} s "
+                                   "geantwortet")
+                    else:
+                        reply = self._connection.recv()
+                except EOFError:
+                    self._lose("der LibreOffice-Dienst von docgen antwortet nicht mehr")
+                except OSError as exc:
+                    self._lose(f"der LibreOffice-Dienst von docgen antwortet nicht mehr ({oserror_text(exc)})")
+            if self._gone is not None:
+                raise ServiceGone(f"{docx.name}: {self._gone}. Bitte den Auftrag erneut starten.", self._gone)
         if isinstance(reply, BaseException):
             raise reply
         return reply if isinstance(reply, int) else None
 
+    def _lose(self, why: str) -> None:
+        """The connection is of no more use: a late answer would belong to the wrong request."""
+        self._gone = why
+        with contextlib.suppress(OSError):
+            self._connection.close()
+
     def close(self) -> None:
-        self._connection.close()
+        with contextlib.suppress(OSError):
+            self._connection.close()
+
+
+class BorrowedConverter:
+    """The warm LibreOffice of a running ``docgen watch``, and an own one should the service go away.
+
+    A service stopped or restarted while it converts for this render (``systemctl restart docgen``),
+    or one that does not answer within ``2 × convert_timeout + start_timeout`` (a stopped process),
+    costs the render only the start of its own LibreOffice, which takes that conversion and every
+    later one (a warning says so); an error of the conversion itself is the render's, as always.
+    """
+
+    def __init__(self, remote: _RemoteConverter, settings: Settings, pid: int) -> None:
+        self.pid = pid
+        self._remote = remote
+        self._settings = settings
+        self._own_stack = ExitStack()
+        self._own: Converter | None = None
+        self._lock = threading.Lock()
+
+    def convert(self, docx: Path, pdf: Path) -> int | None:
+        if self._own is None:
+            try:
+                return self._remote.convert(docx, pdf)
+            except (ServiceGone, PoolClosed) as exc:
+                why = (exc.why if isinstance(exc, ServiceGone)
+                       else f"der Dienst docgen watch (PID {self.pid}) wird beendet")
+                with self._lock:
+                    if self._own is None:
+                        log.warning("%s: %s; docgen startet ein eigenes LibreOffice", docx.name, why)
+                        self._own = self._own_stack.enter_context(open_converter(self._settings, pooled=True))
+        return self._own.convert(docx, pdf)
+
+    def close(self) -> None:
+        try:
+            self._remote.close()
+        finally:
+            self._own_stack.close()
 
 
 @dataclasses.dataclass
 class OfferedService:
     """The warm LibreOffice of a running ``docgen watch``, borrowed by a one-off render."""
 
-    converter: _RemoteConverter
+    converter: BorrowedConverter
     pid: int
+
+
+def _read_offer(path: Path) -> dict[str, object] | None:
+    """The offer file's JSON, if it is a regular file of this user that nobody else may read or write.
+
+    Opened without following a symbolic link and checked on the open file, so that no file swapped in
+    between the check and the read is trusted (a reply of the service it names is unpickled).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+            return None
+        try:
+            offer = json.loads(handle.read(OFFER_MAX_BYTES).decode("utf-8"))
+        except (OSError, ValueError):
+            return None
+    return offer if isinstance(offer, dict) else None
+
+
+def reply_timeout_of(settings: Settings) -> float:
+    """How long a borrowing render waits for each answer of the service: its pool may try a conversion
+    twice, the second time on a worker it starts first."""
+    return 2 * settings.convert_timeout + settings.start_timeout
 
 
 def offered_service(settings: Settings) -> OfferedService | None:
     """Connect to the LibreOffice that a ``docgen watch`` of this state_dir offers (see :data:`OFFER_FILE`).
 
     None, and the caller starts its own, unless the file is a regular file of this user that only
-    they can read, written by this version of docgen, and the service answers within
-    :data:`OFFER_TIMEOUT` seconds (a stale file names a socket that is gone with its process).
+    they can read (:func:`_read_offer`), written by this version of docgen for the same LibreOffice
+    (settings ``soffice`` and ``uno_python``), and the service answers within :data:`OFFER_TIMEOUT`
+    seconds (a stale file names a socket that is gone with its process).
     """
     path = settings.state_dir / OFFER_FILE
-    try:
-        info = os.stat(path, follow_symlinks=False)
-        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-            return None
-        offer = json.loads(path.read_text(encoding="utf-8"))
-        if offer.get("version") != __version__:
-            return None
-        pid, address, key = int(offer["pid"]), "\0" + str(offer["adresse"]), bytes.fromhex(offer["schluessel"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    offer = _read_offer(path)
+    if offer is None or offer.get("version") != __version__ or offer.get("soffice") != settings.soffice \
+            or offer.get("uno_python") != settings.uno_python:
         return None
+    try:
+        pid, address = int(str(offer["pid"])), "\0" + str(offer["adresse"])
+        key = bytes.fromhex(str(offer["schluessel"]))
+    except (ValueError, KeyError):
+        return None
+    reply_timeout = reply_timeout_of(settings)
     connected: Future[_RemoteConverter] = Future()
 
     def connect() -> None:
         try:
-            connected.set_result(_RemoteConverter(address, key))
+            connected.set_result(_RemoteConverter(address, key, reply_timeout))
         except BaseException as exc:  # refused, wrong key, closed while connecting
             connected.set_exception(exc)
 
     # A stopped (SIGSTOP) service would keep the handshake waiting: the thread is left to it.
     threading.Thread(target=connect, daemon=True, name="umwandlung-angebot").start()
     try:
-        converter = connected.result(timeout=OFFER_TIMEOUT)
+        remote = connected.result(timeout=OFFER_TIMEOUT)
     except Exception as exc:  # any failure means: start an own LibreOffice
         log.debug("Angebot in %s nicht nutzbar (%s); eigenes LibreOffice", path, exc)
         return None
-    return OfferedService(converter, pid)
+    return OfferedService(BorrowedConverter(remote, settings, pid), pid)
 
 
 def _watch_parent(parent: int, stop: Callable[[], None]) -> None:

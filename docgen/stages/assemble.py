@@ -37,6 +37,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, Pdf, Stream, String
 from pypdf import PdfReader
 
+from docgen import __version__
 from docgen.pdfa import first_visit, part_findings
 from docgen.richtext import clean_text
 from docgen.stages.convert import Converter
@@ -484,6 +485,24 @@ def stamp_text(label: str, reference: str) -> str:
 SUBSET_TAG = "DGANLG"  # PDF names a font subset "TAG+Name"
 
 
+# Raise when docgen subsets differently (options, kept tables) without a new version: cached subsets are not reused.
+STAMP_CACHE_FORMAT = 1
+
+
+def _whole_font(data: bytes) -> bool:
+    """Whether ``data`` is a TrueType program whose every table lies inside it (a cached file read whole)."""
+    if len(data) < 12 or data[:4] not in (b"\x00\x01\x00\x00", b"true"):
+        return False
+    count = struct.unpack(">H", data[4:6])[0]
+    if count == 0 or len(data) < 12 + 16 * count:
+        return False
+    for i in range(count):
+        _tag, _sum, offset, length = struct.unpack(">4sIII", data[12 + 16 * i: 28 + 16 * i])
+        if offset + length > len(data):
+            return False
+    return True
+
+
 # Characters nearly every mark has ("Anlage 3 zur Vorlage 2026/0412", "Anlage 1 zu Az. 56.10"): always in the
 # subset, so that most bundles of an installation need one and the same, kept on disk (_subset).
 STAMP_CHARACTERS = "0123456789 ./-–AVaeglnoruz"
@@ -500,16 +519,23 @@ def _subset(data: bytes, text: str, cache_dir: Path | None = None) -> bytes:
     characters = "".join(sorted(set(text) | set(STAMP_CHARACTERS)))
     if cache_dir is None:
         return _subset_of_characters(data, characters)
-    digest = hashlib.sha256(data + b"\0" + characters.encode("utf-8")).hexdigest()[:24]
+    # Keyed by what makes the subset: the font, the characters, and how docgen subsets (its version).
+    made_by = f"{STAMP_CACHE_FORMAT}\0{__version__}\0".encode()
+    digest = hashlib.sha256(made_by + data + b"\0" + characters.encode("utf-8")).hexdigest()[:24]
     cached = cache_dir / f"stempel-{digest}.ttf"
     with contextlib.suppress(OSError):
-        return cached.read_bytes()
+        kept = cached.read_bytes()
+        if _whole_font(kept):  # else (cut short by a crash) it is made again and replaced
+            return kept
     subset = _subset_of_characters(data, characters)
     # Job processes may make it at once: each writes a name of its own, a rename puts it in place whole.
     tmp = cache_dir / f".stempel-{digest}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(subset)
+        with tmp.open("wb") as out:
+            out.write(subset)
+            out.flush()
+            os.fsync(out.fileno())
         tmp.replace(cached)
     except OSError:
         pass  # no cache: the next process subsets again

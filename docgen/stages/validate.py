@@ -18,6 +18,7 @@ import collections
 import itertools
 import json
 import re
+import shlex
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -41,10 +42,10 @@ __all__ = [
 def read_input(path: Path, limit: int | None = None) -> bytes:
     """The file's bytes; files above ``limit`` bytes are refused unread (exit 4)."""
     try:
-        if limit is not None and path.stat().st_size > limit:
-            raise too_large(path.name, path.stat().st_size, limit)
         if path.is_dir():
             raise IsADirectoryError
+        if limit is not None and path.stat().st_size > limit:
+            raise too_large(path.name, path.stat().st_size, limit)
         if not path.is_file() and path.exists():
             raise FileAccessError(f"{path}: ist keine gewöhnliche Datei.")
         return path.read_bytes()
@@ -71,8 +72,8 @@ def _files_in(folder: Path) -> str:
         return ""
     if not names:
         return ""
-    shown = " ".join(str(folder / name) for name in names[:3]) + (" …" if len(names) > 3 else "")
-    return f" Bitte die Dateien darin angeben, z. B. {shown} (oder {folder}/*.json)."
+    shown = " ".join(shlex.quote(str(folder / name)) for name in names[:3]) + (" …" if len(names) > 3 else "")
+    return f" Bitte die Dateien darin angeben, z. B. {shown} (oder {shlex.quote(str(folder))}/*.json)."
 
 
 def too_large(filename: str, size: int, limit: int) -> InvalidInput:

@@ -220,3 +220,16 @@ def test_a_cache_that_cannot_be_written_only_costs_time(tmp_path: Path) -> None:
     done = assemble_bundle(entries(tmp_path), META, tmp_path / "paket.pdf", None, cache_dir=blocked)
     assert "Anlage 1 zur Vorlage 2025/0412" in PdfReader(done.path).pages[1].extract_text()
     assert check_pdfa(done.path)["ergebnis"] == "bestanden"
+
+
+def test_a_cached_subset_cut_short_is_made_again(tmp_path: Path) -> None:
+    # Renamed into place whole, but a crash before the data reached the disk can leave it short.
+    cache = tmp_path / "cache"
+    assemble_bundle(entries(tmp_path), META, tmp_path / "eins.pdf", None, cache_dir=cache)
+    (kept,) = cache.iterdir()
+    whole = kept.read_bytes()
+    kept.write_bytes(whole[: len(whole) // 2])
+    assemble_module._subset.cache_clear()
+    done = assemble_bundle(entries(tmp_path), META, tmp_path / "zwei.pdf", None, cache_dir=cache)
+    assert kept.read_bytes() == whole
+    assert check_pdfa(done.path)["ergebnis"] == "bestanden"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.serialization import pkcs12
 
 from docgen import documents
 from docgen.intake.procpool import _ready
@@ -85,7 +86,7 @@ def test_two_threads_that_need_the_seal_at_once_open_it_once(tmp_path: Path, mon
     seal._CACHE.clear()
     opened: list[int] = []
     started = threading.Event()
-    real = seal.pkcs12.load_key_and_certificates
+    real = pkcs12.load_key_and_certificates
 
     def counting(data: bytes, password: bytes | None) -> Any:
         opened.append(1)
@@ -93,7 +94,7 @@ def test_two_threads_that_need_the_seal_at_once_open_it_once(tmp_path: Path, mon
         time.sleep(0.3)  # long enough for the second caller to arrive while this one opens
         return real(data, password)
 
-    monkeypatch.setattr(seal.pkcs12, "load_key_and_certificates", counting)
+    monkeypatch.setattr(pkcs12, "load_key_and_certificates", counting)
     keys: list[seal.SealKey] = []
     first = threading.Thread(target=lambda: keys.append(seal.load_seal(settings)))
     first.start()

@@ -111,6 +111,10 @@ class _Closed(Exception):
     """The pool was closed while a job was waiting or running."""
 
 
+class PoolClosed(ConversionFailed):
+    """Not converted because the pool was being closed (its owner stops): another converter may take it."""
+
+
 def require_libreoffice(settings: Settings, python: str | None) -> None:
     """LibreOffice (and, for the warm workers, the ``python`` that imports ``uno``) must exist (exit 3)."""
     if shutil.which(settings.soffice) is None:
@@ -460,7 +464,7 @@ class LibreOfficePool:
 
     def _closing_error(self, docx: Path | None) -> ConversionFailed:
         name = docx.name if docx is not None else "LibreOffice-Pool"
-        return ConversionFailed(
+        return PoolClosed(
             f"{name}: nicht umgewandelt, weil der LibreOffice-Pool beendet wurde. "
             "Bitte den Auftrag erneut starten."
         )
