@@ -44,7 +44,7 @@ from docgen.lint import Finding, lint
 from docgen.lint import shipped_templates as _shipped_templates
 from docgen.model import DocumentType, Job
 from docgen.oparl import DEFAULT_BASIS_URL, OParlExport, oparl_export
-from docgen.pipeline import JobResult, require_body, run_job, warm_up
+from docgen.pipeline import JobResult, require_body, run_job, sweep_work, warm_up
 from docgen.settings import Settings, load_settings
 from docgen.stages.convert import Converter
 from docgen.stages.convert.factory import open_converter
@@ -271,8 +271,10 @@ def batch(settings: Settings, due_before: dt.date | None = None, *,
 
 def web_preflight(settings: Settings) -> None:
     """``docgen web``: LibreOffice and the templates must be there before the server starts (exit 3 or 5
-    with the German reason, instead of a failed start inside the server)."""
+    with the German reason, instead of a failed start inside the server); old leftover work folders go
+    (:func:`~docgen.pipeline.sweep_work`), as at the start of ``watch`` and ``batch``."""
     preflight(settings, converter=True, seal=False, documents=documents.registry().values())
+    sweep_work(settings)
 
 
 def status(settings: Settings, limit: int = 20) -> StatusReport:

@@ -120,6 +120,34 @@ class _Work:
         return self.pages.get(pdf) or page_count(pdf)
 
 
+# A job's work folder is removed when the job ends; one left by a process that was killed (kill -9, a power
+# cut) holds rendered documents, non-public Anlagen among them. A service's start removes those this old:
+# no job runs that long (every conversion has its timeout).
+WORK_LEFTOVER_SECONDS = 24 * 3600
+
+
+def sweep_work(settings: Settings) -> int:
+    """Remove the job work folders in ``<state_dir>/work`` older than :data:`WORK_LEFTOVER_SECONDS`; how many."""
+    root = settings.state_dir / "work"
+    limit = time.time() - WORK_LEFTOVER_SECONDS
+    removed = 0
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return 0
+    for entry in entries:
+        try:
+            if entry.name.startswith("job-") and entry.is_dir(follow_symlinks=False) \
+                    and entry.stat(follow_symlinks=False).st_mtime < limit:
+                shutil.rmtree(entry.path)
+                removed += 1
+        except OSError as exc:
+            log.warning("%s: liegengebliebener Arbeitsordner nicht entfernt (%s)", entry.path, oserror_text(exc))
+    if removed:
+        log.info("%d liegengebliebene Arbeitsordner in %s entfernt (älter als 24 Stunden)", removed, root)
+    return removed
+
+
 def _work_dir(settings: Settings) -> Path:
     root = settings.state_dir / "work"
     try:

@@ -17,6 +17,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,9 +50,15 @@ BROKEN_SEAL = "das Siegelzertifikat (PKCS#12) lässt sich nicht öffnen."
 @pytest.mark.slow
 def test_render_converts_in_the_running_watch_and_alone_once_it_stopped(
         hotfolder: dict[str, Path], daemons: list[DaemonProcess], tmp_path: Path) -> None:
+    leftover = hotfolder["state"] / "work" / "job-abgebrochen"  # of a render killed two days ago
+    (leftover / "docs").mkdir(parents=True)
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(leftover, (two_days_ago, two_days_ago))
     daemon = VerboseDaemon(hotfolder, DOCGEN_WORKERS="1")
     daemons.append(daemon)
     wait_until(lambda: OWN_START in daemon.output(), 90, "the daemon's LibreOffice")
+    assert not leftover.exists()
+    assert "1 liegengebliebene Arbeitsordner" in daemon.output()
     offer = hotfolder["state"] / OFFER_FILE
     assert stat.S_IMODE(offer.stat().st_mode) == 0o600
     assert json.loads(offer.read_text(encoding="utf-8"))["pid"] == daemon.proc.pid

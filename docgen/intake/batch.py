@@ -27,6 +27,7 @@ from docgen.intake.jobs import Outcome, left_over, take
 from docgen.intake.ledger import JobLedger
 from docgen.intake.ledgers import open_ledger
 from docgen.intake.procpool import JobProcesses
+from docgen.pipeline import sweep_work
 from docgen.settings import Settings
 from docgen.stages.validate import parse_json
 
@@ -92,6 +93,7 @@ def run_batch(settings: Settings, folders: Folders, due_before: dt.date | None,
     start = time.monotonic()
     with InboxLock(folders.inbox, "docgen batch", settings.zeitzone) as lock:
         ensure_folders(folders)
+        sweep_work(settings)
         chosen = select(folders, settings, due_before, report)
         ledger = open_ledger(settings)
         try:

@@ -41,6 +41,7 @@ from docgen.intake.jobs import Outcome, left_over, take
 from docgen.intake.ledger import LEDGER_FILE, JobLedger
 from docgen.intake.ledgers import open_ledger
 from docgen.intake.procpool import JobProcesses
+from docgen.pipeline import sweep_work
 from docgen.settings import Settings
 
 log = logging.getLogger("docgen.watch")
@@ -129,6 +130,7 @@ class Daemon:
             return self._run(lock)
 
     def _run(self, lock: InboxLock) -> int:
+        sweep_work(self.settings)
         ledger = open_ledger(self.settings)
         observer = self._observer()
         mode = f"Abfrage alle {self.settings.poll:g} s" if self.settings.poll > 0 else "Dateiereignisse"

@@ -7,7 +7,9 @@ sealing with a real local seal, publishing) is the real code.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +21,7 @@ from pypdf import PdfReader, PdfWriter
 
 from docgen import pipeline
 from docgen.errors import ConfigError, ConversionFailed, DocgenError, ExitCode
-from docgen.pipeline import run_job
+from docgen.pipeline import run_job, sweep_work
 from docgen.settings import Koerperschaft, Settings
 from docgen.stages import assemble
 from tests.conftest import EXAMPLES, SAMPLE_KOERPERSCHAFT, load_example
@@ -231,3 +233,25 @@ def test_a_part_qpdf_cannot_read_is_a_german_error_naming_it(
     assert caught.value.exit_code == exit_code
     assert "\n".join(caught.value.lines()) == message
     assert not list((tmp_path / "out").glob("*.pdf"))  # nothing half-made is published
+
+
+def test_leftover_work_folders_older_than_a_day_are_swept(tmp_path: Path) -> None:
+    # A job killed with kill -9 leaves its folder: rendered documents, maybe non-public Anlagen.
+    settings = Settings(state_dir=tmp_path / "zustand")
+    work = settings.state_dir / "work"
+    old, running = work / "job-alt", work / "job-laeuft"
+    for folder in (old / "docs", running / "docs", work / "anderes"):
+        folder.mkdir(parents=True)
+        (folder / "vorlage.pdf").write_bytes(b"%PDF-1.7 vertraulich")
+    outside = tmp_path / "woanders"
+    outside.mkdir()
+    (work / "job-verweis").symlink_to(outside, target_is_directory=True)
+    (work / "job-datei").write_text("kein Ordner", encoding="utf-8")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    for path in (old, work / "anderes", outside, work / "job-datei"):
+        os.utime(path, (two_days_ago, two_days_ago))
+    os.utime(work / "job-verweis", (two_days_ago, two_days_ago), follow_symlinks=False)
+    assert sweep_work(settings) == 1
+    assert sorted(p.name for p in work.iterdir()) == ["anderes", "job-datei", "job-laeuft", "job-verweis"]
+    assert outside.is_dir()  # a link is never followed
+    assert sweep_work(Settings(state_dir=tmp_path / "gibt-es-nicht")) == 0
