@@ -182,9 +182,9 @@ def _one_off_converter(settings: Settings) -> Iterator[tuple[Converter, bool]]:
         return
     log.info("Umwandlung durch den laufenden Dienst docgen watch (PID %d): kein eigenes LibreOffice", offered.pid)
     try:
-        yield offered.converter, True
+        yield offered, True
     finally:
-        offered.converter.close()
+        offered.close()
 
 
 @contextlib.contextmanager

@@ -141,7 +141,7 @@ def test_a_valid_offer_connects(settings: Settings, service: _Service) -> None:
     _write(settings, service.offer())
     found = offered_service(settings)
     assert found is not None and found.pid == os.getpid()
-    found.converter.close()
+    found.close()
 
 
 def test_no_offer_file_means_an_own_libreoffice(settings: Settings) -> None:

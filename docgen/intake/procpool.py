@@ -292,14 +292,6 @@ class BorrowedConverter:
             self._own_stack.close()
 
 
-@dataclasses.dataclass
-class OfferedService:
-    """The warm LibreOffice of a running ``docgen watch``, borrowed by a one-off render."""
-
-    converter: BorrowedConverter
-    pid: int
-
-
 def _read_offer(path: Path) -> dict[str, object] | None:
     """The offer file's JSON, if it is a regular file of this user that nobody else may read or write.
 
@@ -327,7 +319,7 @@ def reply_timeout_of(settings: Settings) -> float:
     return 2 * settings.convert_timeout + settings.start_timeout
 
 
-def offered_service(settings: Settings) -> OfferedService | None:
+def offered_service(settings: Settings) -> BorrowedConverter | None:
     """Connect to the LibreOffice that a ``docgen watch`` of this state_dir offers (see :data:`OFFER_FILE`).
 
     None, and the caller starts its own, unless the file is a regular file of this user that only
@@ -361,7 +353,7 @@ def offered_service(settings: Settings) -> OfferedService | None:
     except Exception as exc:  # any failure means: start an own LibreOffice
         log.debug("Angebot in %s nicht nutzbar (%s); eigenes LibreOffice", path, exc)
         return None
-    return OfferedService(BorrowedConverter(remote, settings, pid), pid)
+    return BorrowedConverter(remote, settings, pid)
 
 
 def _watch_parent(parent: int, stop: Callable[[], None]) -> None:
